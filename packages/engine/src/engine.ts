@@ -1,0 +1,768 @@
+import { EventEmitter } from 'node:events'
+import type {
+  ClaimableResponse,
+  ClaimedExecution,
+  EnqueueRequest,
+  ExecutionRecord,
+  ExecutionStatus,
+  ExecutionSummary,
+  HeartbeatResponse,
+  LeaseRecord,
+  ListExecutionsResponse,
+  ListLeasesResponse,
+  ListQueuesResponse,
+  ListWorkersResponse,
+  OutcomeEvidence,
+  OutcomeResponse,
+  QueueCounts,
+  TransitionResponse,
+  WorkerRecord,
+} from '@cuekit/protocol'
+import { LIMITS, TaskName } from '@cuekit/protocol'
+import type { Cluster, Redis } from 'ioredis'
+import {
+  fieldsOf,
+  int,
+  iso,
+  isoOrNull,
+  toAttempt,
+  toClaimed,
+  toLease,
+  toSummary,
+  workerState,
+} from './decode.ts'
+import { check, EngineError } from './errors.ts'
+import { newExecutionId, newExecutionIdIn, newTokenBase, partitionOf } from './ids.ts'
+import { Keys, type PartitionRef, SEP } from './keys.ts'
+import { type Reply, ScriptRegistry } from './scripts.ts'
+
+/** A tenant as the engine needs it: its id and how many partitions its data is spread over. */
+export interface TenantRef {
+  id: string
+  partitions: number
+}
+
+export interface EngineOptions {
+  redis: Redis | Cluster
+  /** Key prefix; lets several deployments (or test runs) share one Redis. Default `ck`. */
+  prefix?: string
+  defaultLeaseSeconds?: number
+  defaultBackoffSeconds?: readonly number[]
+  /** How long terminal executions are kept. Default 7 days. */
+  retentionSeconds?: number
+  /** Payloads up to this many bytes stay inside the execution hash. Default 48. */
+  inlinePayloadBytes?: number
+  historyLength?: number
+}
+
+/** An enqueue request as the engine takes it: the API's fields plus the cue it fired from. */
+export type EnqueueItem = EnqueueRequest & { cue_id?: string; cue_name?: string }
+
+export interface EnqueueResult {
+  execution_id: string
+  created: boolean
+  status: ExecutionStatus
+}
+
+export interface ClaimOptions {
+  worker_id: string
+  task?: string | string[] | undefined
+  max?: number
+  lease_seconds?: number | undefined
+}
+
+export interface LeaseAuth {
+  lease_token?: string | undefined
+  worker_id?: string | undefined
+}
+
+export interface ReportInput extends LeaseAuth {
+  success: boolean
+  error?: string | null | undefined
+  retry?: boolean | undefined
+  retry_after_seconds?: number | undefined
+  evidence?: Omit<OutcomeEvidence, 'success' | 'recorded_at'> | undefined
+}
+
+export interface ListQuery {
+  status?: ExecutionStatus | undefined
+  status__in?: ExecutionStatus[] | undefined
+  task?: string | undefined
+  cue_id?: string | undefined
+  worker_id?: string | undefined
+  limit?: number | undefined
+  cursor?: string | undefined
+}
+
+export interface LeaseQuery {
+  worker_id?: string | undefined
+  task?: string | undefined
+  expiring_within_seconds?: number | undefined
+  limit?: number | undefined
+}
+
+export interface MaintenanceResult {
+  requeued: number
+  failed: number
+  promoted: number
+  purged: number
+  /** Expired execution ids re-queued or failed by this pass. */
+  expired: string[]
+  now: number
+  /** When this partition next needs maintenance (Redis ms), or null. */
+  next: number | null
+}
+
+type EngineEvents = {
+  /** A new deadline (Redis ms) that maintenance must honour, so a local timer can be armed. */
+  deadline: [at: number]
+}
+
+const LIST_SCAN = 2000
+const LEASE_SCAN = 5000
+const MAINTENANCE_BATCH = 1000
+
+/**
+ * The lease engine: every state change is one Lua script on one partition (see lua/*.lua).
+ * Works unchanged on Redis, Redis Cluster and ioredis-mock.
+ */
+export class Engine extends EventEmitter<EngineEvents> {
+  readonly keys: Keys
+  readonly redis: Redis | Cluster
+  readonly defaultLeaseSeconds: number
+  readonly retentionSeconds: number
+  private readonly scripts: ScriptRegistry
+  private readonly defaultBackoff: readonly number[]
+  private readonly inlinePayloadBytes: number
+  private readonly rotation = new Map<string, number>()
+  /** Redis clock minus local clock (ms), from the last script that reported Redis time. */
+  clockOffsetMs = 0
+
+  constructor(options: EngineOptions) {
+    super()
+    this.redis = options.redis
+    this.keys = new Keys(options.prefix ?? 'ck')
+    this.defaultLeaseSeconds = options.defaultLeaseSeconds ?? LIMITS.defaultLeaseSeconds
+    this.defaultBackoff = options.defaultBackoffSeconds ?? LIMITS.defaultBackoffSeconds
+    this.retentionSeconds = options.retentionSeconds ?? LIMITS.retentionSeconds
+    this.inlinePayloadBytes = options.inlinePayloadBytes ?? 48
+    this.scripts = new ScriptRegistry(this.redis, this.keys, {
+      historyLength: options.historyLength ?? LIMITS.attemptHistoryLength,
+    })
+  }
+
+  /** Redis time now, estimated from the last offset seen (for timers, never for leases). */
+  redisNow(): number {
+    return Date.now() + this.clockOffsetMs
+  }
+
+  private ref(tenant: TenantRef, partition: number): PartitionRef {
+    return { tenantId: tenant.id, partition }
+  }
+
+  private refOf(tenant: TenantRef, executionId: string): PartitionRef {
+    return this.ref(tenant, partitionOf(executionId, tenant.partitions))
+  }
+
+  private sawNow(now: number): void {
+    this.clockOffsetMs = now - Date.now()
+  }
+
+  /** Records a deadline in the wake index (keeping the earliest) and tells local listeners. */
+  private async hint(ref: PartitionRef, at: number): Promise<void> {
+    await this.scripts.global('wake_put', ['0', this.keys.partitionName(ref), String(at)])
+    this.emit('deadline', at)
+  }
+
+  // ------------------------------------------------------------------ enqueue
+
+  /** Creates executions; items with a known idempotency key return the first execution. */
+  async enqueue(tenant: TenantRef, items: EnqueueItem[]): Promise<EnqueueResult[]> {
+    const groups = new Map<number, { index: number; args: string[] }[]>()
+    items.forEach((item, index) => {
+      let id: string
+      if (item.idempotency_key !== undefined && tenant.partitions > 1) {
+        // The key and its execution must share a partition so one script can check both.
+        id = newExecutionIdIn(partitionOf(item.idempotency_key, tenant.partitions), tenant.partitions)
+      } else {
+        id = newExecutionId()
+      }
+      const p = partitionOf(id, tenant.partitions)
+      const list = groups.get(p) ?? []
+      list.push({ index, args: this.enqueueArgs(id, item) })
+      groups.set(p, list)
+    })
+    const results: EnqueueResult[] = new Array(items.length)
+    await Promise.all(
+      [...groups].map(async ([p, group]) => {
+        const ref = this.ref(tenant, p)
+        const reply = await this.scripts.partition('enqueue', ref, [
+          group.length,
+          this.inlinePayloadBytes,
+          LIMITS.idempotencyTtlSeconds,
+          ...group.flatMap((g) => g.args),
+        ])
+        check(reply)
+        this.sawNow(int(reply[1]))
+        group.forEach((g, i) => {
+          const at = 3 + i * 3
+          results[g.index] = {
+            execution_id: String(reply[at]),
+            created: reply[at + 1] === '1',
+            status: String(reply[at + 2]) as ExecutionStatus,
+          }
+        })
+        if (reply[2] !== '') await this.hint(ref, int(reply[2]))
+      }),
+    )
+    return results
+  }
+
+  private enqueueArgs(id: string, item: EnqueueItem): string[] {
+    const payload = item.payload === undefined ? {} : item.payload
+    const task = item.task ?? taskFromPayload(payload) ?? 'default'
+    const at = item.scheduled_for === undefined ? '' : String(Date.parse(item.scheduled_for))
+    const delay = item.delay_seconds === undefined ? '' : String(Math.round(item.delay_seconds * 1000))
+    return [
+      id,
+      task,
+      JSON.stringify(payload),
+      String(item.priority ?? 0),
+      String(item.max_attempts ?? LIMITS.defaultMaxAttempts),
+      item.backoff_seconds ? item.backoff_seconds.join(',') : '',
+      item.lease_seconds === undefined ? '' : String(item.lease_seconds),
+      at,
+      delay,
+      item.idempotency_key ?? '',
+      item.cue_id ?? '',
+      item.cue_name ?? '',
+      '',
+    ]
+  }
+
+  // ------------------------------------------------------------------ claim
+
+  /**
+   * Leases up to `max` executions to one worker. Partitions are visited in turn, starting at a
+   * rotating offset so no partition is favoured.
+   */
+  async claim(tenant: TenantRef, options: ClaimOptions): Promise<ClaimedExecution[]> {
+    const max = options.max ?? 1
+    const tasks =
+      options.task === undefined ? [] : Array.isArray(options.task) ? options.task : [options.task]
+    const leaseMs = options.lease_seconds === undefined ? 0 : options.lease_seconds * 1000
+    const start = this.nextRotation(tenant)
+    const claimed: ClaimedExecution[] = []
+    for (let i = 0; i < tenant.partitions && claimed.length < max; i++) {
+      const ref = this.ref(tenant, (start + i) % tenant.partitions)
+      const reply = await this.scripts.partition('claim', ref, [
+        options.worker_id,
+        max - claimed.length,
+        leaseMs,
+        this.defaultLeaseSeconds * 1000,
+        newTokenBase(),
+        tasks.length,
+        ...tasks,
+      ])
+      check(reply)
+      this.sawNow(int(reply[1]))
+      const n = int(reply[2])
+      let earliest = Number.POSITIVE_INFINITY
+      for (let k = 0; k < n; k++) {
+        const item = toClaimed(reply, 3 + k * 12)
+        earliest = Math.min(earliest, Date.parse(item.lease.expires_at))
+        claimed.push(item)
+      }
+      if (n > 0) await this.hint(ref, earliest)
+    }
+    return claimed
+  }
+
+  private nextRotation(tenant: TenantRef): number {
+    if (tenant.partitions <= 1) return 0
+    const n = (this.rotation.get(tenant.id) ?? 0) + 1
+    this.rotation.set(tenant.id, n)
+    return n % tenant.partitions
+  }
+
+  /** CueAPI's claim by ID: leases this execution if it is pending, else `claim_failed`. */
+  async claimById(
+    tenant: TenantRef,
+    executionId: string,
+    options: { worker_id: string; lease_seconds?: number | undefined },
+  ): Promise<ClaimedExecution> {
+    const ref = this.refOf(tenant, executionId)
+    const reply = await this.scripts.partition('claim_id', ref, [
+      executionId,
+      options.worker_id,
+      options.lease_seconds === undefined ? 0 : options.lease_seconds * 1000,
+      this.defaultLeaseSeconds * 1000,
+      `${newTokenBase()}.1`,
+    ])
+    check(reply)
+    this.sawNow(int(reply[1]))
+    const item = toClaimed(reply, 3)
+    await this.hint(ref, Date.parse(item.lease.expires_at))
+    return item
+  }
+
+  // ------------------------------------------------------------------ lease transitions
+
+  /** Heartbeat: a valid lease is extended to now + extend_seconds (default: its own length). */
+  async extend(
+    tenant: TenantRef,
+    executionId: string,
+    input: LeaseAuth & { extend_seconds?: number | undefined },
+  ): Promise<HeartbeatResponse> {
+    const reply = await this.scripts.partition('extend', this.refOf(tenant, executionId), [
+      executionId,
+      input.lease_token ?? '',
+      input.worker_id ?? '',
+      input.extend_seconds === undefined ? 0 : input.extend_seconds * 1000,
+    ])
+    check(reply)
+    const now = int(reply[1])
+    this.sawNow(now)
+    const expires = int(reply[2])
+    return {
+      acknowledged: true,
+      execution_id: executionId,
+      lease_extended_until: iso(expires),
+      lease: {
+        worker_id: String(reply[4]),
+        epoch: int(reply[3]),
+        claimed_at: iso(String(reply[5])),
+        expires_at: iso(expires),
+        remaining_ms: expires - now,
+        lease_seconds: int(reply[6]) / 1000,
+        heartbeats: int(reply[7]),
+        last_heartbeat_at: isoOrNull(String(reply[8])),
+      },
+    }
+  }
+
+  /** An outcome report: success completes; failure retries or fails (see fail.lua). */
+  async report(tenant: TenantRef, executionId: string, input: ReportInput): Promise<OutcomeResponse> {
+    const ref = this.refOf(tenant, executionId)
+    const evidence = evidenceJson(input)
+    const reply = input.success
+      ? await this.scripts.partition('complete', ref, [
+          executionId,
+          input.lease_token ?? '',
+          input.worker_id ?? '',
+          evidence,
+        ])
+      : await this.scripts.partition('fail', ref, [
+          executionId,
+          input.lease_token ?? '',
+          input.worker_id ?? '',
+          input.error ?? '',
+          input.retry === false ? '0' : '1',
+          input.retry_after_seconds === undefined ? '' : String(Math.round(input.retry_after_seconds * 1000)),
+          evidence,
+          this.defaultBackoff.join(','),
+        ])
+    return this.transitionReply(ref, executionId, reply)
+  }
+
+  /** Release (nack): back to pending, or scheduled after a delay; the attempt is not consumed. */
+  async release(
+    tenant: TenantRef,
+    executionId: string,
+    input: LeaseAuth & { delay_seconds?: number | undefined },
+  ): Promise<OutcomeResponse> {
+    const ref = this.refOf(tenant, executionId)
+    const reply = await this.scripts.partition('release', ref, [
+      executionId,
+      input.lease_token ?? '',
+      input.worker_id ?? '',
+      input.delay_seconds ? String(Math.round(input.delay_seconds * 1000)) : '',
+    ])
+    return this.transitionReply(ref, executionId, reply)
+  }
+
+  private async transitionReply(
+    ref: PartitionRef,
+    executionId: string,
+    reply: Reply,
+  ): Promise<OutcomeResponse> {
+    check(reply)
+    this.sawNow(int(reply[4]))
+    const next = reply[3] === '' ? null : int(reply[3])
+    if (next !== null) await this.hint(ref, next)
+    return {
+      execution_id: executionId,
+      status: String(reply[1]) as ExecutionStatus,
+      attempt: int(reply[2]),
+      outcome_recorded: true,
+      next_attempt_at: next === null ? null : iso(next),
+    }
+  }
+
+  async cancel(tenant: TenantRef, executionId: string): Promise<TransitionResponse> {
+    const reply = await this.scripts.partition('cancel', this.refOf(tenant, executionId), [executionId])
+    check(reply)
+    return {
+      execution_id: executionId,
+      status: String(reply[1]) as ExecutionStatus,
+      attempt: int(reply[2]),
+      cancel_requested: reply[3] === '1',
+    }
+  }
+
+  /** Runs a terminal execution again as a new execution; returns the new one. */
+  async replay(tenant: TenantRef, executionId: string): Promise<ExecutionRecord> {
+    const p = partitionOf(executionId, tenant.partitions)
+    const newId = newExecutionIdIn(p, tenant.partitions)
+    const reply = await this.scripts.partition('replay', this.ref(tenant, p), [
+      executionId,
+      newId,
+      this.inlinePayloadBytes,
+    ])
+    check(reply)
+    return this.get(tenant, newId)
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  async get(tenant: TenantRef, executionId: string): Promise<ExecutionRecord> {
+    const reply = await this.scripts.partition('get', this.refOf(tenant, executionId), [executionId])
+    check(reply)
+    const now = int(reply[1])
+    const summary = this.summary(executionId, reply[2] as Reply, String(reply[3]), now, String(reply[4]))
+    const history = (reply[5] as Reply).map((e) => toAttempt(String(e)))
+    return { ...summary, attempts: history }
+  }
+
+  private summary(id: string, flat: Reply, payload: string, now: number, outcome = ''): ExecutionSummary {
+    return toSummary(id, fieldsOf(flat), payload, now, outcome, this.defaultBackoff)
+  }
+
+  /** Newest first; the cursor carries one log position per partition. */
+  async list(tenant: TenantRef, query: ListQuery): Promise<ListExecutionsResponse> {
+    const limit = query.limit ?? 50
+    const starts = decodeCursor(query.cursor, tenant.partitions)
+    const statuses = query.status__in ?? (query.status ? [query.status] : [])
+    type Item = { p: number; pos: number; created: number; summary: ExecutionSummary }
+    const items: Item[] = []
+    const nextOf: (number | null)[] = starts.slice()
+    await Promise.all(
+      starts.map(async (start, p) => {
+        if (start === null) return
+        const reply = await this.scripts.partition('list', this.ref(tenant, p), [
+          start < 0 ? '' : String(start),
+          limit,
+          LIST_SCAN,
+          statuses.join(','),
+          query.task ?? '',
+          query.cue_id ?? '',
+          query.worker_id ?? '',
+        ])
+        check(reply)
+        const now = int(reply[1])
+        nextOf[p] = reply[2] === '' ? null : int(reply[2])
+        const n = int(reply[3])
+        for (let k = 0; k < n; k++) {
+          const at = 4 + k * 4
+          const summary = this.summary(
+            String(reply[at + 1]),
+            reply[at + 2] as Reply,
+            String(reply[at + 3]),
+            now,
+          )
+          items.push({ p, pos: int(reply[at]), created: Date.parse(summary.created_at), summary })
+        }
+      }),
+    )
+    items.sort((a, b) => b.created - a.created || b.pos - a.pos)
+    const page = items.slice(0, limit)
+    // A partition resumes after the last item taken from it, or at its first item not taken.
+    const positions = starts.map((start, p) => {
+      if (start === null) return null
+      const fromP = items.filter((i) => i.p === p)
+      const taken = page.filter((i) => i.p === p)
+      if (taken.length === fromP.length) return nextOf[p] ?? null
+      const last = taken.at(-1)
+      return last ? last.pos - 1 : fromP[0]!.pos
+    })
+    const hasMore = positions.some((pos) => pos !== null)
+    return {
+      executions: page.map((i) => i.summary),
+      next_cursor: hasMore ? encodeCursor(positions) : null,
+      has_more: hasMore,
+    }
+  }
+
+  /** Live leases, earliest expiry first, across the tenant's partitions. */
+  async leases(tenant: TenantRef, query: LeaseQuery): Promise<ListLeasesResponse> {
+    const limit = query.limit ?? 100
+    let now = 0
+    const all: LeaseRecord[] = []
+    await Promise.all(
+      this.partitions(tenant).map(async (ref) => {
+        const reply = await this.scripts.partition('leases', ref, [
+          limit,
+          query.worker_id ?? '',
+          query.task ?? '',
+          query.expiring_within_seconds === undefined
+            ? ''
+            : String(Math.round(query.expiring_within_seconds * 1000)),
+          LEASE_SCAN,
+        ])
+        check(reply)
+        const t = int(reply[1])
+        now = Math.max(now, t)
+        const n = int(reply[2])
+        for (let k = 0; k < n; k++) all.push(toLease(reply, 3 + k * 11, t))
+      }),
+    )
+    all.sort((a, b) => Date.parse(a.expires_at) - Date.parse(b.expires_at))
+    return { leases: all.slice(0, limit), server_time: iso(now || this.redisNow()) }
+  }
+
+  /** Per task: counts by status and the age of the oldest pending execution. */
+  async queues(tenant: TenantRef): Promise<ListQueuesResponse> {
+    const byTask = new Map<string, QueueCounts & { since: number | null }>()
+    let now = 0
+    const row = (task: string) => {
+      let q = byTask.get(task)
+      if (!q) {
+        q = {
+          task,
+          pending: 0,
+          scheduled: 0,
+          delivering: 0,
+          retrying: 0,
+          success: 0,
+          failed: 0,
+          cancelled: 0,
+          oldest_pending_age_ms: null,
+          since: null,
+        }
+        byTask.set(task, q)
+      }
+      return q
+    }
+    await Promise.all(
+      this.partitions(tenant).map(async (ref) => {
+        const reply = await this.scripts.partition('queues', ref, [])
+        check(reply)
+        now = Math.max(now, int(reply[1]))
+        const counts = reply[2] as Reply
+        for (let i = 0; i + 1 < counts.length; i += 2) {
+          const [task, status] = String(counts[i]).split(SEP) as [string, keyof QueueCounts]
+          const q = row(task)
+          if (status in q && typeof q[status] === 'number') (q[status] as number) += int(counts[i + 1])
+        }
+        const oldest = reply[3] as Reply
+        for (let i = 0; i + 1 < oldest.length; i += 2) {
+          const q = row(String(oldest[i]))
+          const since = int(oldest[i + 1])
+          q.since = q.since === null ? since : Math.min(q.since, since)
+        }
+      }),
+    )
+    const queues = [...byTask.values()]
+      .map(({ since, ...q }) => ({
+        ...q,
+        oldest_pending_age_ms: since === null ? null : Math.max(0, now - since),
+      }))
+      .filter((q) => Object.values(q).some((v) => typeof v === 'number' && v > 0))
+      .sort((a, b) => a.task.localeCompare(b.task))
+    return { queues }
+  }
+
+  /** Pending executions, informational (nothing is leased). */
+  async claimable(
+    tenant: TenantRef,
+    task?: string,
+    limit: number = LIMITS.maxClaimableListing,
+  ): Promise<ClaimableResponse> {
+    const executions: ClaimableResponse['executions'] = []
+    for (const ref of this.partitions(tenant)) {
+      if (executions.length >= limit) break
+      const reply = await this.scripts.partition('claimable', ref, [
+        limit - executions.length,
+        task === undefined ? 0 : 1,
+        ...(task === undefined ? [] : [task]),
+      ])
+      check(reply)
+      const n = int(reply[2])
+      for (let k = 0; k < n; k++) {
+        const at = 3 + k * 7
+        executions.push({
+          execution_id: String(reply[at]),
+          task: String(reply[at + 1]),
+          payload: JSON.parse(String(reply[at + 2])),
+          scheduled_for: iso(String(reply[at + 3])),
+          attempt: int(reply[at + 4]),
+          cue_id: String(reply[at + 5]) || null,
+          cue_name: String(reply[at + 6]) || null,
+        })
+      }
+    }
+    return { executions }
+  }
+
+  // ------------------------------------------------------------------ workers
+
+  /** A worker's own heartbeat; recorded in partition 0, where its handlers live. */
+  async workerHeartbeat(tenant: TenantRef, workerId: string, handlers?: string[]): Promise<string> {
+    const reply = await this.scripts.partition('worker_beat', this.ref(tenant, 0), [
+      workerId,
+      handlers === undefined ? '' : JSON.stringify(handlers),
+    ])
+    check(reply)
+    return iso(int(reply[1]))
+  }
+
+  async workers(tenant: TenantRef, limit = 1000): Promise<ListWorkersResponse> {
+    const merged = new Map<string, WorkerRecord & { seen: number }>()
+    let now = 0
+    await Promise.all(
+      this.partitions(tenant).map(async (ref) => {
+        const reply = await this.scripts.partition('workers', ref, [limit])
+        check(reply)
+        now = Math.max(now, int(reply[1]))
+        const n = int(reply[2])
+        for (let k = 0; k < n; k++) {
+          const id = String(reply[3 + k * 2])
+          const h = fieldsOf(reply[4 + k * 2] as Reply)
+          const w = merged.get(id) ?? {
+            worker_id: id,
+            handlers: [],
+            last_seen_at: '',
+            state: 'dead' as const,
+            in_flight: 0,
+            claimed: 0,
+            completed: 0,
+            failed: 0,
+            seen: 0,
+          }
+          w.seen = Math.max(w.seen, int(h.ls))
+          if (h.hd) w.handlers = JSON.parse(h.hd) as string[]
+          w.in_flight += Math.max(0, int(h.in))
+          w.claimed += int(h.cl)
+          w.completed += int(h.co)
+          w.failed += int(h.fa)
+          merged.set(id, w)
+        }
+      }),
+    )
+    const workers = [...merged.values()]
+      .sort((a, b) => b.seen - a.seen)
+      .map(({ seen, ...w }) => ({ ...w, last_seen_at: iso(seen), state: workerState(seen, now) }))
+    return { workers }
+  }
+
+  /** Forgets a worker everywhere; false when it was unknown. */
+  async deleteWorker(tenant: TenantRef, workerId: string): Promise<boolean> {
+    const replies = await Promise.all(
+      this.partitions(tenant).map((ref) => this.scripts.partition('worker_delete', ref, [workerId])),
+    )
+    return replies.some((r) => int(r[1]) === 1)
+  }
+
+  // ------------------------------------------------------------------ events
+
+  /** Marks the tenant's partitions so scripts publish execution events for `ttlSeconds`. */
+  async streamEvents(tenant: TenantRef, ttlSeconds: number): Promise<void> {
+    await Promise.all(
+      this.partitions(tenant).map((ref) =>
+        this.redis.set(this.keys.eventSubscribers(ref), '1', 'EX', ttlSeconds),
+      ),
+    )
+  }
+
+  // ------------------------------------------------------------------ maintenance
+
+  /** One maintenance pass over a partition: promote due, reap expired, purge old. */
+  async maintainPartition(ref: PartitionRef, batch = MAINTENANCE_BATCH): Promise<MaintenanceResult> {
+    const [promoted, reaped, purged] = await Promise.all([
+      this.scripts.partition('promote', ref, [batch]),
+      this.scripts.partition('reap', ref, [batch]),
+      this.scripts.partition('purge', ref, [batch, this.retentionSeconds * 1000]),
+    ])
+    check(promoted)
+    check(reaped)
+    check(purged)
+    const now = int(reaped[1])
+    this.sawNow(now)
+    const nexts = [promoted[3], reaped[4], purged[3]].filter((v) => v !== '').map((v) => int(v))
+    // A full batch means more is due right now.
+    if (int(promoted[2]) >= batch || int(reaped[2]) + int(reaped[3]) >= batch || int(purged[2]) >= batch) {
+      nexts.push(now)
+    }
+    return {
+      promoted: int(promoted[2]),
+      requeued: int(reaped[2]),
+      failed: int(reaped[3]),
+      purged: int(purged[2]),
+      expired: reaped.slice(5).map(String),
+      now,
+      next: nexts.length ? Math.min(...nexts) : null,
+    }
+  }
+
+  /** Takes the partitions due for maintenance (marking them busy for `busyMs`). */
+  async takeDue(
+    limit: number,
+    busyMs: number,
+  ): Promise<{ now: number; next: number | null; due: { ref: PartitionRef; dueAt: number }[] }> {
+    const reply = await this.scripts.global('wake_take', [limit, busyMs])
+    const now = int(reply[0])
+    this.sawNow(now)
+    const due: { ref: PartitionRef; dueAt: number }[] = []
+    for (let i = 2; i + 1 < reply.length; i += 2) {
+      due.push({ ref: this.keys.parsePartitionName(String(reply[i])), dueAt: int(reply[i + 1]) })
+    }
+    return { now, next: reply[1] === '' ? null : int(reply[1]), due }
+  }
+
+  /** Puts partitions back into the wake index after a pass (or records deadlines found by a sweep). */
+  async putWake(entries: { ref: PartitionRef; next: number | null }[], taken: boolean): Promise<void> {
+    if (entries.length === 0) return
+    await this.scripts.global('wake_put', [
+      taken ? '1' : '0',
+      ...entries.flatMap((e) => [this.keys.partitionName(e.ref), e.next === null ? '' : String(e.next)]),
+    ])
+  }
+
+  partitions(tenant: TenantRef): PartitionRef[] {
+    return Array.from({ length: tenant.partitions }, (_, p) => this.ref(tenant, p))
+  }
+}
+
+function taskFromPayload(payload: unknown): string | undefined {
+  if (payload && typeof payload === 'object' && !Array.isArray(payload)) {
+    const task = TaskName.safeParse((payload as Record<string, unknown>).task)
+    if (task.success) return task.data
+  }
+  return undefined
+}
+
+function evidenceJson(input: ReportInput): string {
+  const e = input.evidence
+  if (!e) return ''
+  const present = Object.entries(e).filter(([, v]) => v !== undefined && v !== null)
+  if (present.length === 0) return ''
+  return JSON.stringify({
+    success: input.success,
+    ...Object.fromEntries(present),
+    recorded_at: new Date().toISOString(),
+  })
+}
+
+function encodeCursor(positions: (number | null)[]): string {
+  return positions.map((p) => (p === null ? 'x' : String(p))).join('.')
+}
+
+/** `-1` means "start from the newest"; null means "this partition is exhausted". */
+function decodeCursor(cursor: string | undefined, partitions: number): (number | null)[] {
+  if (cursor === undefined) return Array.from({ length: partitions }, () => -1)
+  const parts = cursor.split('.')
+  if (parts.length !== partitions || !parts.every((p) => p === 'x' || /^\d{1,15}$/.test(p))) {
+    throw new EngineError('invalid_cursor')
+  }
+  return parts.map((p) => (p === 'x' ? null : Number(p)))
+}

@@ -1,0 +1,18 @@
+export {
+  type ClaimOptions,
+  Engine,
+  type EngineOptions,
+  type EnqueueItem,
+  type EnqueueResult,
+  type LeaseAuth,
+  type LeaseQuery,
+  type ListQuery,
+  type MaintenanceResult,
+  type ReportInput,
+  type TenantRef,
+} from './engine.ts'
+export { EngineError } from './errors.ts'
+export { fnv1a, newExecutionId, partitionOf } from './ids.ts'
+export { Keys, type PartitionRef, SEP } from './keys.ts'
+export { Maintenance, type MaintenanceOptions, type PassSummary } from './maintenance.ts'
+export { DuplicateEmailError, hashApiKey, newApiKey, type TenantRecord, Tenants } from './tenants.ts'

@@ -1,0 +1,48 @@
+-- claimable: up to `limit` pending executions, task filter applied before the limit (a busy task
+-- cannot hide a quiet one). Informational: nothing is leased.
+-- KEYS[1]  any key of the partition (cluster routing)
+-- ARGV[1..4] partition header
+-- ARGV[5]  limit
+-- ARGV[6]  number of task names that follow (0: every task, best first)
+-- ARGV[7..] task names
+-- Returns {'ok', now, n, then n items of 7: id, task, payload JSON, scheduled_for ms, attempt,
+--          cue id, cue name}
+-- Errors: none.
+local limit, ntasks = tonumber(ARGV[5]), tonumber(ARGV[6])
+local tasks = {}
+if ntasks > 0 then
+  for i = 1, ntasks do
+    tasks[i] = ARGV[6 + i]
+  end
+else
+  tasks = redis.call('ZRANGE', K_READY, 0, -1)
+end
+local out = { 'ok', fmt(now_ms()), 0 }
+local n = 0
+for _, task in ipairs(tasks) do
+  for _, prio in ipairs(redis.call('ZRANGE', k_task(task), 0, -1)) do
+    local entries = redis.call('LRANGE', k_queue(prio, task), 0, (limit - n) * 2 + 10)
+    for _, entry in ipairs(entries) do
+      local seq, id = string.match(entry, '^(%d+):(.*)$')
+      local f = hmget(k_exec(id), 's', 'qs', 'sf', 'c', 'a', 'cue', 'cn', 'pl', 'px')
+      if f[1] == 'pending' and f[2] == seq then
+        n = n + 1
+        local item = { id, task, payload_of(id, f[8], f[9]), f[3] or f[4], f[5] or '0', f[6] or '', f[7] or '' }
+        for j = 1, 7 do
+          out[#out + 1] = item[j]
+        end
+        if n >= limit then
+          break
+        end
+      end
+    end
+    if n >= limit then
+      break
+    end
+  end
+  if n >= limit then
+    break
+  end
+end
+out[3] = n
+return ret(out)

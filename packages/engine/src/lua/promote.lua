@@ -1,0 +1,27 @@
+-- promote: `scheduled` and `retrying` executions whose time has come become `pending`.
+-- Cost is proportional to the number due (the index is read from its earliest time).
+-- KEYS[1]  any key of the partition (cluster routing)
+-- ARGV[1..4] partition header
+-- ARGV[5]  at most this many per call
+-- Returns {'ok', now, promoted, next due ms or ''}
+-- Errors: none.
+local limit = tonumber(ARGV[5])
+local now = now_ms()
+local ids = redis.call('ZRANGEBYSCORE', K_SCHED, '-inf', fmt(now), 'LIMIT', 0, limit)
+local promoted = 0
+for _, id in ipairs(ids) do
+  redis.call('ZREM', K_SCHED, id)
+  local f = hmget(k_exec(id), 's', 't', 'pr', 'a')
+  if f[1] == 'scheduled' or f[1] == 'retrying' then
+    make_pending(id, f[2], f[3] or '0', f[1], now)
+    event(id, f[2], 'pending', num(f[4], 0), '', now)
+    promoted = promoted + 1
+  end
+end
+local out = { 'ok', fmt(now), promoted, '' }
+local first = redis.call('ZRANGE', K_SCHED, 0, 0, 'WITHSCORES')
+if first[2] then
+  out[4] = first[2]
+end
+flush_notify()
+return ret(out)

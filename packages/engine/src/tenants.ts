@@ -1,0 +1,111 @@
+import { createHash, randomBytes } from 'node:crypto'
+import type { Cluster, Redis } from 'ioredis'
+import type { TenantRef } from './engine.ts'
+import { newTenantId } from './ids.ts'
+import type { Keys } from './keys.ts'
+
+export interface TenantRecord extends TenantRef {
+  name: string | null
+  email: string | null
+  createdAt: number
+}
+
+export function hashApiKey(apiKey: string): string {
+  return createHash('sha256').update(apiKey).digest('hex')
+}
+
+export function newApiKey(): string {
+  return `cue_sk_${randomBytes(16).toString('hex')}`
+}
+
+/**
+ * Tenants and their API keys. Keys are stored only as SHA-256 hashes; a tenant has one live key
+ * (regenerating revokes the previous one).
+ */
+export class Tenants {
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly keys: Keys,
+  ) {}
+
+  async create(input: { name?: string | null; email?: string | null; partitions?: number }): Promise<{
+    tenant: TenantRecord
+    apiKey: string
+  }> {
+    const tenant: TenantRecord = {
+      id: newTenantId(),
+      partitions: Math.max(1, Math.floor(input.partitions ?? 1)),
+      name: input.name ?? null,
+      email: input.email ?? null,
+      createdAt: Date.now(),
+    }
+    const apiKey = newApiKey()
+    const hash = hashApiKey(apiKey)
+    if (tenant.email !== null) {
+      const claimed = await this.redis.set(this.keys.email(tenant.email), tenant.id, 'NX')
+      if (claimed !== 'OK') throw new DuplicateEmailError()
+    }
+    await this.redis
+      .multi()
+      .hset(this.keys.tenant(tenant.id), {
+        partitions: String(tenant.partitions),
+        name: tenant.name ?? '',
+        email: tenant.email ?? '',
+        created: String(tenant.createdAt),
+        kh: hash,
+      })
+      .sadd(this.keys.tenants(), tenant.id)
+      .set(this.keys.apiKey(hash), tenant.id)
+      .exec()
+    return { tenant, apiKey }
+  }
+
+  async get(tenantId: string): Promise<TenantRecord | null> {
+    const h = await this.redis.hgetall(this.keys.tenant(tenantId))
+    if (!h.partitions) return null
+    return {
+      id: tenantId,
+      partitions: Number(h.partitions),
+      name: h.name || null,
+      email: h.email || null,
+      createdAt: Number(h.created),
+    }
+  }
+
+  async byApiKey(apiKey: string): Promise<TenantRecord | null> {
+    const id = await this.redis.get(this.keys.apiKey(hashApiKey(apiKey)))
+    return id ? this.get(id) : null
+  }
+
+  async byEmail(email: string): Promise<TenantRecord | null> {
+    const id = await this.redis.get(this.keys.email(email))
+    return id ? this.get(id) : null
+  }
+
+  /** Issues a new key and revokes the previous one. */
+  async regenerateKey(tenantId: string): Promise<string> {
+    const apiKey = newApiKey()
+    const hash = hashApiKey(apiKey)
+    const old = await this.redis.hget(this.keys.tenant(tenantId), 'kh')
+    const tx = this.redis
+      .multi()
+      .set(this.keys.apiKey(hash), tenantId)
+      .hset(this.keys.tenant(tenantId), 'kh', hash)
+    if (old) tx.del(this.keys.apiKey(old))
+    await tx.exec()
+    return apiKey
+  }
+
+  async list(): Promise<TenantRecord[]> {
+    const ids = await this.redis.smembers(this.keys.tenants())
+    const all = await Promise.all(ids.map((id) => this.get(id)))
+    return all.filter((t): t is TenantRecord => t !== null)
+  }
+}
+
+export class DuplicateEmailError extends Error {
+  override readonly name = 'DuplicateEmailError'
+  constructor() {
+    super('this email is already registered')
+  }
+}

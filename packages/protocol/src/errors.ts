@@ -1,0 +1,66 @@
+import { z } from 'zod'
+
+/**
+ * Every error code Cuekit returns, with its HTTP status and a default message.
+ * The engine returns these codes, the server maps them to HTTP with this table alone,
+ * and the SDK maps them to typed errors, so a code means the same thing everywhere.
+ */
+export const ERROR_CODES = {
+  bad_request: { status: 400, message: 'The request could not be understood.' },
+  invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
+  unauthorized: { status: 401, message: 'A valid API key is required (Authorization: Bearer cue_sk_...).' },
+  forbidden: { status: 403, message: 'This key may not perform this action.' },
+  registration_closed: { status: 403, message: 'Open registration is disabled on this server.' },
+  not_execution_owner: { status: 403, message: 'The lease on this execution belongs to another worker.' },
+  not_found: { status: 404, message: 'No such resource.' },
+  execution_not_found: { status: 404, message: 'No such execution.' },
+  worker_not_found: { status: 404, message: 'No such worker.' },
+  cue_not_found: { status: 404, message: 'No such cue.' },
+  method_not_allowed: { status: 405, message: 'This method is not allowed on this path.' },
+  claim_failed: { status: 409, message: 'The execution is not claimable.' },
+  lease_lost: {
+    status: 409,
+    message: 'The lease is no longer valid (expired, or the execution was claimed again).',
+  },
+  outcome_already_reported: { status: 409, message: 'A different outcome was already reported.' },
+  execution_not_claiming: { status: 409, message: 'The execution is not leased to a worker.' },
+  execution_cancelled: { status: 409, message: 'The execution was cancelled.' },
+  execution_not_terminal: { status: 409, message: 'Only a terminal execution can be replayed.' },
+  execution_not_cancellable: { status: 409, message: 'The execution has already finished.' },
+  duplicate_cue_name: { status: 409, message: 'A cue with this name already exists.' },
+  payload_too_large: { status: 413, message: 'The request body exceeds the 1 MB limit.' },
+  unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
+  validation_error: { status: 422, message: 'The request is invalid.' },
+  lease_token_required: { status: 422, message: 'This server requires lease_token on lease operations.' },
+  invalid_cursor: { status: 422, message: 'The cursor is invalid or expired.' },
+  webhook_url_not_allowed: {
+    status: 422,
+    message: 'The webhook URL resolves to a private, loopback, link-local, multicast or metadata address.',
+  },
+  rate_limited: { status: 429, message: 'Too many requests; retry after the time in Retry-After.' },
+  internal_error: { status: 500, message: 'An internal error occurred.' },
+  storage_unavailable: { status: 503, message: 'The storage backend is unreachable.' },
+  shutting_down: { status: 503, message: 'The server is shutting down; retry on another instance.' },
+} as const satisfies Record<string, { status: number; message: string }>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+export const ErrorCode = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]])
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value)
+}
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].status
+}
+
+/** The body of every error response. `code` is a string so older clients survive new codes. */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    status: z.number().int(),
+    details: z.unknown().optional(),
+  }),
+})
+export type ErrorBody = z.infer<typeof ErrorBody>

@@ -1,0 +1,323 @@
+import { z } from 'zod'
+import {
+  ExecutionId,
+  InputTimestamp,
+  LeaseSeconds,
+  LeaseToken,
+  TaskName,
+  Timestamp,
+  WorkerId,
+} from './common.ts'
+import { ErrorBody } from './errors.ts'
+import { LIMITS } from './limits.ts'
+import { AttemptEnd, ExecutionStatus } from './status.ts'
+
+// ---------------------------------------------------------------- enqueue
+
+const EnqueueFields = z.strictObject({
+  task: TaskName.optional(),
+  payload: z.unknown().optional(),
+  scheduled_for: InputTimestamp.optional(),
+  delay_seconds: z.number().min(0).max(LIMITS.maxDelaySeconds).optional(),
+  priority: z.number().int().min(LIMITS.minPriority).max(LIMITS.maxPriority).optional(),
+  max_attempts: z.number().int().min(1).max(LIMITS.maxAttempts).optional(),
+  backoff_seconds: z
+    .array(z.number().min(0).max(LIMITS.maxBackoffSeconds))
+    .min(1)
+    .max(LIMITS.maxAttempts)
+    .optional(),
+  lease_seconds: LeaseSeconds.optional(),
+  idempotency_key: z.string().min(1).max(LIMITS.idempotencyKeyMaxLength).optional(),
+})
+
+const oneStartTime = (v: { scheduled_for?: string | undefined; delay_seconds?: number | undefined }) =>
+  v.scheduled_for === undefined || v.delay_seconds === undefined
+
+/** `POST /v1/executions`. The `Idempotency-Key` header may stand in for `idempotency_key`. */
+export const EnqueueRequest = EnqueueFields.refine(oneStartTime, {
+  message: 'send scheduled_for or delay_seconds, not both',
+  path: ['delay_seconds'],
+})
+export type EnqueueRequest = z.infer<typeof EnqueueRequest>
+
+/** `POST /v1/executions/bulk`. */
+export const BulkEnqueueRequest = z.strictObject({
+  executions: z.array(EnqueueRequest).min(1).max(LIMITS.maxBulkEnqueue),
+})
+export type BulkEnqueueRequest = z.infer<typeof BulkEnqueueRequest>
+
+export const BulkEnqueueResponse = z.object({ execution_ids: z.array(ExecutionId) })
+export type BulkEnqueueResponse = z.infer<typeof BulkEnqueueResponse>
+
+// ---------------------------------------------------------------- records
+
+/** One entry of an execution's attempt history, oldest first. */
+export const AttemptRecord = z.object({
+  attempt: z.number().int(),
+  epoch: z.number().int(),
+  worker_id: z.string(),
+  claimed_at: Timestamp,
+  ended_at: Timestamp.nullable(),
+  outcome: AttemptEnd.nullable(),
+  error: z.string().nullable(),
+})
+export type AttemptRecord = z.infer<typeof AttemptRecord>
+
+/** A lease as others may see it: never carries the token. */
+export const LeaseView = z.object({
+  worker_id: z.string(),
+  epoch: z.number().int(),
+  claimed_at: Timestamp,
+  expires_at: Timestamp,
+  remaining_ms: z.number().int(),
+  lease_seconds: z.number(),
+  heartbeats: z.number().int(),
+  last_heartbeat_at: Timestamp.nullable(),
+})
+export type LeaseView = z.infer<typeof LeaseView>
+
+/** The lease handed to the claimer: the only place a token is ever returned. */
+export const LeaseGrant = z.object({
+  token: z.string(),
+  epoch: z.number().int(),
+  expires_at: Timestamp,
+  lease_seconds: z.number(),
+})
+export type LeaseGrant = z.infer<typeof LeaseGrant>
+
+/** What a worker reported with its outcome (CueAPI's fields). */
+export const OutcomeEvidence = z.object({
+  success: z.boolean(),
+  result: z.unknown().optional(),
+  error: z.string().nullable().optional(),
+  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+  external_id: z.string().nullable().optional(),
+  result_url: z.string().nullable().optional(),
+  result_ref: z.string().nullable().optional(),
+  result_type: z.string().nullable().optional(),
+  summary: z.string().nullable().optional(),
+  artifacts: z.array(z.unknown()).nullable().optional(),
+  recorded_at: Timestamp.optional(),
+})
+export type OutcomeEvidence = z.infer<typeof OutcomeEvidence>
+
+export const ExecutionSummary = z.object({
+  execution_id: ExecutionId,
+  id: ExecutionId,
+  task: z.string(),
+  payload: z.unknown(),
+  status: ExecutionStatus,
+  attempt: z.number().int(),
+  max_attempts: z.number().int(),
+  priority: z.number().int(),
+  backoff_seconds: z.array(z.number()),
+  cue_id: z.string().nullable(),
+  cue_name: z.string().nullable(),
+  scheduled_for: Timestamp,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  finished_at: Timestamp.nullable(),
+  /** When a `retrying` or `scheduled` execution becomes claimable. */
+  next_attempt_at: Timestamp.nullable(),
+  lease: LeaseView.nullable(),
+  cancel_requested: z.boolean(),
+  replayed_from: z.string().nullable(),
+  idempotency_key: z.string().nullable(),
+  last_error: z.string().nullable(),
+  /** Why a failed execution failed: `failure`, `lease_expired` or `attempts_exhausted`… */
+  failure_reason: z.string().nullable(),
+  outcome: OutcomeEvidence.nullable(),
+})
+export type ExecutionSummary = z.infer<typeof ExecutionSummary>
+
+/** `GET /v1/executions/{id}`: the summary plus the attempt history. */
+export const ExecutionRecord = ExecutionSummary.extend({ attempts: z.array(AttemptRecord) })
+export type ExecutionRecord = z.infer<typeof ExecutionRecord>
+
+export const ListExecutionsQuery = z.strictObject({
+  status: ExecutionStatus.optional(),
+  status__in: z
+    .string()
+    .transform((s) => s.split(',').filter(Boolean))
+    .pipe(z.array(ExecutionStatus).min(1))
+    .optional(),
+  cue_id: z.string().min(1).max(64).optional(),
+  task: TaskName.optional(),
+  worker_id: WorkerId.optional(),
+  limit: z.coerce.number().int().min(1).max(LIMITS.maxListLimit).default(50),
+  cursor: z.string().min(1).max(200).optional(),
+})
+export type ListExecutionsQuery = z.infer<typeof ListExecutionsQuery>
+
+export const ListExecutionsResponse = z.object({
+  executions: z.array(ExecutionSummary),
+  next_cursor: z.string().nullable(),
+  has_more: z.boolean(),
+})
+export type ListExecutionsResponse = z.infer<typeof ListExecutionsResponse>
+
+// ---------------------------------------------------------------- claim
+
+export const ClaimRequest = z.strictObject({
+  worker_id: WorkerId,
+  task: z.union([TaskName, z.array(TaskName).min(1).max(50)]).optional(),
+  max: z.number().int().min(1).max(LIMITS.maxClaimBatch).default(1),
+  wait_seconds: z.number().min(0).max(LIMITS.maxWaitSeconds).default(0),
+  lease_seconds: LeaseSeconds.optional(),
+})
+export type ClaimRequest = z.infer<typeof ClaimRequest>
+
+export const ClaimByIdRequest = z.strictObject({
+  worker_id: WorkerId,
+  lease_seconds: LeaseSeconds.optional(),
+})
+export type ClaimByIdRequest = z.infer<typeof ClaimByIdRequest>
+
+export const ClaimedExecution = z.object({
+  execution_id: ExecutionId,
+  id: ExecutionId,
+  cue_id: z.string().nullable(),
+  cue_name: z.string().nullable(),
+  task: z.string(),
+  payload: z.unknown(),
+  scheduled_for: Timestamp,
+  attempt: z.number().int(),
+  max_attempts: z.number().int(),
+  lease: LeaseGrant,
+})
+export type ClaimedExecution = z.infer<typeof ClaimedExecution>
+
+export const ClaimResponse = z.object({
+  claimed: z.boolean(),
+  execution_id: ExecutionId.optional(),
+  lease_seconds: z.number().optional(),
+  executions: z.array(ClaimedExecution),
+})
+export type ClaimResponse = z.infer<typeof ClaimResponse>
+
+export const ClaimableQuery = z.strictObject({ task: TaskName.optional() })
+export type ClaimableQuery = z.infer<typeof ClaimableQuery>
+
+export const ClaimableExecution = z.object({
+  execution_id: ExecutionId,
+  cue_id: z.string().nullable(),
+  cue_name: z.string().nullable(),
+  task: z.string(),
+  scheduled_for: Timestamp,
+  payload: z.unknown(),
+  attempt: z.number().int(),
+})
+export type ClaimableExecution = z.infer<typeof ClaimableExecution>
+
+export const ClaimableResponse = z.object({ executions: z.array(ClaimableExecution) })
+export type ClaimableResponse = z.infer<typeof ClaimableResponse>
+
+// ---------------------------------------------------------------- heartbeat
+
+export const HeartbeatRequest = z.strictObject({
+  lease_token: LeaseToken.optional(),
+  extend_seconds: LeaseSeconds.optional(),
+  worker_id: WorkerId.optional(),
+})
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>
+
+export const HeartbeatResponse = z.object({
+  acknowledged: z.literal(true),
+  execution_id: ExecutionId,
+  lease_extended_until: Timestamp,
+  lease: LeaseView,
+})
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>
+
+export const BatchHeartbeatRequest = z.strictObject({
+  leases: z
+    .array(
+      z.strictObject({
+        execution_id: ExecutionId,
+        lease_token: LeaseToken,
+        extend_seconds: LeaseSeconds.optional(),
+      }),
+    )
+    .min(1)
+    .max(LIMITS.maxBatchReports),
+})
+export type BatchHeartbeatRequest = z.infer<typeof BatchHeartbeatRequest>
+
+/** The error of one item of a batch; the batch itself still answers 200. */
+export const ItemError = ErrorBody.shape.error
+export type ItemError = z.infer<typeof ItemError>
+
+export const BatchHeartbeatResult = z.union([
+  HeartbeatResponse,
+  z.object({ execution_id: ExecutionId, error: ItemError }),
+])
+export type BatchHeartbeatResult = z.infer<typeof BatchHeartbeatResult>
+
+export const BatchHeartbeatResponse = z.object({ results: z.array(BatchHeartbeatResult) })
+export type BatchHeartbeatResponse = z.infer<typeof BatchHeartbeatResponse>
+
+// ---------------------------------------------------------------- outcome
+
+const OutcomeFields = {
+  success: z.boolean(),
+  result: z.unknown().optional(),
+  error: z.string().max(LIMITS.maxErrorLength).nullable().optional(),
+  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+  external_id: z.string().max(500).nullable().optional(),
+  result_url: z.string().max(2000).nullable().optional(),
+  result_ref: z.string().max(500).nullable().optional(),
+  result_type: z.string().max(200).nullable().optional(),
+  summary: z.string().max(LIMITS.maxErrorLength).nullable().optional(),
+  artifacts: z.array(z.unknown()).max(100).nullable().optional(),
+  lease_token: LeaseToken.optional(),
+  worker_id: WorkerId.optional(),
+  /** `false` makes a failure terminal even when attempts remain. */
+  retry: z.boolean().optional(),
+  retry_after_seconds: z.number().min(0).max(LIMITS.maxBackoffSeconds).optional(),
+}
+
+export const OutcomeRequest = z.strictObject(OutcomeFields)
+export type OutcomeRequest = z.infer<typeof OutcomeRequest>
+
+export const OutcomeResponse = z.object({
+  execution_id: ExecutionId,
+  status: ExecutionStatus,
+  attempt: z.number().int(),
+  outcome_recorded: z.literal(true),
+  next_attempt_at: Timestamp.nullable().optional(),
+})
+export type OutcomeResponse = z.infer<typeof OutcomeResponse>
+
+export const BatchOutcomeRequest = z.strictObject({
+  outcomes: z
+    .array(z.strictObject({ ...OutcomeFields, execution_id: ExecutionId, lease_token: LeaseToken }))
+    .min(1)
+    .max(LIMITS.maxBatchReports),
+})
+export type BatchOutcomeRequest = z.infer<typeof BatchOutcomeRequest>
+
+export const BatchOutcomeResult = z.union([
+  OutcomeResponse,
+  z.object({ execution_id: ExecutionId, error: ItemError }),
+])
+export type BatchOutcomeResult = z.infer<typeof BatchOutcomeResult>
+
+export const BatchOutcomeResponse = z.object({ results: z.array(BatchOutcomeResult) })
+export type BatchOutcomeResponse = z.infer<typeof BatchOutcomeResponse>
+
+// ---------------------------------------------------------------- release, cancel, replay
+
+export const ReleaseRequest = z.strictObject({
+  lease_token: LeaseToken.optional(),
+  worker_id: WorkerId.optional(),
+  delay_seconds: z.number().min(0).max(LIMITS.maxDelaySeconds).optional(),
+})
+export type ReleaseRequest = z.infer<typeof ReleaseRequest>
+
+export const TransitionResponse = z.object({
+  execution_id: ExecutionId,
+  status: ExecutionStatus,
+  attempt: z.number().int(),
+  cancel_requested: z.boolean().optional(),
+})
+export type TransitionResponse = z.infer<typeof TransitionResponse>

@@ -1,0 +1,7 @@
+export * from './common.ts'
+export * from './errors.ts'
+export * from './executions.ts'
+export * from './limits.ts'
+export * from './ops.ts'
+export * from './status.ts'
+export * from './tenants.ts'

@@ -1,0 +1,96 @@
+import { z } from 'zod'
+import { ExecutionId, TaskName, Timestamp, WorkerId } from './common.ts'
+import { ExecutionStatus, WorkerState } from './status.ts'
+
+// ---------------------------------------------------------------- workers
+
+export const WorkerHeartbeatRequest = z.strictObject({
+  worker_id: WorkerId,
+  handlers: z.array(TaskName).max(200).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+})
+export type WorkerHeartbeatRequest = z.infer<typeof WorkerHeartbeatRequest>
+
+export const WorkerHeartbeatResponse = z.object({
+  acknowledged: z.literal(true),
+  worker_id: z.string(),
+  last_seen_at: Timestamp,
+})
+export type WorkerHeartbeatResponse = z.infer<typeof WorkerHeartbeatResponse>
+
+export const WorkerRecord = z.object({
+  worker_id: z.string(),
+  handlers: z.array(z.string()),
+  last_seen_at: Timestamp,
+  state: WorkerState,
+  in_flight: z.number().int(),
+  claimed: z.number().int(),
+  completed: z.number().int(),
+  failed: z.number().int(),
+})
+export type WorkerRecord = z.infer<typeof WorkerRecord>
+
+export const ListWorkersResponse = z.object({ workers: z.array(WorkerRecord) })
+export type ListWorkersResponse = z.infer<typeof ListWorkersResponse>
+
+// ---------------------------------------------------------------- leases
+
+export const ListLeasesQuery = z.strictObject({
+  worker_id: WorkerId.optional(),
+  task: TaskName.optional(),
+  expiring_within_seconds: z.coerce.number().min(0).max(43_200).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+})
+export type ListLeasesQuery = z.infer<typeof ListLeasesQuery>
+
+/** A live lease as ops see it; `remaining_ms` is negative for an expired lease not yet reaped. */
+export const LeaseRecord = z.object({
+  execution_id: ExecutionId,
+  task: z.string(),
+  worker_id: z.string(),
+  attempt: z.number().int(),
+  epoch: z.number().int(),
+  claimed_at: Timestamp,
+  expires_at: Timestamp,
+  remaining_ms: z.number().int(),
+  lease_seconds: z.number(),
+  heartbeats: z.number().int(),
+  last_heartbeat_at: Timestamp.nullable(),
+  cancel_requested: z.boolean(),
+})
+export type LeaseRecord = z.infer<typeof LeaseRecord>
+
+export const ListLeasesResponse = z.object({ leases: z.array(LeaseRecord), server_time: Timestamp })
+export type ListLeasesResponse = z.infer<typeof ListLeasesResponse>
+
+// ---------------------------------------------------------------- queues
+
+export const QueueCounts = z.object({
+  task: z.string(),
+  pending: z.number().int(),
+  scheduled: z.number().int(),
+  delivering: z.number().int(),
+  retrying: z.number().int(),
+  success: z.number().int(),
+  failed: z.number().int(),
+  cancelled: z.number().int(),
+  oldest_pending_age_ms: z.number().int().nullable(),
+})
+export type QueueCounts = z.infer<typeof QueueCounts>
+
+export const ListQueuesResponse = z.object({ queues: z.array(QueueCounts) })
+export type ListQueuesResponse = z.infer<typeof ListQueuesResponse>
+
+// ---------------------------------------------------------------- events
+
+/** One state change, as published on the tenant's event stream (`GET /v1/events`). */
+export const ExecutionEvent = z.object({
+  type: z.literal('execution'),
+  execution_id: ExecutionId,
+  task: z.string(),
+  status: ExecutionStatus,
+  attempt: z.number().int(),
+  worker_id: z.string().nullable(),
+  at: Timestamp,
+})
+export type ExecutionEvent = z.infer<typeof ExecutionEvent>

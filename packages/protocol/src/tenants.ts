@@ -1,0 +1,38 @@
+import { z } from 'zod'
+import { Timestamp } from './common.ts'
+
+/** API keys: `cue_sk_` and 32 lowercase hex characters; stored only as SHA-256. */
+export const API_KEY_PATTERN = /^cue_sk_[0-9a-f]{32}$/
+
+export const CreateTenantRequest = z.strictObject({ name: z.string().min(1).max(200).optional() })
+export type CreateTenantRequest = z.infer<typeof CreateTenantRequest>
+
+export const CreateTenantResponse = z.object({
+  tenant_id: z.string(),
+  api_key: z.string(),
+  name: z.string().nullable(),
+})
+export type CreateTenantResponse = z.infer<typeof CreateTenantResponse>
+
+export const RegisterRequest = z.strictObject({ email: z.email().max(320) })
+export type RegisterRequest = z.infer<typeof RegisterRequest>
+
+export const RegisterResponse = z.object({
+  api_key: z.string(),
+  email: z.string(),
+  tenant_id: z.string(),
+  user_id: z.string(),
+})
+export type RegisterResponse = z.infer<typeof RegisterResponse>
+
+export const MeResponse = z.object({
+  tenant_id: z.string(),
+  user_id: z.string(),
+  email: z.string().nullable(),
+  name: z.string().nullable(),
+  created_at: Timestamp,
+})
+export type MeResponse = z.infer<typeof MeResponse>
+
+export const RegenerateKeyResponse = z.object({ api_key: z.string(), previous_key_revoked: z.literal(true) })
+export type RegenerateKeyResponse = z.infer<typeof RegenerateKeyResponse>
