@@ -29,6 +29,11 @@ export default defineConfig({
         globalSetup: ['scripts/lib/vitest-redis-setup.ts'],
       }),
       project({ name: 'engine:memory', include: engineTests, env: { CUEKIT_TEST_BACKEND: 'memory' } }),
+      project({
+        name: 'server',
+        include: ['apps/server/test/**/*.test.ts'],
+        globalSetup: ['scripts/lib/vitest-redis-setup.ts'],
+      }),
     ],
   },
 })

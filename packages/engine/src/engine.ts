@@ -53,6 +53,11 @@ export interface EngineOptions {
   /** Payloads up to this many bytes stay inside the execution hash. Default 48. */
   inlinePayloadBytes?: number
   historyLength?: number
+  /**
+   * Use this process's clock instead of Redis TIME. Only for the in-memory store (detected
+   * automatically for ioredis-mock), which lives in this process and whose TIME is broken.
+   */
+  localClock?: boolean
 }
 
 /** An enqueue request as the engine takes it: the API's fields plus the cue it fired from. */
@@ -148,6 +153,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.inlinePayloadBytes = options.inlinePayloadBytes ?? 48
     this.scripts = new ScriptRegistry(this.redis, this.keys, {
       historyLength: options.historyLength ?? LIMITS.attemptHistoryLength,
+      localClock: options.localClock ?? /RedisMock/.test(this.redis.constructor.name),
     })
   }
 
@@ -709,7 +715,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     limit: number,
     busyMs: number,
   ): Promise<{ now: number; next: number | null; due: { ref: PartitionRef; dueAt: number }[] }> {
-    const reply = await this.scripts.global('wake_take', [limit, busyMs])
+    const reply = await this.scripts.global('wake_take', [limit, busyMs, this.scripts.clock()])
     const now = int(reply[0])
     this.sawNow(now)
     const due: { ref: PartitionRef; dueAt: number }[] = []

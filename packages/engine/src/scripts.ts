@@ -45,6 +45,11 @@ function readLua(name: string): string {
 
 export interface ScriptOptions {
   historyLength: number
+  /**
+   * The store runs in this process (ioredis-mock), whose TIME command is not a clock: pass
+   * this process's clock instead, which is then the store's clock.
+   */
+  localClock: boolean
 }
 
 /**
@@ -54,13 +59,16 @@ export interface ScriptOptions {
 export class ScriptRegistry {
   private readonly commandPrefix = 'cuekit_'
 
+  private readonly localClock: boolean
+
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly keys: Keys,
     options: ScriptOptions,
   ) {
+    this.localClock = options.localClock
     const header = [
-      'local P, TENANT, NOTIFY_CH, EVENT_CH = ARGV[1], ARGV[2], ARGV[3], ARGV[4]',
+      'local P, TENANT, NOTIFY_CH, EVENT_CH, CLOCK = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]',
       `local HISTORY_MAX = ${Math.max(1, Math.floor(options.historyLength))}`,
       keys.luaKeyPrelude(),
       readLua('_lib'),
@@ -80,9 +88,15 @@ export class ScriptRegistry {
       ref.tenantId,
       this.keys.notifyChannel(),
       this.keys.eventChannel(ref.tenantId),
+      this.clock(),
       ...args,
     ]
     return this.invoke(name, [this.keys.routingKey(ref)], argv)
+  }
+
+  /** The clock argument scripts take: '' (Redis TIME decides) or this process's ms. */
+  clock(): string {
+    return this.localClock ? String(Date.now()) : ''
   }
 
   async global(name: GlobalScript, args: ScriptArg[]): Promise<Reply> {

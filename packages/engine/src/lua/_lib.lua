@@ -29,7 +29,12 @@ local function fmt(n)
   return string.format('%.0f', n)
 end
 
+-- The store's clock. CLOCK (ARGV[5]) is '' on Redis: TIME decides. Only the in-memory store,
+-- which lives in the calling process, passes that process's clock (its TIME is not a clock).
 local function now_ms()
+  if CLOCK ~= '' then
+    return tonumber(CLOCK)
+  end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000.0 + math.floor(tonumber(t[2]) / 1000)
 end

@@ -2,11 +2,11 @@
 -- worker learns it on its next heartbeat; its lease ends the execution as `cancelled`), or
 -- `cancelled` at once when that lease has already expired. Cancelling twice is harmless.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  execution id
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  execution id
 -- Returns {'ok', status, attempt, cancel requested '1'/'0'}
 -- Errors: execution_not_found; execution_not_cancellable (success or failed).
-local id = ARGV[5]
+local id = ARGV[6]
 local e = k_exec(id)
 local f = hmget(e, 's', 't', 'a', 'x', 'w', 'cx')
 local s = f[1]

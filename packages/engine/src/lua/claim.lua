@@ -1,24 +1,24 @@
 -- claim: leases up to `max` pending executions to one worker, best first: highest priority, then
 -- the oldest queue head across the requested tasks, FIFO within a task and priority.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  worker id
--- ARGV[6]  max executions (1..100)
--- ARGV[7]  lease ms for this claim (0: the execution's own lease_seconds, else ARGV[8])
--- ARGV[8]  default lease ms
--- ARGV[9]  token base (random); each lease's token is base .. '.' .. i
--- ARGV[10] number of task names that follow (0: any task)
--- ARGV[11..] task names
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  worker id
+-- ARGV[7]  max executions (1..100)
+-- ARGV[8]  lease ms for this claim (0: the execution's own lease_seconds, else ARGV[9])
+-- ARGV[9]  default lease ms
+-- ARGV[10]  token base (random); each lease's token is base .. '.' .. i
+-- ARGV[11] number of task names that follow (0: any task)
+-- ARGV[12..] task names
 -- Returns {'ok', now, n, then n items of 12 fields: id, task, payload JSON, scheduled_for ms,
 --          attempt, max attempts, epoch, expires_at ms, lease ms, token, cue id, cue name}
 -- Errors: none (nothing claimable is n = 0).
-local worker, max, lease_ms, default_ms, base = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
-local ntasks = tonumber(ARGV[10])
+local worker, max, lease_ms, default_ms, base = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
+local ntasks = tonumber(ARGV[11])
 local tasks = nil
 if ntasks > 0 then
   tasks = {}
   for i = 1, ntasks do
-    tasks[i] = ARGV[10 + i]
+    tasks[i] = ARGV[11 + i]
   end
 end
 local now = now_ms()

@@ -1,14 +1,14 @@
 -- claim_id: leases one named execution (CueAPI's claim by ID) if it is pending.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  execution id
--- ARGV[6]  worker id
--- ARGV[7]  lease ms for this claim (0: the execution's own, else ARGV[8])
--- ARGV[8]  default lease ms
--- ARGV[9]  token
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  execution id
+-- ARGV[7]  worker id
+-- ARGV[8]  lease ms for this claim (0: the execution's own, else ARGV[9])
+-- ARGV[9]  default lease ms
+-- ARGV[10]  token
 -- Returns {'ok', now, 1, then the 12 claim fields as in claim.lua}
 -- Errors: {'execution_not_found'}, {'claim_failed'} when it is not pending.
-local id, worker = ARGV[5], ARGV[6]
+local id, worker = ARGV[6], ARGV[7]
 local s = redis.call('HGET', k_exec(id), 's')
 if not s then
   return { 'execution_not_found' }
@@ -19,7 +19,7 @@ if s ~= 'pending' then
   return { 'claim_failed' }
 end
 -- The queue entry stays behind; claim.lua skips it because `qs` no longer matches.
-local item = grant(id, worker, tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9], now)
+local item = grant(id, worker, tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10], now)
 worker_inc(worker, 'cl', 1)
 worker_inc(worker, 'in', 1)
 local out = { 'ok', fmt(now), 1 }

@@ -1,18 +1,18 @@
 -- claimable: up to `limit` pending executions, task filter applied before the limit (a busy task
 -- cannot hide a quiet one). Informational: nothing is leased.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  limit
--- ARGV[6]  number of task names that follow (0: every task, best first)
--- ARGV[7..] task names
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  limit
+-- ARGV[7]  number of task names that follow (0: every task, best first)
+-- ARGV[8..] task names
 -- Returns {'ok', now, n, then n items of 7: id, task, payload JSON, scheduled_for ms, attempt,
 --          cue id, cue name}
 -- Errors: none.
-local limit, ntasks = tonumber(ARGV[5]), tonumber(ARGV[6])
+local limit, ntasks = tonumber(ARGV[6]), tonumber(ARGV[7])
 local tasks = {}
 if ntasks > 0 then
   for i = 1, ntasks do
-    tasks[i] = ARGV[6 + i]
+    tasks[i] = ARGV[7 + i]
   end
 else
   tasks = redis.call('ZRANGE', K_READY, 0, -1)

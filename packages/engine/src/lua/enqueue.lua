@@ -1,19 +1,19 @@
 -- enqueue: creates executions (one or a bulk batch), pending now or scheduled for later.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header (prefix, tenant, notify channel, event channel)
--- ARGV[5]  n: number of items
--- ARGV[6]  inline payload limit in bytes
--- ARGV[7]  idempotency key TTL in seconds
--- ARGV[8..] n items of 13 fields: id, task, payload JSON, priority, max attempts, backoff csv
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  n: number of items
+-- ARGV[7]  inline payload limit in bytes
+-- ARGV[8]  idempotency key TTL in seconds
+-- ARGV[9..] n items of 13 fields: id, task, payload JSON, priority, max attempts, backoff csv
 --          ('' = server default), lease seconds (''), at ms (''), delay ms (''), idempotency key
 --          (''), cue id (''), cue name, replayed from ('')
 -- Returns {'ok', now, next_due or '', then per item: id, created ('1') or deduplicated ('0'), status}
 -- Errors: none (input is validated before it gets here).
-local n, inline_max, idem_ttl = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local n, inline_max, idem_ttl = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
 local now = now_ms()
 local out = { 'ok', fmt(now), '' }
 for i = 0, n - 1 do
-  local b = 8 + i * 13
+  local b = 9 + i * 13
   local id, ik = ARGV[b], ARGV[b + 9]
   local existing = nil
   if ik ~= '' then

@@ -1,15 +1,15 @@
 -- extend: a heartbeat; a valid lease gets expires_at = now + extend ms.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  execution id
--- ARGV[6]  lease token ('': CueAPI client, the current holder is assumed)
--- ARGV[7]  worker id ('': not checked)
--- ARGV[8]  extend ms (0: the lease's own length)
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  execution id
+-- ARGV[7]  lease token ('': CueAPI client, the current holder is assumed)
+-- ARGV[8]  worker id ('': not checked)
+-- ARGV[9]  extend ms (0: the lease's own length)
 -- Returns {'ok', now, expires_at, epoch, worker, claimed_at, lease ms, heartbeats, last heartbeat}
 -- Errors: execution_not_found; lease_lost (stale token, or expired even if not reaped yet);
 --         not_execution_owner (no token and another worker id); execution_cancelled (cancel
 --         requested, or already cancelled); execution_not_claiming (no lease and no token).
-local id, token, worker, ext = ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
+local id, token, worker, ext = ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9])
 local e = k_exec(id)
 local f = hmget(e, 's', 'tok', 'x', 'w', 'cx', 'lms', 'ep', 'ca', 'hb')
 local s = f[1]

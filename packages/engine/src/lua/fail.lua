@@ -2,19 +2,19 @@
 -- retryable failure the execution is `retrying` until now + backoff (or `pending` at once when the
 -- backoff is 0), otherwise `failed`. A cancel-requested execution becomes `cancelled`.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  execution id
--- ARGV[6]  lease token ('': CueAPI client)
--- ARGV[7]  worker id ('': not checked)
--- ARGV[8]  error message
--- ARGV[9]  retry allowed: '1' or '0'
--- ARGV[10] retry after ms ('': the execution's backoff for this attempt)
--- ARGV[11] outcome evidence JSON ('': none)
--- ARGV[12] default backoff seconds csv
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  execution id
+-- ARGV[7]  lease token ('': CueAPI client)
+-- ARGV[8]  worker id ('': not checked)
+-- ARGV[9]  error message
+-- ARGV[10]  retry allowed: '1' or '0'
+-- ARGV[11] retry after ms ('': the execution's backoff for this attempt)
+-- ARGV[12] outcome evidence JSON ('': none)
+-- ARGV[13] default backoff seconds csv
 -- Returns {'ok', status, attempt, next attempt ms or '', now, '1' if this repeats an earlier report}
 -- Errors: as complete.lua.
-local id, token, worker, err = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local retry, retry_after, evidence, default_bo = ARGV[9] == '1', ARGV[10], ARGV[11], ARGV[12]
+local id, token, worker, err = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local retry, retry_after, evidence, default_bo = ARGV[10] == '1', ARGV[11], ARGV[12], ARGV[13]
 local now = now_ms()
 local code, f = check_report(id, token, worker, 'f', now)
 if code == 'repeat' then

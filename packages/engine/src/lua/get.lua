@@ -1,10 +1,10 @@
 -- get: reads one execution with its payload, outcome evidence and attempt history.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  execution id
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  execution id
 -- Returns {'ok', now, {hash fields flat}, payload JSON, outcome JSON or '', {history entries}}
 -- Errors: execution_not_found.
-local id = ARGV[5]
+local id = ARGV[6]
 local h = redis.call('HGETALL', k_exec(id))
 if #h == 0 then
   return { 'execution_not_found' }

@@ -1,16 +1,16 @@
 -- leases: live leases sorted by expiry (earliest first), optionally filtered. Expired leases the
 -- reaper has not reached yet are included (their expiry is in the past).
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  page size
--- ARGV[6]  worker id ('': any)
--- ARGV[7]  task ('': any)
--- ARGV[8]  only leases expiring within this many ms ('': all)
--- ARGV[9]  at most this many leases examined
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  page size
+-- ARGV[7]  worker id ('': any)
+-- ARGV[8]  task ('': any)
+-- ARGV[9]  only leases expiring within this many ms ('': all)
+-- ARGV[10]  at most this many leases examined
 -- Returns {'ok', now, n, then n items of 11: id, task, worker, attempt, epoch, claimed_at,
 --          expires_at, lease ms, heartbeats, last heartbeat or '', cancel requested '1'/''}
 -- Errors: none.
-local limit, worker, task, within, max_scan = tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local limit, worker, task, within, max_scan = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 local now = now_ms()
 local upper = '+inf'
 if within ~= '' then

@@ -1,19 +1,19 @@
 -- list: executions newest first from the creation log, filtered, one page at a time. Positions
 -- are absolute (they survive trimming of the log's head), so a cursor stays valid.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  start position ('': newest)
--- ARGV[6]  page size
--- ARGV[7]  at most this many log entries examined per call
--- ARGV[8]  statuses csv ('': any)
--- ARGV[9]  task ('': any)
--- ARGV[10] cue id ('': any)
--- ARGV[11] worker id, the last one that claimed it ('': any)
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  start position ('': newest)
+-- ARGV[7]  page size
+-- ARGV[8]  at most this many log entries examined per call
+-- ARGV[9]  statuses csv ('': any)
+-- ARGV[10]  task ('': any)
+-- ARGV[11] cue id ('': any)
+-- ARGV[12] worker id, the last one that claimed it ('': any)
 -- Returns {'ok', now, next position or '' when the log is exhausted, n,
 --          then n items of 4: position, id, {hash fields flat}, payload JSON}
 -- Errors: none.
-local start, limit, max_scan = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-local statuses, task, cue, worker = ARGV[8], ARGV[9], ARGV[10], ARGV[11]
+local start, limit, max_scan = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
+local statuses, task, cue, worker = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
 local want = nil
 if statuses ~= '' then
   want = {}

@@ -1,11 +1,11 @@
 -- promote: `scheduled` and `retrying` executions whose time has come become `pending`.
 -- Cost is proportional to the number due (the index is read from its earliest time).
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  at most this many per call
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  at most this many per call
 -- Returns {'ok', now, promoted, next due ms or ''}
 -- Errors: none.
-local limit = tonumber(ARGV[5])
+local limit = tonumber(ARGV[6])
 local now = now_ms()
 local ids = redis.call('ZRANGEBYSCORE', K_SCHED, '-inf', fmt(now), 'LIMIT', 0, limit)
 local promoted = 0

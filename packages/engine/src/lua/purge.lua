@@ -1,12 +1,12 @@
 -- purge: deletes terminal executions older than the retention, forgets workers silent for as
 -- long, and trims the creation log of ids already gone.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  at most this many executions per call
--- ARGV[6]  retention ms
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  at most this many executions per call
+-- ARGV[7]  retention ms
 -- Returns {'ok', now, purged, next purge time ms or ''}
 -- Errors: none.
-local limit, retention = tonumber(ARGV[5]), tonumber(ARGV[6])
+local limit, retention = tonumber(ARGV[6]), tonumber(ARGV[7])
 local now = now_ms()
 local cutoff = now - retention
 local ids = redis.call('ZRANGEBYSCORE', K_DONE, '-inf', fmt(cutoff), 'LIMIT', 0, limit)

@@ -1,7 +1,7 @@
 -- queues: per-task counts by status, and when each task's oldest pending execution became
 -- pending.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
 -- Returns {'ok', now, {counts: field, value, ...}, {task, pending since ms, ...}}
 -- Errors: none.
 local oldest = {}

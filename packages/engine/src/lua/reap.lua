@@ -3,11 +3,11 @@
 -- lease_expired); a cancel-requested one becomes `cancelled`. Cost is proportional to the number
 -- of expired leases: it reads the lease index from its earliest expiry.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  at most this many leases per call
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  at most this many leases per call
 -- Returns {'ok', now, requeued, failed, next lease expiry ms or '', expired ids...}
 -- Errors: none.
-local limit = tonumber(ARGV[5])
+local limit = tonumber(ARGV[6])
 local now = now_ms()
 local ids = redis.call('ZRANGEBYSCORE', K_LEASES, '-inf', fmt(now), 'LIMIT', 0, limit)
 local requeued, failed = 0, 0

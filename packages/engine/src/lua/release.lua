@@ -1,14 +1,14 @@
 -- release: a valid lease gives the execution back (nack) without consuming an attempt:
 -- `pending` at once, or `scheduled` after a delay. A cancel-requested one becomes `cancelled`.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  execution id
--- ARGV[6]  lease token ('': CueAPI client)
--- ARGV[7]  worker id ('': not checked)
--- ARGV[8]  delay ms ('' or '0': none)
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  execution id
+-- ARGV[7]  lease token ('': CueAPI client)
+-- ARGV[8]  worker id ('': not checked)
+-- ARGV[9]  delay ms ('' or '0': none)
 -- Returns {'ok', status, attempt, next attempt ms or '', now, '1' if this repeats an earlier release}
 -- Errors: as complete.lua.
-local id, token, worker, delay = ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8]) or 0
+local id, token, worker, delay = ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9]) or 0
 local now = now_ms()
 local code, f = check_report(id, token, worker, 'r', now)
 if code == 'repeat' then

@@ -1,13 +1,13 @@
 -- replay: a terminal execution is run again as a new execution (new id, attempt 0, same task,
 -- payload, limits and cue), with `rf` (replayed_from) pointing at the original.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  id of the terminal execution
--- ARGV[6]  id for the new execution (same partition)
--- ARGV[7]  inline payload limit in bytes
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  id of the terminal execution
+-- ARGV[7]  id for the new execution (same partition)
+-- ARGV[8]  inline payload limit in bytes
 -- Returns {'ok', now, new id, status}
 -- Errors: execution_not_found; execution_not_terminal.
-local src, id, inline_max = ARGV[5], ARGV[6], tonumber(ARGV[7])
+local src, id, inline_max = ARGV[6], ARGV[7], tonumber(ARGV[8])
 local f = hmget(k_exec(src), 's', 't', 'pr', 'm', 'bo', 'ls', 'cue', 'cn', 'pl', 'px')
 if not f[1] then
   return { 'execution_not_found' }

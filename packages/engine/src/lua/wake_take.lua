@@ -5,6 +5,7 @@
 -- KEYS[2]  busy zset: partition name -> when the pass holding it is considered dead (ms)
 -- ARGV[1]  at most this many partitions
 -- ARGV[2]  busy ms
+-- ARGV[3]  clock: '' on Redis (TIME decides); the in-memory store passes the process clock
 -- Returns {now, next wake ms or '', then pairs: partition name, the time it was due (ms)}
 -- Errors: none.
 local function ret(t)
@@ -15,8 +16,13 @@ local function ret(t)
   return r
 end
 local limit, busy_ms = tonumber(ARGV[1]), tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000.0 + math.floor(tonumber(t[2]) / 1000)
+local now
+if ARGV[3] ~= '' then
+  now = tonumber(ARGV[3])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000.0 + math.floor(tonumber(t[2]) / 1000)
+end
 local nows = string.format('%.0f', now)
 local until_s = string.format('%.0f', now + busy_ms)
 local out = { nows, '' }

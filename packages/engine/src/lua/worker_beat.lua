@@ -1,12 +1,12 @@
 -- worker_beat: a worker's own heartbeat (CueAPI's POST /v1/worker/heartbeat): marks it seen
 -- and records the handlers it serves.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..4] partition header
--- ARGV[5]  worker id
--- ARGV[6]  handlers as JSON ('': keep the previous list)
+-- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
+-- ARGV[6]  worker id
+-- ARGV[7]  handlers as JSON ('': keep the previous list)
 -- Returns {'ok', now}
 -- Errors: none.
-local worker, handlers = ARGV[5], ARGV[6]
+local worker, handlers = ARGV[6], ARGV[7]
 local now = now_ms()
 worker_seen(worker, now)
 if handlers ~= '' then

@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto'
+import { type Engine, Maintenance, Tenants } from '@cuekit/engine'
+import { ERROR_CODES } from '@cuekit/protocol'
+import { swaggerUI } from '@hono/swagger-ui'
+import { OpenAPIHono } from '@hono/zod-openapi'
+import type { MiddlewareHandler } from 'hono'
+import pino, { type Logger } from 'pino'
+import { AuthCache, adminAuth, tenantAuth } from './auth.ts'
+import { defaultServerConfig, type ServerConfig } from './config.ts'
+import type { AppEnv } from './context.ts'
+import { errorBody, sendError, toErrorResponse } from './errors.ts'
+import { jsonBody, type KnownRoute } from './http.ts'
+import { Metrics } from './metrics.ts'
+import { PubSub } from './pubsub.ts'
+import { RateLimiter } from './ratelimit.ts'
+import { executionRoutes } from './routes/executions.ts'
+import { opsRoutes, tenantRoutes, workerRoutes } from './routes/ops.ts'
+import type { Services } from './services.ts'
+import { Waiters } from './waiters.ts'
+
+export interface AppOptions {
+  engine: Engine
+  tenants?: Tenants
+  config?: Partial<ServerConfig>
+  log?: Logger
+}
+
+export interface CuekitApp {
+  app: OpenAPIHono<AppEnv>
+  services: Services
+  /** Starts the lease reaper and promoter. */
+  startMaintenance(): void
+  /** Shutdown, step one: answer every waiting long-poll (empty) and end event streams. */
+  stopWaiting(): void
+  /** Shutdown, last step: maintenance and the subscriber connection. */
+  close(): Promise<void>
+}
+
+const REQUEST_ID = /^[\w.:-]{1,100}$/
+
+/**
+ * Builds the control plane around an engine: routes, auth, long-poll waiters, pub/sub and
+ * maintenance. Reads no environment; main.ts does that.
+ */
+export function createApp(options: AppOptions): CuekitApp {
+  const engine = options.engine
+  const config: ServerConfig = { ...defaultServerConfig, ...options.config }
+  const log = options.log ?? pino({ level: 'silent' })
+  const tenants = options.tenants ?? new Tenants(engine.redis, engine.keys)
+  const waiters = new Waiters(config.waiterRecheckMs)
+  const shutdown = new AbortController()
+  const pubsub = new PubSub(engine, (tenantId, tasks) => waiters.notify(tenantId, tasks), log)
+  const metrics = new Metrics({
+    waitingLongPolls: () => waiters.size,
+    executionsByStatus: async () => {
+      const totals: Record<string, number> = {}
+      for (const tenant of await tenants.list()) {
+        for (const q of (await engine.queues(tenant)).queues) {
+          for (const status of [
+            'pending',
+            'scheduled',
+            'delivering',
+            'retrying',
+            'success',
+            'failed',
+            'cancelled',
+          ] as const) {
+            totals[status] = (totals[status] ?? 0) + q[status]
+          }
+        }
+      }
+      return totals
+    },
+  })
+  const auth = new AuthCache(tenants)
+  const limiter = config.rateLimit > 0 ? new RateLimiter(config.rateLimit) : null
+  const known: KnownRoute[] = []
+  const services: Services = {
+    engine,
+    tenants,
+    config,
+    log,
+    auth,
+    waiters,
+    pubsub,
+    metrics,
+    guards: { tenant: tenantAuth(auth, limiter), admin: adminAuth(config.adminKey) },
+    known,
+    shutdown: shutdown.signal,
+  }
+
+  const app = new OpenAPIHono<AppEnv>()
+  app.use(requestContext(log, metrics))
+  app.use(jsonBody())
+  app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A tenant API key: cue_sk_<32 hex>',
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'AdminKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The server admin key (CUEKIT_ADMIN_KEY)',
+  })
+  opsRoutes(app, services)
+  tenantRoutes(app, services)
+  executionRoutes(app, services)
+  workerRoutes(app, services)
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Cuekit',
+      version: '1',
+      description: 'CueAPI-compatible scheduler and worker-transport queue with exact leases.',
+    },
+  })
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }))
+
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname
+    const allowed = [...new Set(known.filter((r) => r.pattern.test(path)).map((r) => r.method))]
+    if (allowed.length > 0) {
+      c.header('Allow', allowed.join(', '))
+      return c.json(errorBody('method_not_allowed'), 405)
+    }
+    return c.json(errorBody('not_found', `No route for ${c.req.method} ${path}.`), 404)
+  })
+  app.onError((err, c) => {
+    const { code } = toErrorResponse(err)
+    if (ERROR_CODES[code].status >= 500) {
+      ;(c.get('log') ?? log).error({ err }, 'request failed')
+    }
+    return sendError(c, err)
+  })
+
+  const maintenance = new Maintenance(engine, {
+    listTenants: () => tenants.list(),
+    onPass: (pass) => {
+      metrics.reaperLag.set(pass.lagMs / 1000)
+      if (pass.requeued) metrics.leaseExpirations.inc({ result: 'requeued' }, pass.requeued)
+      if (pass.failed) metrics.leaseExpirations.inc({ result: 'failed' }, pass.failed)
+      if (pass.requeued || pass.failed) {
+        log.info(
+          { requeued: pass.requeued, failed: pass.failed, lag_ms: pass.lagMs },
+          'reaped expired leases',
+        )
+      }
+    },
+    onError: (err) =>
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'maintenance pass failed'),
+  })
+
+  return {
+    app,
+    services,
+    startMaintenance: () => maintenance.start(),
+    stopWaiting: () => {
+      waiters.close()
+      shutdown.abort()
+    },
+    close: async () => {
+      waiters.close()
+      shutdown.abort()
+      await maintenance.stop()
+      await pubsub.close()
+    },
+  }
+}
+
+/** Request id, a child logger, the duration metric, and a log line for what went wrong. */
+function requestContext(log: Logger, metrics: Metrics): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const given = c.req.header('x-request-id')
+    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID()
+    const child = log.child({ request_id: requestId })
+    c.set('requestId', requestId)
+    c.set('log', child)
+    c.header('X-Request-Id', requestId)
+    const started = performance.now()
+    await next()
+    const ms = performance.now() - started
+    const status = c.res.status
+    metrics.httpDuration.observe(
+      { method: c.req.method, route: c.req.routePath, status: String(status) },
+      ms / 1000,
+    )
+    const line = { method: c.req.method, path: c.req.routePath, status, ms: Math.round(ms) }
+    if (status >= 500) child.error(line, 'request')
+    else if (status >= 400) child.info(line, 'request')
+    else child.debug(line, 'request')
+  }
+}

@@ -1,0 +1,85 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { TenantRecord, Tenants } from '@cuekit/engine'
+import { API_KEY_PATTERN } from '@cuekit/protocol'
+import type { MiddlewareHandler } from 'hono'
+import type { AppEnv } from './context.ts'
+import { HttpError } from './errors.ts'
+import type { RateLimiter } from './ratelimit.ts'
+
+function bearer(header: string | undefined): string | null {
+  if (!header) return null
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return m ? m[1]! : null
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest()
+
+/**
+ * API key -> tenant, cached briefly so the hot path (claim, heartbeat, outcome) does not pay a
+ * Redis round trip for auth. A regenerated key's predecessor stays valid on other servers for
+ * at most `ttlMs`.
+ */
+export class AuthCache {
+  private readonly cache = new Map<string, { tenant: TenantRecord | null; until: number }>()
+
+  constructor(
+    private readonly tenants: Tenants,
+    private readonly ttlMs = 10_000,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async resolve(apiKey: string): Promise<TenantRecord | null> {
+    const hit = this.cache.get(apiKey)
+    const now = Date.now()
+    if (hit && hit.until > now) return hit.tenant
+    const tenant = await this.tenants.byApiKey(apiKey)
+    if (this.cache.size >= this.maxEntries) this.cache.clear()
+    this.cache.set(apiKey, { tenant, until: now + this.ttlMs })
+    return tenant
+  }
+
+  forgetTenant(tenantId: string): void {
+    for (const [key, entry] of this.cache) if (entry.tenant?.id === tenantId) this.cache.delete(key)
+  }
+}
+
+export function rateLimitHeaders(
+  result: ReturnType<RateLimiter['take']>,
+  limiter: RateLimiter,
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    'X-RateLimit-Limit': String(limiter.burst),
+    'X-RateLimit-Remaining': String(result.remaining),
+    'X-RateLimit-Reset': String(result.resetSeconds),
+  }
+  if (!result.allowed) headers['Retry-After'] = String(result.retryAfterSeconds)
+  return headers
+}
+
+export function tenantAuth(cache: AuthCache, limiter: RateLimiter | null): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const key = bearer(c.req.header('authorization'))
+    if (!key || !API_KEY_PATTERN.test(key)) throw new HttpError('unauthorized')
+    if (limiter) {
+      const result = limiter.take(key)
+      const headers = rateLimitHeaders(result, limiter)
+      if (!result.allowed) throw new HttpError('rate_limited', undefined, undefined, headers)
+      for (const [k, v] of Object.entries(headers)) c.header(k, v)
+    }
+    const tenant = await cache.resolve(key)
+    if (!tenant) throw new HttpError('unauthorized')
+    c.set('tenant', tenant)
+    await next()
+  }
+}
+
+export function adminAuth(adminKey: string | null): MiddlewareHandler<AppEnv> {
+  const expected = adminKey ? sha(adminKey) : null
+  return async (c, next) => {
+    const key = bearer(c.req.header('authorization'))
+    if (!key) throw new HttpError('unauthorized')
+    if (!expected || !timingSafeEqual(sha(key), expected))
+      throw new HttpError('forbidden', 'The admin key is required.')
+    await next()
+  }
+}

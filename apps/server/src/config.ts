@@ -1,0 +1,53 @@
+import { LIMITS } from '@cuekit/protocol'
+import { z } from 'zod'
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+/** The server's environment (DESIGN §5), parsed once by main.ts. */
+export const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  REDIS_URL: z.string().url().optional(),
+  /** Comma-separated host:port seeds; when set, Cuekit talks to a Redis Cluster. */
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  CUEKIT_ADMIN_KEY: z.string().min(16).optional(),
+  CUEKIT_DEFAULT_LEASE_SECONDS: z.coerce.number().int().min(1).max(LIMITS.maxLeaseSeconds).default(900),
+  CUEKIT_MAX_WAIT_SECONDS: z.coerce.number().min(0).max(LIMITS.maxWaitSeconds).default(30),
+  CUEKIT_REQUIRE_LEASE_TOKEN: bool.default(false),
+  CUEKIT_OPEN_REGISTRATION: bool.optional(),
+  /** Requests per second per API key (token bucket, burst 2x); 0 disables. */
+  CUEKIT_RATE_LIMIT: z.coerce.number().min(0).default(2000),
+  /** Partitions a new tenant's data is spread over (Redis Cluster scale-out). */
+  CUEKIT_PARTITIONS: z.coerce.number().int().min(1).max(64).default(1),
+  CUEKIT_KEY_PREFIX: z.string().min(1).max(32).default('ck'),
+  CUEKIT_RETENTION_SECONDS: z.coerce.number().min(60).default(LIMITS.retentionSeconds),
+  /** How often idle long-polls re-check on their own, in case a notification was lost. */
+  CUEKIT_WAITER_RECHECK_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+export type Env = z.infer<typeof Env>
+
+/** What the app needs at run time; tests build it directly. */
+export interface ServerConfig {
+  adminKey: string | null
+  maxWaitSeconds: number
+  requireLeaseToken: boolean
+  openRegistration: boolean
+  /** Requests per second per API key; 0 disables. */
+  rateLimit: number
+  partitions: number
+  /** Coarse re-check of idle long-polls, in case a notification was lost. */
+  waiterRecheckMs: number
+}
+
+export const defaultServerConfig: ServerConfig = {
+  adminKey: null,
+  maxWaitSeconds: LIMITS.maxWaitSeconds,
+  requireLeaseToken: false,
+  openRegistration: false,
+  rateLimit: 0,
+  partitions: 1,
+  waiterRecheckMs: 2000,
+}

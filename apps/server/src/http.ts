@@ -1,0 +1,141 @@
+import { LIMITS } from '@cuekit/protocol'
+import type { OpenAPIHono } from '@hono/zod-openapi'
+import type { Context, MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { z } from 'zod'
+import type { AppEnv } from './context.ts'
+import { HttpError, validationError } from './errors.ts'
+
+type Method = 'get' | 'post' | 'patch' | 'delete'
+type Auth = 'tenant' | 'admin' | 'none'
+
+export interface RouteDef<B extends z.ZodType | undefined, Q extends z.ZodType | undefined> {
+  method: Method
+  /** OpenAPI style: `/v1/executions/{id}`. */
+  path: string
+  summary: string
+  tags: string[]
+  auth?: Auth
+  body?: B
+  query?: Q
+  responses: Record<number, { description: string; schema?: z.ZodType }>
+}
+
+type Out<T> = T extends z.ZodType ? z.output<T> : undefined
+
+export interface RouteInput<B, Q> {
+  body: Out<B>
+  query: Out<Q>
+  params: Record<string, string>
+}
+
+export interface RouteGuards {
+  tenant: MiddlewareHandler<AppEnv>
+  admin: MiddlewareHandler<AppEnv>
+}
+
+/** A registered path and method, so an unmatched method can answer 405 with `Allow`. */
+export interface KnownRoute {
+  pattern: RegExp
+  method: string
+}
+
+export interface RouteContext {
+  guards: RouteGuards
+  known: KnownRoute[]
+}
+
+/**
+ * Registers one route: its OpenAPI description (from the same zod schemas the handler
+ * validates with) and its Hono handler. Validation failures are 422 with the zod issues.
+ */
+export function route<
+  B extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+>(
+  app: OpenAPIHono<AppEnv>,
+  ctx: RouteContext,
+  def: RouteDef<B, Q>,
+  handler: (c: Context<AppEnv>, input: RouteInput<B, Q>) => Response | Promise<Response>,
+): void {
+  const auth = def.auth ?? 'tenant'
+  const params = [...def.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!)
+  app.openAPIRegistry.registerPath({
+    method: def.method,
+    path: def.path,
+    summary: def.summary,
+    tags: def.tags,
+    ...(auth === 'none' ? {} : { security: [{ [auth === 'admin' ? 'AdminKey' : 'ApiKey']: [] }] }),
+    request: {
+      ...(params.length
+        ? { params: z.object(Object.fromEntries(params.map((p) => [p, z.string()]))) as never }
+        : {}),
+      ...(def.query ? { query: def.query as never } : {}),
+      ...(def.body
+        ? { body: { required: true, content: { 'application/json': { schema: def.body as never } } } }
+        : {}),
+    },
+    responses: Object.fromEntries(
+      Object.entries(def.responses).map(([status, r]) => [
+        status,
+        r.schema
+          ? { description: r.description, content: { 'application/json': { schema: r.schema as never } } }
+          : { description: r.description },
+      ]),
+    ),
+  })
+  const honoPath = def.path.replace(/\{(\w+)\}/g, ':$1')
+  ctx.known.push({
+    pattern: new RegExp(`^${def.path.replace(/\{\w+\}/g, '[^/]+')}$`),
+    method: def.method.toUpperCase(),
+  })
+  const middlewares: MiddlewareHandler<AppEnv>[] = []
+  if (auth === 'tenant') middlewares.push(ctx.guards.tenant)
+  if (auth === 'admin') middlewares.push(ctx.guards.admin)
+  const final: MiddlewareHandler<AppEnv> = async (c) => {
+    const body = def.body ? parseWith(def.body, c.get('body') ?? {}, 'body') : undefined
+    const query = def.query ? parseWith(def.query, c.req.query(), 'query') : undefined
+    return handler(c, { body, query, params: c.req.param() as Record<string, string> } as RouteInput<B, Q>)
+  }
+  const on = app.on as unknown as (
+    method: string,
+    path: string,
+    ...handlers: MiddlewareHandler<AppEnv>[]
+  ) => void
+  on.call(app, def.method.toUpperCase(), honoPath, ...middlewares, final)
+}
+
+function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value)
+  if (!result.success) throw validationError(result.error.issues, where)
+  return result.data
+}
+
+/**
+ * Reads JSON bodies up to 1 MB (413 beyond, before reading it all) whatever the Content-Type
+ * (curl's -d sends form encoding), and refuses what is not JSON with 400 invalid_json.
+ */
+export function jsonBody(): MiddlewareHandler<AppEnv> {
+  const limit = bodyLimit({
+    maxSize: LIMITS.bodyLimitBytes,
+    onError: () => {
+      throw new HttpError('payload_too_large')
+    },
+  })
+  return async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next()
+    return limit(c, async () => {
+      const text = await c.req.text()
+      if (text.trim() === '') {
+        c.set('body', undefined)
+      } else {
+        try {
+          c.set('body', JSON.parse(text))
+        } catch {
+          throw new HttpError('invalid_json')
+        }
+      }
+      await next()
+    })
+  }
+}

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto'
+import type { Server as HttpServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Engine, Tenants } from '@cuekit/engine'
+import { serve } from '@hono/node-server'
+import { Cluster, Redis } from 'ioredis'
+import RedisMock from 'ioredis-mock'
+import pino from 'pino'
+import { createApp } from './app.ts'
+import { Env } from './config.ts'
+
+// The only place that reads the environment.
+const parsed = Env.safeParse(process.env)
+if (!parsed.success) {
+  for (const issue of parsed.error.issues) console.error(`invalid ${issue.path.join('.')}: ${issue.message}`)
+  process.exit(2)
+}
+const env = parsed.data
+const log = pino({
+  level: env.LOG_LEVEL,
+  redact: { paths: ['*.authorization', '*.lease_token', '*.api_key', '*.token'], censor: '[redacted]' },
+})
+const durable = env.REDIS_URL !== undefined || env.REDIS_CLUSTER_NODES !== undefined
+
+function connect(): Redis | Cluster {
+  const common = { enableAutoPipelining: true, maxRetriesPerRequest: 3 }
+  if (env.REDIS_CLUSTER_NODES) {
+    const nodes = env.REDIS_CLUSTER_NODES.split(',').map((hp) => {
+      const [host, port] = hp.trim().split(':')
+      return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) }
+    })
+    return new Cluster(nodes, { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: 3 } })
+  }
+  if (env.REDIS_URL) return new Redis(env.REDIS_URL, common)
+  return new (RedisMock as unknown as typeof Redis)() as Redis
+}
+
+const redis = connect()
+redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'))
+const engine = new Engine({
+  redis,
+  prefix: env.CUEKIT_KEY_PREFIX,
+  defaultLeaseSeconds: env.CUEKIT_DEFAULT_LEASE_SECONDS,
+  retentionSeconds: env.CUEKIT_RETENTION_SECONDS,
+})
+const tenants = new Tenants(redis, engine.keys)
+const adminKey = env.CUEKIT_ADMIN_KEY ?? (durable ? null : `cue_admin_${randomBytes(16).toString('hex')}`)
+const cuekit = createApp({
+  engine,
+  tenants,
+  log,
+  config: {
+    adminKey,
+    maxWaitSeconds: env.CUEKIT_MAX_WAIT_SECONDS,
+    requireLeaseToken: env.CUEKIT_REQUIRE_LEASE_TOKEN,
+    openRegistration: env.CUEKIT_OPEN_REGISTRATION ?? !durable,
+    rateLimit: env.CUEKIT_RATE_LIMIT,
+    partitions: env.CUEKIT_PARTITIONS,
+    waiterRecheckMs: env.CUEKIT_WAITER_RECHECK_MS,
+  },
+})
+
+const server = serve(
+  { fetch: cuekit.app.fetch, port: env.PORT, hostname: env.HOST },
+  async (info: AddressInfo) => {
+    const url = `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${info.port}`
+    const lines = [`Cuekit control plane listening on ${url}`]
+    if (durable) {
+      lines.push(`  storage: ${env.REDIS_CLUSTER_NODES ? 'Redis Cluster' : 'Redis'}`)
+      if (!adminKey) lines.push('  no CUEKIT_ADMIN_KEY: POST /v1/tenants is disabled until one is set')
+    } else {
+      const { apiKey } = await tenants.create({ name: 'dev' })
+      lines.push(
+        '',
+        '  !!! storage: IN-MEMORY (ioredis-mock). NOTHING IS DURABLE: a restart loses every execution. !!!',
+        '  !!! Set REDIS_URL=redis://127.0.0.1:6379 for a real deployment.                              !!!',
+        '',
+        `  admin key:       ${adminKey}`,
+        `  tenant API key:  ${apiKey}   (tenant "dev")`,
+      )
+    }
+    lines.push(`  API docs: ${url}/docs   OpenAPI: ${url}/openapi.json   dashboard: ${url}/dashboard`)
+    console.log(lines.join('\n'))
+    cuekit.startMaintenance()
+  },
+)
+// Cut off clients that dribble headers; long-polls (<= 30 s) fit well inside the request timeout.
+const http = server as HttpServer
+http.headersTimeout = 10_000
+http.requestTimeout = 60_000
+http.keepAliveTimeout = 65_000
+
+let stopping = false
+async function shutdown(signal: string) {
+  if (stopping) return
+  stopping = true
+  log.info({ signal }, 'shutting down: answering long-polls, finishing in-flight requests')
+  const force = setTimeout(() => {
+    log.error('in-flight requests did not finish within 30 s; exiting')
+    process.exit(1)
+  }, 30_000)
+  force.unref()
+  cuekit.stopWaiting()
+  await new Promise<void>((resolve) => {
+    http.close(() => resolve())
+    http.closeIdleConnections()
+  })
+  await cuekit.close()
+  await redis.quit().catch(() => {})
+  log.info('stopped')
+  process.exit(0)
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
+process.on('SIGINT', () => void shutdown('SIGINT'))

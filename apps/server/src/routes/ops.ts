@@ -1,0 +1,304 @@
+import { DuplicateEmailError } from '@cuekit/engine'
+import {
+  CreateTenantRequest,
+  CreateTenantResponse,
+  ErrorBody,
+  ExecutionEvent,
+  ListLeasesQuery,
+  ListLeasesResponse,
+  ListQueuesResponse,
+  ListWorkersResponse,
+  MeResponse,
+  RegenerateKeyResponse,
+  RegisterRequest,
+  RegisterResponse,
+  WorkerHeartbeatRequest,
+  WorkerHeartbeatResponse,
+} from '@cuekit/protocol'
+import type { OpenAPIHono } from '@hono/zod-openapi'
+import { streamSSE } from 'hono/streaming'
+import { z } from 'zod'
+import type { AppEnv } from '../context.ts'
+import { HttpError } from '../errors.ts'
+import { route } from '../http.ts'
+import type { Services } from '../services.ts'
+
+const err = (description: string) => ({ description, schema: ErrorBody })
+
+export function tenantRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
+  const { tenants, config } = s
+
+  route(
+    app,
+    s,
+    {
+      method: 'post',
+      path: '/v1/tenants',
+      summary: 'Create a tenant and its first API key (admin key)',
+      tags: ['tenants'],
+      auth: 'admin',
+      body: CreateTenantRequest,
+      responses: {
+        201: { description: 'Created', schema: CreateTenantResponse },
+        403: err('Not the admin key'),
+      },
+    },
+    async (c, { body }) => {
+      const { tenant, apiKey } = await tenants.create({
+        name: body.name ?? null,
+        partitions: config.partitions,
+      })
+      return c.json({ tenant_id: tenant.id, api_key: apiKey, name: tenant.name }, 201)
+    },
+  )
+
+  route(
+    app,
+    s,
+    {
+      method: 'post',
+      path: '/v1/auth/register',
+      summary: 'Register with an email and get an API key (CueAPI; open registration only)',
+      tags: ['auth'],
+      auth: 'none',
+      body: RegisterRequest,
+      responses: {
+        201: { description: 'Registered', schema: RegisterResponse },
+        403: err('Registration is closed'),
+        409: err('Email already registered'),
+      },
+    },
+    async (c, { body }) => {
+      if (!config.openRegistration) throw new HttpError('registration_closed')
+      try {
+        const email = body.email.toLowerCase()
+        const { tenant, apiKey } = await tenants.create({ email, name: email, partitions: config.partitions })
+        return c.json({ api_key: apiKey, email, tenant_id: tenant.id, user_id: tenant.id }, 201)
+      } catch (error) {
+        if (error instanceof DuplicateEmailError) throw new HttpError('email_already_registered')
+        throw error
+      }
+    },
+  )
+
+  route(
+    app,
+    s,
+    {
+      method: 'get',
+      path: '/v1/auth/me',
+      summary: 'The tenant of this API key',
+      tags: ['auth'],
+      responses: { 200: { description: 'The tenant', schema: MeResponse } },
+    },
+    (c) => {
+      const t = c.get('tenant')
+      return c.json(
+        {
+          tenant_id: t.id,
+          user_id: t.id,
+          email: t.email,
+          name: t.name,
+          created_at: new Date(t.createdAt).toISOString(),
+        },
+        200,
+      )
+    },
+  )
+
+  route(
+    app,
+    s,
+    {
+      method: 'post',
+      path: '/v1/auth/key/regenerate',
+      summary: 'Issue a new API key and revoke this one',
+      tags: ['auth'],
+      responses: { 200: { description: 'The new key', schema: RegenerateKeyResponse } },
+    },
+    async (c) => {
+      const t = c.get('tenant')
+      const apiKey = await tenants.regenerateKey(t.id)
+      s.auth.forgetTenant(t.id)
+      return c.json({ api_key: apiKey, previous_key_revoked: true as const }, 200)
+    },
+  )
+}
+
+export function workerRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
+  const { engine } = s
+  const heartbeat = {
+    method: 'post' as const,
+    summary: "A worker's own heartbeat, with the handlers it serves (CueAPI)",
+    tags: ['workers'],
+    body: WorkerHeartbeatRequest,
+    responses: { 200: { description: 'Seen', schema: WorkerHeartbeatResponse } },
+  }
+  for (const path of ['/v1/worker/heartbeat', '/v1/workers/heartbeat']) {
+    route(app, s, { ...heartbeat, path }, async (c, { body }) => {
+      const at = await engine.workerHeartbeat(c.get('tenant'), body.worker_id, body.handlers)
+      return c.json({ acknowledged: true as const, worker_id: body.worker_id, last_seen_at: at }, 200)
+    })
+  }
+
+  route(
+    app,
+    s,
+    {
+      method: 'get',
+      path: '/v1/workers',
+      summary: 'Workers: state (active < 180 s, stale < 900 s, dead), handlers, leases in flight, counters',
+      tags: ['workers'],
+      responses: { 200: { description: 'Workers', schema: ListWorkersResponse } },
+    },
+    async (c) => c.json(await engine.workers(c.get('tenant')), 200),
+  )
+
+  route(
+    app,
+    s,
+    {
+      method: 'delete',
+      path: '/v1/workers/{id}',
+      summary: 'Forget a worker (its leases end as usual)',
+      tags: ['workers'],
+      responses: { 204: { description: 'Deleted' }, 404: err('Unknown worker') },
+    },
+    async (c, { params }) => {
+      if (!(await engine.deleteWorker(c.get('tenant'), params.id!))) throw new HttpError('worker_not_found')
+      return c.body(null, 204)
+    },
+  )
+
+  route(
+    app,
+    s,
+    {
+      method: 'get',
+      path: '/v1/leases',
+      summary: 'Live leases sorted by expiry (expired-but-not-reaped ones have remaining_ms <= 0)',
+      tags: ['leases'],
+      query: ListLeasesQuery,
+      responses: { 200: { description: 'Leases', schema: ListLeasesResponse }, 422: err('Invalid') },
+    },
+    async (c, { query }) => c.json(await engine.leases(c.get('tenant'), query), 200),
+  )
+
+  route(
+    app,
+    s,
+    {
+      method: 'get',
+      path: '/v1/queues',
+      summary: 'Per task: counts by status and the age of the oldest pending execution',
+      tags: ['queues'],
+      responses: { 200: { description: 'Queues', schema: ListQueuesResponse } },
+    },
+    async (c) => c.json(await engine.queues(c.get('tenant')), 200),
+  )
+
+  route(
+    app,
+    s,
+    {
+      method: 'get',
+      path: '/v1/events',
+      summary: 'Server-sent events: one `execution` event per state change of this tenant',
+      tags: ['events'],
+      responses: { 200: { description: 'text/event-stream of ExecutionEvent', schema: ExecutionEvent } },
+    },
+    (c) => {
+      const tenant = c.get('tenant')
+      return streamSSE(c, async (stream) => {
+        const queue: ExecutionEvent[] = []
+        let wake: (() => void) | null = null
+        const stop = await s.pubsub.onEvents(tenant, (event) => {
+          queue.push(event)
+          wake?.()
+        })
+        const closed = new Promise<void>((resolve) => {
+          stream.onAbort(resolve)
+          s.shutdown.addEventListener('abort', () => resolve(), { once: true })
+        })
+        try {
+          await stream.writeSSE({ event: 'ready', data: JSON.stringify({ tenant_id: tenant.id }) })
+          while (!stream.aborted && !s.shutdown.aborted) {
+            while (queue.length > 0) {
+              const event = queue.shift()!
+              await stream.writeSSE({
+                event: 'execution',
+                data: JSON.stringify(event),
+                id: `${event.execution_id}:${event.at}`,
+              })
+            }
+            const ping = new Promise<void>((resolve) => setTimeout(resolve, 15_000).unref())
+            await Promise.race([new Promise<void>((resolve) => (wake = resolve)), ping, closed])
+            wake = null
+            if (queue.length === 0 && !stream.aborted && !s.shutdown.aborted)
+              await stream.write(': keep-alive\n\n')
+          }
+        } finally {
+          stop()
+        }
+      })
+    },
+  )
+}
+
+export function opsRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
+  const { engine } = s
+  const Status = z.object({ status: z.string() })
+  route(
+    app,
+    s,
+    {
+      method: 'get',
+      path: '/health',
+      summary: 'The process is up',
+      tags: ['ops'],
+      auth: 'none',
+      responses: { 200: { description: 'Up', schema: Status } },
+    },
+    (c) => c.json({ status: 'ok' }, 200),
+  )
+  route(
+    app,
+    s,
+    {
+      method: 'get',
+      path: '/ready',
+      summary: 'Storage is reachable',
+      tags: ['ops'],
+      auth: 'none',
+      responses: { 200: { description: 'Ready', schema: Status }, 503: err('Storage unreachable') },
+    },
+    async (c) => {
+      try {
+        await Promise.race([
+          engine.redis.ping(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('ETIMEDOUT')), 2000).unref()),
+        ])
+      } catch {
+        throw new HttpError('storage_unavailable')
+      }
+      if (s.waiters.isClosed) throw new HttpError('shutting_down')
+      return c.json({ status: 'ready' }, 200)
+    },
+  )
+  route(
+    app,
+    s,
+    {
+      method: 'get',
+      path: '/metrics',
+      summary: 'Prometheus metrics',
+      tags: ['ops'],
+      auth: 'none',
+      responses: { 200: { description: 'text/plain; version=0.0.4' } },
+    },
+    async (c) => {
+      c.header('Content-Type', s.metrics.registry.contentType)
+      return c.body(await s.metrics.registry.metrics(), 200)
+    },
+  )
+}

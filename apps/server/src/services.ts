@@ -1,0 +1,24 @@
+import type { Engine, Tenants } from '@cuekit/engine'
+import type { Logger } from 'pino'
+import type { AuthCache } from './auth.ts'
+import type { ServerConfig } from './config.ts'
+import type { KnownRoute, RouteGuards } from './http.ts'
+import type { Metrics } from './metrics.ts'
+import type { PubSub } from './pubsub.ts'
+import type { Waiters } from './waiters.ts'
+
+/** Everything a route may use; built once per app by createApp. */
+export interface Services {
+  engine: Engine
+  tenants: Tenants
+  config: ServerConfig
+  log: Logger
+  auth: AuthCache
+  waiters: Waiters
+  pubsub: PubSub
+  metrics: Metrics
+  guards: RouteGuards
+  known: KnownRoute[]
+  /** Aborted when the server starts shutting down: long-polls and event streams end. */
+  shutdown: AbortSignal
+}

@@ -1,0 +1,67 @@
+import { Engine, type TenantRecord } from '@cuekit/engine'
+import { createApp, type ServerConfig } from '@cuekit/server'
+import { Redis } from 'ioredis'
+import { afterAll, inject } from 'vitest'
+
+export const ADMIN_KEY = 'cue_admin_test_0123456789abcdef'
+const closers: (() => Promise<void>)[] = []
+let n = 0
+
+export interface TestApp {
+  cuekit: ReturnType<typeof createApp>
+  engine: Engine
+  tenant: TenantRecord
+  apiKey: string
+  /** A request through app.request(); `body` is JSON-encoded unless it is a string. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>
+  /** The same, returning status and parsed JSON. */
+  json<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: T; headers: Headers }>
+  newTenant(): Promise<{ apiKey: string; tenant: TenantRecord }>
+}
+
+/** An app on the project's private Redis, under its own key prefix, with one tenant. */
+export async function makeApp(config: Partial<ServerConfig> = {}): Promise<TestApp> {
+  n += 1
+  const redis = new Redis(inject('redisUrl'), { enableAutoPipelining: true })
+  const engine = new Engine({
+    redis,
+    prefix: `s${process.pid}x${n}x${Math.random().toString(36).slice(2, 7)}`,
+  })
+  const cuekit = createApp({ engine, config: { adminKey: ADMIN_KEY, ...config } })
+  await cuekit.services.pubsub.ready
+  const { tenant, apiKey } = await cuekit.services.tenants.create({ name: 'test' })
+  closers.push(async () => {
+    await cuekit.close()
+    redis.disconnect()
+  })
+  const call: TestApp['call'] = (method, path, body, headers = {}) =>
+    Promise.resolve(
+      cuekit.app.request(path, {
+        method,
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      }),
+    )
+  return {
+    cuekit,
+    engine,
+    tenant,
+    apiKey,
+    call,
+    async json(method, path, body, headers) {
+      const res = await call(method, path, body, headers)
+      const text = await res.text()
+      return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers }
+    },
+    newTenant: async () => cuekit.services.tenants.create({ name: 'other' }),
+  }
+}
+
+afterAll(async () => {
+  for (const close of closers.splice(0)) await close()
+})

@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { freePort } from './ports.ts'
+import { waitFor } from './wait.ts'
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
+const mainTs = fileURLToPath(new URL('../../apps/server/src/main.ts', import.meta.url))
+
+export interface ServerProcess {
+  url: string
+  port: number
+  adminKey: string
+  readonly process: ChildProcess
+  /** Everything the process printed (stdout and stderr), for assertions and failure reports. */
+  output: string[]
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>
+  /** Kill without a clean shutdown (default SIGKILL) and wait for the exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>
+  /** Start again on the same port with the same environment. */
+  restart(): Promise<void>
+}
+
+export interface ServerProcessOptions {
+  /** Omit for the in-memory store. */
+  redisUrl?: string
+  env?: Record<string, string>
+  port?: number
+}
+
+/** Runs the control plane as `npm start` does, in a child process, and waits for /health. */
+export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const port = options.port ?? (await freePort())
+  const adminKey = `cue_admin_${randomBytes(16).toString('hex')}`
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith('CUEKIT_') && !k.startsWith('REDIS_')) env[k] = v
+  }
+  Object.assign(env, {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    CUEKIT_ADMIN_KEY: adminKey,
+    CUEKIT_RATE_LIMIT: '0',
+    LOG_LEVEL: 'warn',
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    ...options.env,
+  })
+  const output: string[] = []
+  let child!: ChildProcess
+  const url = `http://127.0.0.1:${port}`
+
+  const launch = async () => {
+    child = spawn(process.execPath, ['--conditions=cuekit-source', '--import', 'tsx', mainTs], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    child.stdout?.on('data', (d: Buffer) => output.push(d.toString()))
+    child.stderr?.on('data', (d: Buffer) => output.push(d.toString()))
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output.join('')}`))),
+    )
+    exited.catch(() => {})
+    await Promise.race([
+      waitFor(async () => (await fetch(`${url}/health`)).ok, {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+        message: `server on ${url} did not become healthy`,
+      }),
+      exited,
+    ])
+  }
+  await launch()
+
+  const exit = () =>
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve(child.exitCode)
+      : new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+
+  return {
+    url,
+    port,
+    adminKey,
+    get process() {
+      return child
+    },
+    output,
+    async stop() {
+      const done = exit()
+      child.kill('SIGTERM')
+      return done
+    },
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      const done = exit()
+      child.kill(signal)
+      await done
+    },
+    async restart() {
+      const done = exit()
+      child.kill('SIGKILL')
+      await done
+      await launch()
+    },
+  }
+}
+
+/** Creates a tenant through the admin API; returns its id and API key. */
+export async function createTenant(
+  url: string,
+  adminKey: string,
+  name = 'test',
+): Promise<{ tenant_id: string; api_key: string }> {
+  const res = await fetch(`${url}/v1/tenants`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  })
+  if (res.status !== 201) throw new Error(`creating a tenant failed: ${res.status} ${await res.text()}`)
+  return (await res.json()) as { tenant_id: string; api_key: string }
+}
