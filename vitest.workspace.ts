@@ -34,6 +34,11 @@ export default defineConfig({
         include: ['apps/server/test/**/*.test.ts'],
         globalSetup: ['scripts/lib/vitest-redis-setup.ts'],
       }),
+      project({
+        name: 'sdk',
+        include: ['packages/sdk/test/**/*.test.ts'],
+        globalSetup: ['scripts/lib/vitest-redis-setup.ts'],
+      }),
     ],
   },
 })
