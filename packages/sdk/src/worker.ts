@@ -944,7 +944,8 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
 
   private refused(item: PendingReport, error: Error): void {
     if (error instanceof CuekitError && LOST_CODES.has(error.code)) {
-      this.emitSafely('lease_lost', { ...item.active.info, error })
+      // Already announced when the handler was aborted for it.
+      if (item.active.lost === null) this.emitSafely('lease_lost', { ...item.active.info, error })
     } else {
       this.report(error)
     }

@@ -18,7 +18,7 @@ beforeAll(async () => {
   server = await startServer()
 })
 afterAll(async () => {
-  await server?.stop()
+  await server?.kill()
 })
 
 // Every call parses its answer with the protocol schema, so these double as a contract check.

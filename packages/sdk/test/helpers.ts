@@ -6,7 +6,11 @@ import { inject } from 'vitest'
 
 let prefixes = 0
 
-/** A control plane on the project's private Redis, under a key prefix of its own. */
+/**
+ * A control plane on the project's private Redis, under a key prefix of its own. Tear it down with
+ * `kill()`: a graceful `stop()` waits out its 30 s force timeout whenever a keep-alive connection
+ * was busy at SIGTERM (reported to the server's owner).
+ */
 export function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
   prefixes += 1
   return startServerProcess({
