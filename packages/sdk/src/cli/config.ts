@@ -6,8 +6,9 @@ import { unknownTemplates } from './template.ts'
 
 const EnvValue = z.union([z.string(), z.number(), z.boolean()]).transform(String)
 
-const HandlerSpec = z.union([
-  z.string().min(1),
+// A bare string is shorthand for `{cmd: ...}`; normalising first keeps error messages specific.
+const HandlerSpec = z.preprocess(
+  (value) => (typeof value === 'string' ? { cmd: value } : value),
   z.looseObject({
     cmd: z.string().min(1),
     cwd: z.string().min(1).optional(),
@@ -15,7 +16,7 @@ const HandlerSpec = z.union([
     timeout: z.number().positive().optional(),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a variable name'), EnvValue).optional(),
   }),
-])
+)
 
 /**
  * The cueapi-worker YAML format, plus Cuekit's optional `lease_seconds` and `shutdown_timeout`.
@@ -97,13 +98,12 @@ export function loadConfig(
   if (!apiKey) throw new ConfigError('no API key: set api_key in the config, or CUEAPI_API_KEY')
   const handlers: HandlerConfig[] = []
   for (const [task, spec] of Object.entries(file.handlers)) {
-    const h = typeof spec === 'string' ? { cmd: spec } : spec
     const handler: HandlerConfig = {
       task,
-      cmd: h.cmd,
-      cwd: h.cwd,
-      timeoutSeconds: h.timeout ?? DEFAULT_HANDLER_TIMEOUT_SECONDS,
-      env: h.env ?? {},
+      cmd: spec.cmd,
+      cwd: spec.cwd,
+      timeoutSeconds: spec.timeout ?? DEFAULT_HANDLER_TIMEOUT_SECONDS,
+      env: spec.env ?? {},
     }
     const texts: [string, string][] = [
       ['cmd', handler.cmd],
