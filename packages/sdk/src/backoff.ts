@@ -1,4 +1,11 @@
-/** How retries space themselves out. */
+/**
+ * How retries space themselves out: see {@link backoffDelay}.
+ *
+ * @example
+ * ```ts
+ * const worker = new Worker({ apiKey, handlers, backoff: { initialMs: 250, maxMs: 10_000 } })
+ * ```
+ */
 export interface BackoffOptions {
   /** The first delay, in ms. */
   initialMs?: number

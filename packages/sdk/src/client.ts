@@ -51,10 +51,24 @@ import type {
 } from './types.ts'
 import { SDK_VERSION } from './version.ts'
 
-/** Where the control plane listens when started with `npm start`. */
+/**
+ * Where the control plane listens when started with `npm start`.
+ *
+ * @example
+ * ```ts
+ * const client = new Client({ baseUrl: DEFAULT_BASE_URL, apiKey }) // same as leaving baseUrl out
+ * ```
+ */
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:8080'
 
-/** Options of a {@link Client}. */
+/**
+ * Options of a {@link Client}.
+ *
+ * @example
+ * ```ts
+ * const options: ClientOptions = { baseUrl: 'https://cuekit.internal', apiKey, timeoutMs: 10_000, maxRetries: 3 }
+ * ```
+ */
 export interface ClientOptions {
   /** The control plane's URL. Default `http://127.0.0.1:8080`. */
   baseUrl?: string
@@ -76,7 +90,14 @@ export interface ClientOptions {
   fetch?: typeof globalThis.fetch
 }
 
-/** Per-call options every method accepts. */
+/**
+ * Per-call options every method accepts.
+ *
+ * @example
+ * ```ts
+ * const record = await client.executions.get(id, { signal: AbortSignal.timeout(2000) })
+ * ```
+ */
 export interface RequestOptions {
   /** Aborts the request; the promise rejects with the signal's reason. */
   signal?: AbortSignal

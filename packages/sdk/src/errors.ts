@@ -1,12 +1,43 @@
 import type { ErrorCode } from '@cuekit/protocol'
 
-/** Codes the SDK itself produces, next to the server's {@link ErrorCode}s. */
-export type ClientErrorCode = 'connection_error' | 'timeout' | 'invalid_response'
+/**
+ * Codes the SDK itself produces, next to the server's error codes: no answer (`connection_error`,
+ * `timeout`), an answer that breaks the protocol (`invalid_response`), and the reasons the Worker
+ * gives up (`worker_stopping`, `outcome_not_reported`).
+ *
+ * @example
+ * ```ts
+ * const retryLater = (e: CuekitError) => (['connection_error', 'timeout'] as ClientErrorCode[]).includes(e.code as ClientErrorCode)
+ * ```
+ */
+export type ClientErrorCode =
+  | 'connection_error'
+  | 'timeout'
+  | 'invalid_response'
+  | 'worker_stopping'
+  | 'outcome_not_reported'
 
-/** Every code a {@link CuekitError} may carry; unknown server codes pass through as strings. */
+/**
+ * Every code a {@link CuekitError} may carry; unknown server codes pass through as strings.
+ *
+ * @example
+ * ```ts
+ * function describe(code: CuekitErrorCode) {
+ *   return code === 'lease_lost' ? 'someone else has it now' : code
+ * }
+ * ```
+ */
 export type CuekitErrorCode = ErrorCode | ClientErrorCode | (string & {})
 
-/** What a {@link CuekitError} is built from. */
+/**
+ * What a {@link CuekitError} is built from.
+ *
+ * @example
+ * ```ts
+ * const init: CuekitErrorInit = { code: 'lease_lost', status: 409, executionId: 'exec_1' }
+ * throw new LeaseLostError('the lease expired', init)
+ * ```
+ */
 export interface CuekitErrorInit {
   code: CuekitErrorCode
   /** HTTP status; 0 when no response arrived. */

@@ -183,7 +183,14 @@ export class DuplicateInProgressError extends Error {
  */
 export type OnceResult<T> = { status: 'executed'; value: T } | { status: 'skipped'; value: T | undefined }
 
-/** Options of {@link once}. */
+/**
+ * Options of {@link once}.
+ *
+ * @example
+ * ```ts
+ * await once(store, ctx.executionId, work, { ttlSeconds: 30 * 86_400, lockSeconds: 120 })
+ * ```
+ */
 export interface OnceOptions {
   /** How long a finished key is remembered. Default 7 days (Cuekit's retention). */
   ttlSeconds?: number

@@ -4,13 +4,28 @@
  * schemas all satisfy it.
  */
 
-/** One problem a schema found. */
+/**
+ * One problem a schema found.
+ *
+ * @example
+ * ```ts
+ * const issue: SchemaIssue = { message: 'Expected number', path: ['n'] }
+ * ```
+ */
 export interface SchemaIssue {
   readonly message: string
   readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined
 }
 
-/** What a schema's `validate` returns. */
+/**
+ * What a schema's `validate` returns: the value, or the issues.
+ *
+ * @example
+ * ```ts
+ * const result: SchemaResult<number> = await schema['~standard'].validate(input)
+ * if (result.issues) console.log(result.issues.map((i) => i.message))
+ * ```
+ */
 export type SchemaResult<Output> =
   | { readonly value: Output; readonly issues?: undefined }
   | { readonly issues: ReadonlyArray<SchemaIssue> }

@@ -1,7 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { pythonJsonDumps } from '@cuekit/protocol'
 
-/** Request headers as frameworks hand them over: a fetch `Headers`, or Node's header object. */
+/**
+ * Request headers as frameworks hand them over: a fetch `Headers`, or Node's header object.
+ *
+ * @example
+ * ```ts
+ * const headers: WebhookHeaders = request.headers // Request (fetch), IncomingMessage (node:http), Express
+ * ```
+ */
 export type WebhookHeaders =
   | Headers
   | { get(name: string): string | null }
@@ -11,10 +18,23 @@ export type WebhookHeaders =
  * A webhook body: the raw bytes as received (verified byte for byte), or an already-parsed JSON
  * object (re-serialised the way Python's `json.dumps(body, sort_keys=True)` writes it, as CueAPI
  * receivers do).
+ *
+ * @example
+ * ```ts
+ * const body: WebhookBody = await request.text() // best: the raw text
+ * const parsed: WebhookBody = req.body // also fine when a framework already parsed the JSON
+ * ```
  */
 export type WebhookBody = string | Uint8Array | Record<string, unknown> | unknown[]
 
-/** Options of {@link verifyWebhook}. */
+/**
+ * Options of {@link verifyWebhook}.
+ *
+ * @example
+ * ```ts
+ * verifyWebhook(secret, headers, body, { toleranceSeconds: 60, now: () => clock.now() })
+ * ```
+ */
 export interface VerifyWebhookOptions {
   /** Accepted clock difference in seconds, either way. Default 300 (±5 minutes). */
   toleranceSeconds?: number

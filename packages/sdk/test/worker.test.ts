@@ -152,10 +152,17 @@ describe('Worker', () => {
   it('a lost lease aborts ctx.signal and its late outcome is not recorded', async () => {
     const { client, apiKey } = await tenantOn(server)
     const { execution_id } = await client.executions.enqueue({ task: 'fragile', max_attempts: 3 })
-    // Worker A cannot reach the heartbeat endpoint, so its 1 s lease runs out.
+    // Worker A cannot reach the heartbeat endpoint, so its 1 s lease runs out. It claims only
+    // once, so the execution it loses goes to B.
+    let claims = 0
     const cut = recordingFetch({
       intercept: (call) => {
         if (call.path === '/v1/executions/heartbeats') throw networkError()
+        if (call.path === '/v1/executions/claim' && ++claims > 1) {
+          return new Response(JSON.stringify({ claimed: false, executions: [] }), {
+            headers: { 'content-type': 'application/json' },
+          })
+        }
         return undefined
       },
     })
