@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
-import { type ClaimedExecution, LIMITS } from '@cuekit/protocol'
+import { type ClaimedExecution, LeaseSeconds, LIMITS, TaskName, WorkerId } from '@cuekit/protocol'
 import { type BackoffOptions, backoffDelay, sleep } from './backoff.ts'
 import { Client } from './client.ts'
 import {
@@ -395,8 +395,18 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
     this.tasks = Object.keys(this.handlers)
     if (this.tasks.length === 0) throw new RangeError('a worker needs at least one handler')
     if (this.tasks.length > 50) throw new RangeError('a worker claims at most 50 tasks; run several workers')
+    // Refuse here what the server would refuse on every claim, rather than back off forever.
+    for (const task of this.tasks) {
+      if (!TaskName.safeParse(task).success) throw new RangeError(`invalid task name ${JSON.stringify(task)}`)
+    }
+    if (!WorkerId.safeParse(this.workerId).success) {
+      throw new RangeError(`invalid workerId ${JSON.stringify(this.workerId)}: 1-200 printable characters`)
+    }
+    if (options.leaseSeconds !== undefined && !LeaseSeconds.safeParse(options.leaseSeconds).success) {
+      throw new RangeError(`leaseSeconds must be an integer from 1 to ${LIMITS.maxLeaseSeconds}`)
+    }
     this.leaseSeconds = options.leaseSeconds
-    this.waitSeconds = Math.min(options.waitSeconds ?? 20, LIMITS.maxWaitSeconds)
+    this.waitSeconds = Math.max(0, Math.min(options.waitSeconds ?? 20, LIMITS.maxWaitSeconds))
     this.idleDelayMs = options.idleDelayMs ?? 1000
     this.heartbeatIntervalMs = options.heartbeatIntervalMs
     this.backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 }
@@ -566,7 +576,12 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
     }
     this.emitSafely('claimed', info)
     this.armHeartbeat()
-    void this.execute(active).finally(() => this.handlerDone())
+    void this.execute(active)
+      .catch((error: unknown) => {
+        this.report(error)
+        this.finish(active)
+      })
+      .finally(() => this.handlerDone())
   }
 
   private handlerDone(): void {

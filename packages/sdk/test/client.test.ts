@@ -13,6 +13,7 @@ import {
   ServerUnavailableError,
   UnauthorizedError,
   ValidationError,
+  Worker,
 } from '@cuekit/sdk'
 import { afterEach, describe, expect, it } from 'vitest'
 import { fakeServer, json } from './helpers.ts'
@@ -218,5 +219,21 @@ describe('Client requests', () => {
     expect(ids).toEqual(['a', 'b', 'c'])
     expect(urls[0]).toBe('/v1/executions?limit=2&status__in=failed%2Ccancelled')
     expect(urls[1]).toContain('cursor=c2')
+  })
+})
+
+describe('Worker options', () => {
+  it('refuses what the server would refuse on every claim', () => {
+    const handlers = { ok: async () => 1 }
+    expect(() => new Worker({ apiKey: 'k', handlers: {} })).toThrow(/at least one handler/)
+    expect(() => new Worker({ apiKey: 'k', handlers: { 'a\nb': async () => 1 } })).toThrow(
+      /invalid task name/,
+    )
+    expect(() => new Worker({ apiKey: 'k', workerId: '', handlers })).toThrow(/invalid workerId/)
+    expect(() => new Worker({ apiKey: 'k', leaseSeconds: 0.5, handlers })).toThrow(/leaseSeconds/)
+    expect(() => new Worker({ apiKey: 'k', concurrency: 0, handlers })).toThrow(/concurrency/)
+    const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, async () => i]))
+    expect(() => new Worker({ apiKey: 'k', handlers: many })).toThrow(/at most 50/)
+    expect(new Worker({ apiKey: 'k', handlers }).workerId).toMatch(/-\d+$/)
   })
 })
