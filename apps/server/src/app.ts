@@ -91,6 +91,11 @@ export function createApp(options: AppOptions): CuekitApp {
 
   const app = new OpenAPIHono<AppEnv>()
   app.use(requestContext(log, metrics))
+  app.use(async (c, next) => {
+    await next()
+    // While draining, every answer closes its connection so the server can finish.
+    if (shutdown.signal.aborted) c.header('Connection', 'close')
+  })
   app.use(jsonBody())
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'http',

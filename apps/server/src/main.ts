@@ -103,6 +103,9 @@ async function shutdown(signal: string) {
   cuekit.stopWaiting()
   await new Promise<void>((resolve) => {
     http.close(() => resolve())
+    // Connections that finish their last request become idle later; close them as they do.
+    const sweep = setInterval(() => http.closeIdleConnections(), 100)
+    sweep.unref()
     http.closeIdleConnections()
   })
   await cuekit.close()
