@@ -139,10 +139,7 @@ describe('auth and tenancy', () => {
     const r = await t.json('POST', '/v1/auth/register', { email: 'Dev@Example.com' })
     expect(r.status).toBe(201)
     expect(r.body).toMatchObject({ email: 'dev@example.com' })
-    expectError(
-      await t.json('POST', '/v1/auth/register', { email: 'dev@example.com' }),
-      'email_already_registered',
-    )
+    expectError(await t.json('POST', '/v1/auth/register', { email: 'dev@example.com' }), 'duplicate_email')
     expectError(await t.json('POST', '/v1/auth/register', { email: 'not-an-email' }), 'validation_error')
   })
 

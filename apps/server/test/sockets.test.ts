@@ -1,7 +1,6 @@
 import { createTenant, type ServerProcess, startServerProcess } from '@cuekit/scripts/lib/server-process'
 import { waitFor } from '@cuekit/scripts/lib/wait'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { inject } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 // Real sockets and real server processes on one private Redis: where HTTP behaviour matters.
 
@@ -26,7 +25,11 @@ function client(base: string, apiKey: string) {
     const res = await fetch(`${base}${path}`, {
       method,
       ...init,
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        'content-type': 'application/json',
+        ...(init.headers ?? {}),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     })
     const text = await res.text()
@@ -60,20 +63,35 @@ describe('two servers on one Redis', () => {
     const onA = client(a.url, api_key)
     const onB = client(b.url, api_key)
     const enq = await onA('POST', '/v1/executions', { task: 'reclaim' })
-    const first = await onA('POST', '/v1/executions/claim', { worker_id: 'dies', task: 'reclaim', lease_seconds: 1 })
+    const first = await onA('POST', '/v1/executions/claim', {
+      worker_id: 'dies',
+      task: 'reclaim',
+      lease_seconds: 1,
+    })
     const old = first.body.executions[0]
     expect(old.attempt).toBe(1)
-    const second = await onB('POST', '/v1/executions/claim', { worker_id: 'survivor', task: 'reclaim', wait_seconds: 20 })
+    const second = await onB('POST', '/v1/executions/claim', {
+      worker_id: 'survivor',
+      task: 'reclaim',
+      wait_seconds: 20,
+    })
     const fresh = second.body.executions[0]
     expect(fresh.execution_id).toBe(enq.body.execution_id)
     expect(fresh.attempt).toBe(2)
     expect(fresh.lease.epoch).toBe(2)
     expect(fresh.lease.token).not.toBe(old.lease.token)
-    const stale = await onA('POST', `/v1/executions/${old.execution_id}/outcome`, { lease_token: old.lease.token, success: true })
+    const stale = await onA('POST', `/v1/executions/${old.execution_id}/outcome`, {
+      lease_token: old.lease.token,
+      success: true,
+    })
     expect(stale.status).toBe(409)
     expect(stale.body.error.code).toBe('lease_lost')
     const rec = await onA('GET', `/v1/executions/${old.execution_id}`)
-    expect(rec.body).toMatchObject({ status: 'delivering', attempt: 2, lease: { worker_id: 'survivor', epoch: 2 } })
+    expect(rec.body).toMatchObject({
+      status: 'delivering',
+      attempt: 2,
+      lease: { worker_id: 'survivor', epoch: 2 },
+    })
     expect(rec.body.attempts.map((x: any) => x.outcome)).toEqual(['lease_expired', null])
   })
 
@@ -81,7 +99,12 @@ describe('two servers on one Redis', () => {
     const { api_key } = await createTenant(a.url, a.adminKey)
     const onA = client(a.url, api_key)
     const abort = new AbortController()
-    const gone = onA('POST', '/v1/executions/claim', { worker_id: 'leaver', task: 'orphan', wait_seconds: 20 }, { signal: abort.signal })
+    const gone = onA(
+      'POST',
+      '/v1/executions/claim',
+      { worker_id: 'leaver', task: 'orphan', wait_seconds: 20 },
+      { signal: abort.signal },
+    )
     gone.catch(() => {})
     await waitFor(async () => (await waitingLongPolls(a)) === 1)
     abort.abort()
@@ -106,10 +129,20 @@ describe('two servers on one Redis', () => {
     const hb = await onA('POST', `/v1/executions/${id}/heartbeat`, {}, hdr)
     expect(hb.status).toBe(200)
     expect(hb.body.acknowledged).toBe(true)
-    const intruder = await onA('POST', `/v1/executions/${id}/heartbeat`, {}, { headers: { 'x-worker-id': 'intruder' } })
+    const intruder = await onA(
+      'POST',
+      `/v1/executions/${id}/heartbeat`,
+      {},
+      { headers: { 'x-worker-id': 'intruder' } },
+    )
     expect(intruder.status).toBe(403)
     expect(intruder.body.error.code).toBe('not_execution_owner')
-    const out = await onA('POST', `/v1/executions/${id}/outcome`, { success: true, result: 'done', metadata: { via: 'cueapi' } }, hdr)
+    const out = await onA(
+      'POST',
+      `/v1/executions/${id}/outcome`,
+      { success: true, result: 'done', metadata: { via: 'cueapi' } },
+      hdr,
+    )
     expect(out.body).toMatchObject({ execution_id: id, status: 'success', outcome_recorded: true })
     const again = await onA('POST', `/v1/executions/${id}/outcome`, { success: true }, hdr)
     expect(again.body).toEqual(out.body)
@@ -121,7 +154,9 @@ describe('shutdown', () => {
     const server = await startServerProcess({ redisUrl: inject('redisUrl') })
     const { api_key } = await createTenant(server.url, server.adminKey)
     const on = client(server.url, api_key)
-    const polls = [1, 2, 3].map((i) => on('POST', '/v1/executions/claim', { worker_id: `w${i}`, wait_seconds: 25 }))
+    const polls = [1, 2, 3].map((i) =>
+      on('POST', '/v1/executions/claim', { worker_id: `w${i}`, wait_seconds: 25 }),
+    )
     await waitFor(async () => (await waitingLongPolls(server)) === 3)
     const started = Date.now()
     const exit = server.stop()

@@ -643,6 +643,9 @@ export class Engine extends EventEmitter<EngineEvents> {
             claimed: 0,
             completed: 0,
             failed: 0,
+            heartbeat_status: 'dead' as const,
+            last_heartbeat: '',
+            seconds_since_heartbeat: 0,
             seen: 0,
           }
           w.seen = Math.max(w.seen, int(h.ls))
@@ -657,7 +660,17 @@ export class Engine extends EventEmitter<EngineEvents> {
     )
     const workers = [...merged.values()]
       .sort((a, b) => b.seen - a.seen)
-      .map(({ seen, ...w }) => ({ ...w, last_seen_at: iso(seen), state: workerState(seen, now) }))
+      .map(({ seen, ...w }) => {
+        const state = workerState(seen, now)
+        return {
+          ...w,
+          last_seen_at: iso(seen),
+          state,
+          heartbeat_status: state,
+          last_heartbeat: iso(seen),
+          seconds_since_heartbeat: Math.max(0, Math.floor((now - seen) / 1000)),
+        }
+      })
     return { workers }
   }
 

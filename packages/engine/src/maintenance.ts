@@ -46,8 +46,11 @@ export class Maintenance {
   private readonly busyMs: number
   private readonly takeLimit: number
   private readonly sweepIntervalMs: number
+  /** A deadline announced while a pass was running, to honour when the loop next sleeps. */
+  private announced = Number.POSITIVE_INFINITY
   private readonly onDeadline = (at: number) => {
-    if (at < this.wakeAt) this.arm(at)
+    if (!this.wakeUp) this.announced = Math.min(this.announced, at)
+    else if (at < this.wakeAt) this.arm(at)
   }
 
   constructor(
@@ -145,9 +148,11 @@ export class Maintenance {
   }
 
   private sleep(untilRedisMs: number): Promise<void> {
+    const until = Math.min(untilRedisMs, this.announced)
+    this.announced = Number.POSITIVE_INFINITY
     return new Promise((resolve) => {
       this.wakeUp = resolve
-      this.arm(untilRedisMs)
+      this.arm(until)
     })
   }
 

@@ -28,7 +28,7 @@ export const ERROR_CODES = {
   execution_not_terminal: { status: 409, message: 'Only a terminal execution can be replayed.' },
   execution_not_cancellable: { status: 409, message: 'The execution has already finished.' },
   duplicate_cue_name: { status: 409, message: 'A cue with this name already exists.' },
-  email_already_registered: { status: 409, message: 'This email is already registered.' },
+  duplicate_email: { status: 409, message: 'This email is already registered.' },
   payload_too_large: { status: 413, message: 'The request body exceeds the 1 MB limit.' },
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
   validation_error: { status: 422, message: 'The request is invalid.' },

@@ -15,6 +15,8 @@ export const WorkerHeartbeatResponse = z.object({
   acknowledged: z.literal(true),
   worker_id: z.string(),
   last_seen_at: Timestamp,
+  /** CueAPI's name for the same instant (its clients read it). */
+  server_time: Timestamp,
 })
 export type WorkerHeartbeatResponse = z.infer<typeof WorkerHeartbeatResponse>
 
@@ -27,6 +29,10 @@ export const WorkerRecord = z.object({
   claimed: z.number().int(),
   completed: z.number().int(),
   failed: z.number().int(),
+  /** CueAPI's names for the same facts, so CueAPI dashboards and SDKs read our list. */
+  heartbeat_status: WorkerState,
+  last_heartbeat: Timestamp,
+  seconds_since_heartbeat: z.number().int(),
 })
 export type WorkerRecord = z.infer<typeof WorkerRecord>
 

@@ -75,7 +75,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
         const { tenant, apiKey } = await tenants.create({ email, name: email, partitions: config.partitions })
         return c.json({ api_key: apiKey, email, tenant_id: tenant.id, user_id: tenant.id }, 201)
       } catch (error) {
-        if (error instanceof DuplicateEmailError) throw new HttpError('email_already_registered')
+        if (error instanceof DuplicateEmailError) throw new HttpError('duplicate_email')
         throw error
       }
     },
@@ -137,7 +137,10 @@ export function workerRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   for (const path of ['/v1/worker/heartbeat', '/v1/workers/heartbeat']) {
     route(app, s, { ...heartbeat, path }, async (c, { body }) => {
       const at = await engine.workerHeartbeat(c.get('tenant'), body.worker_id, body.handlers)
-      return c.json({ acknowledged: true as const, worker_id: body.worker_id, last_seen_at: at }, 200)
+      return c.json(
+        { acknowledged: true as const, worker_id: body.worker_id, last_seen_at: at, server_time: at },
+        200,
+      )
     })
   }
 
