@@ -1,7 +1,7 @@
 import { Maintenance } from '@cuekit/engine'
 import { waitFor } from '@cuekit/scripts/lib/wait'
 import { describe, expect, it } from 'vitest'
-import { newEngine, tenant } from './backend.ts'
+import { backend, newEngine, tenant } from './backend.ts'
 
 describe('maintenance loop', () => {
   it('re-queues an expired lease by itself, woken by the deadline the claim registered', async () => {
@@ -96,5 +96,34 @@ describe('maintenance loop', () => {
     expect(created).toBeLessThanOrEqual(claimed)
     expect(claimed).toBeLessThanOrEqual(beat)
     expect(Math.abs(created - before)).toBeLessThan(2000)
+  })
+})
+
+describe.runIf(backend === 'redis')('idle cost', () => {
+  it('stays bounded with 1,000 tenants: no per-tenant polling while nothing is due', async () => {
+    const engine = newEngine()
+    const tenants = Array.from({ length: 1000 }, (_, i) => ({ id: `tn_idle${i}`, partitions: 1 }))
+    await Promise.all(tenants.map((t) => engine.enqueue(t, [{ delay_seconds: 3600 }])))
+    let passes = 0
+    let looks = 0
+    const maintainPartition = engine.maintainPartition.bind(engine)
+    const takeDue = engine.takeDue.bind(engine)
+    engine.maintainPartition = (ref, batch) => {
+      passes += 1
+      return maintainPartition(ref, batch)
+    }
+    engine.takeDue = (limit, busy) => {
+      looks += 1
+      return takeDue(limit, busy)
+    }
+    const maintenance = new Maintenance(engine, { maxIdleMs: 250, sweepIntervalMs: 0 })
+    const started = Date.now()
+    maintenance.start()
+    await waitFor(() => Date.now() - started >= 1500, { timeoutMs: 3000 })
+    await maintenance.stop()
+    // One look at the global wake index every idle interval, whatever the number of tenants.
+    expect(passes).toBe(0)
+    expect(looks).toBeGreaterThanOrEqual(2)
+    expect(looks).toBeLessThanOrEqual(10)
   })
 })
