@@ -254,8 +254,11 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   async claim(tenant: TenantRef, options: ClaimOptions): Promise<ClaimedExecution[]> {
     const max = options.max ?? 1
+    // Deduplicated: claim.lua ranks the listed tasks' queues and a repeat would tie with itself.
     const tasks =
-      options.task === undefined ? [] : Array.isArray(options.task) ? options.task : [options.task]
+      options.task === undefined
+        ? []
+        : [...new Set(Array.isArray(options.task) ? options.task : [options.task])]
     const leaseMs = options.lease_seconds === undefined ? 0 : options.lease_seconds * 1000
     const start = this.nextRotation(tenant)
     const claimed: ClaimedExecution[] = []
@@ -435,9 +438,29 @@ export class Engine extends EventEmitter<EngineEvents> {
     const reply = await this.scripts.partition('get', this.refOf(tenant, executionId), [executionId])
     check(reply)
     const now = int(reply[1])
-    const summary = this.summary(executionId, reply[2] as Reply, String(reply[3]), now, String(reply[4]))
-    const history = (reply[5] as Reply).map((e) => toAttempt(String(e)))
-    return { ...summary, attempts: history }
+    const fields = fieldsOf(reply[2] as Reply)
+    const summary = toSummary(
+      executionId,
+      fields,
+      String(reply[3]),
+      now,
+      String(reply[4]),
+      this.defaultBackoff,
+    )
+    const attempts = (reply[5] as Reply).map((e) => toAttempt(String(e)))
+    // The attempt in progress lives in the lease fields until it ends.
+    if (summary.lease) {
+      attempts.push({
+        attempt: summary.attempt,
+        epoch: summary.lease.epoch,
+        worker_id: summary.lease.worker_id,
+        claimed_at: summary.lease.claimed_at,
+        ended_at: null,
+        outcome: null,
+        error: null,
+      })
+    }
+    return { ...summary, attempts }
   }
 
   private summary(id: string, flat: Reply, payload: string, now: number, outcome = ''): ExecutionSummary {
@@ -632,8 +655,9 @@ export class Engine extends EventEmitter<EngineEvents> {
         now = Math.max(now, int(reply[1]))
         const n = int(reply[2])
         for (let k = 0; k < n; k++) {
-          const id = String(reply[3 + k * 2])
-          const h = fieldsOf(reply[4 + k * 2] as Reply)
+          const id = String(reply[3 + k * 3])
+          const seen = int(reply[4 + k * 3])
+          const h = fieldsOf(reply[5 + k * 3] as Reply)
           const w = merged.get(id) ?? {
             worker_id: id,
             handlers: [],
@@ -648,9 +672,10 @@ export class Engine extends EventEmitter<EngineEvents> {
             seconds_since_heartbeat: 0,
             seen: 0,
           }
-          w.seen = Math.max(w.seen, int(h.ls))
+          w.seen = Math.max(w.seen, seen)
           if (h.hd) w.handlers = JSON.parse(h.hd) as string[]
-          w.in_flight += Math.max(0, int(h.in))
+          // Counters only ever grow (one HINCRBY each); what is in flight is what has not ended.
+          w.in_flight += Math.max(0, int(h.cl) - int(h.co) - int(h.fa) - int(h.rl) - int(h.cn))
           w.claimed += int(h.cl)
           w.completed += int(h.co)
           w.failed += int(h.fa)

@@ -12,18 +12,17 @@ local id, token, worker, evidence = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local now = now_ms()
 local code, f = check_report(id, token, worker, 's', now)
 if code == 'repeat' then
-  return { 'ok', f[7], f[8], '', fmt(now), '1' }
+  return { 'ok', f[F_RS], f[F_RA], '', fmt(now), '1' }
 end
 if code ~= 'ok' then
   return { code }
 end
-local task, attempt, holder = f[9], tonumber(f[10]), f[4]
-end_lease(id, holder, 'success', '', now)
-finish(id, task, 'success', 'delivering', now)
-remember_report(id, f[2], 's', 'success', attempt)
+local task, attempt = f[F_T], tonumber(f[F_A])
+end_lease(id, f, 'success', '', now)
+finish(id, task, 'success', 'delivering', now, report_fields(f[F_TOK], 's', 'success', attempt))
 if evidence ~= '' then
   redis.call('SET', k_outcome(id), evidence)
 end
-worker_inc(holder, 'co', 1)
-event(id, task, 'success', attempt, holder, now)
+event(id, task, 'success', attempt, f[F_W], now)
+commit()
 return { 'ok', 'success', fmt(attempt), '', fmt(now), '0' }

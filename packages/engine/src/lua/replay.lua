@@ -18,5 +18,5 @@ end
 local now = now_ms()
 local status = create_execution(id, f[2], payload_of(src, f[9], f[10]), f[3] or '0', f[4], f[5] or '', f[6] or '', '',
   '', '', f[7] or '', f[8] or '', src, inline_max, now)
-flush_notify()
+commit()
 return { 'ok', fmt(now), id, status }
