@@ -30,6 +30,12 @@ export default defineConfig({
       }),
       project({ name: 'engine:memory', include: engineTests, env: { CUEKIT_TEST_BACKEND: 'memory' } }),
       project({
+        name: 'engine:cluster',
+        include: engineTests,
+        env: { CUEKIT_TEST_BACKEND: 'cluster' },
+        globalSetup: ['scripts/lib/vitest-cluster-setup.ts'],
+      }),
+      project({
         name: 'server',
         include: ['apps/server/test/**/*.test.ts'],
         globalSetup: ['scripts/lib/vitest-redis-setup.ts'],
