@@ -18,7 +18,7 @@ import type {
   TransitionResponse,
   WorkerRecord,
 } from '@cuekit/protocol'
-import { LIMITS, TaskName } from '@cuekit/protocol'
+import { type ErrorCode, LIMITS, TaskName } from '@cuekit/protocol'
 import type { Cluster, Redis } from 'ioredis'
 import {
   fieldsOf,
@@ -31,7 +31,7 @@ import {
   toSummary,
   workerState,
 } from './decode.ts'
-import { check, EngineError } from './errors.ts'
+import { asCode, check, EngineError } from './errors.ts'
 import { newExecutionId, newExecutionIdIn, newTokenBase, partitionOf } from './ids.ts'
 import { Keys, type PartitionRef, SEP } from './keys.ts'
 import { type Reply, ScriptRegistry } from './scripts.ts'
@@ -352,26 +352,84 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** An outcome report: success completes; failure retries or fails (see fail.lua). */
   async report(tenant: TenantRef, executionId: string, input: ReportInput): Promise<OutcomeResponse> {
-    const ref = this.refOf(tenant, executionId)
-    const evidence = evidenceJson(input)
-    const reply = input.success
-      ? await this.scripts.partition('complete', ref, [
-          executionId,
-          input.lease_token ?? '',
-          input.worker_id ?? '',
-          evidence,
-        ])
-      : await this.scripts.partition('fail', ref, [
-          executionId,
-          input.lease_token ?? '',
-          input.worker_id ?? '',
-          input.error ?? '',
-          input.retry === false ? '0' : '1',
-          input.retry_after_seconds === undefined ? '' : String(Math.round(input.retry_after_seconds * 1000)),
-          evidence,
-          this.defaultBackoff.join(','),
-        ])
-    return this.transitionReply(ref, executionId, reply)
+    const [result] = await this.reportMany(tenant, [{ ...input, execution_id: executionId }])
+    if (result && 'error' in result) throw new EngineError(result.error)
+    return result as OutcomeResponse
+  }
+
+  /**
+   * Many outcome reports; each succeeds or fails on its own. Successes of one partition are
+   * one script call (a worker's coalesced batch), failures one call each.
+   */
+  async reportMany(
+    tenant: TenantRef,
+    items: (ReportInput & { execution_id: string })[],
+  ): Promise<(OutcomeResponse | { execution_id: string; error: ErrorCode })[]> {
+    const results: (OutcomeResponse | { execution_id: string; error: ErrorCode })[] = new Array(items.length)
+    const successes = new Map<number, number[]>()
+    const work: Promise<void>[] = []
+    items.forEach((item, index) => {
+      if (item.success) {
+        const p = partitionOf(item.execution_id, tenant.partitions)
+        const list = successes.get(p) ?? []
+        list.push(index)
+        successes.set(p, list)
+        return
+      }
+      const ref = this.refOf(tenant, item.execution_id)
+      work.push(
+        this.scripts
+          .partition('fail', ref, [
+            item.execution_id,
+            item.lease_token ?? '',
+            item.worker_id ?? '',
+            item.error ?? '',
+            item.retry === false ? '0' : '1',
+            item.retry_after_seconds === undefined ? '' : String(Math.round(item.retry_after_seconds * 1000)),
+            evidenceJson(item),
+            this.defaultBackoff.join(','),
+          ])
+          .then(async (reply) => {
+            const code = String(reply[0])
+            if (code !== 'ok') {
+              results[index] = { execution_id: item.execution_id, error: asCode(code) }
+              return
+            }
+            results[index] = await this.transitionReply(ref, item.execution_id, reply)
+          }),
+      )
+    })
+    for (const [p, indexes] of successes) {
+      const ref = this.ref(tenant, p)
+      const args: (string | number)[] = [indexes.length]
+      for (const i of indexes) {
+        const item = items[i]!
+        args.push(item.execution_id, item.lease_token ?? '', item.worker_id ?? '', evidenceJson(item))
+      }
+      work.push(
+        this.scripts.partition('complete', ref, args).then((reply) => {
+          check(reply)
+          this.sawNow(int(reply[1]))
+          indexes.forEach((i, k) => {
+            const at = 2 + k * 4
+            const code = String(reply[at])
+            const id = items[i]!.execution_id
+            results[i] =
+              code === 'ok'
+                ? {
+                    execution_id: id,
+                    status: String(reply[at + 1]) as ExecutionStatus,
+                    attempt: int(reply[at + 2]),
+                    outcome_recorded: true,
+                    next_attempt_at: null,
+                  }
+                : { execution_id: id, error: asCode(code) }
+          })
+        }),
+      )
+    }
+    await Promise.all(work)
+    return results
   }
 
   /** Release (nack): back to pending, or scheduled after a delay; the attempt is not consumed. */
