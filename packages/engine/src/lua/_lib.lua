@@ -7,11 +7,12 @@
 -- Execution hash fields: t task, s status, a attempt, m max attempts, pr priority (absent = 0),
 -- bo backoff seconds csv, ls lease seconds, c created, u updated, sf scheduled for (absent = c),
 -- due next attempt time, f finished, qs queue sequence while pending, pl inline payload
--- (px = 1: payload in its own key), ep epoch, lw last worker, the current lease: tok w ca x lms
--- hb lh, cx cancel requested, cue cn cue id and name, rf replayed from, ik idempotency key,
--- le last error, fr failure reason, last outcome report (idempotent repeats): rt token, ro kind,
--- rs status, ra attempt. The attempt history list holds finished attempts; the current one is
--- the lease fields.
+-- (px = 1: payload in its own key), ep epoch, the lease: tok w ca x lms hb lh (kept after the
+-- lease ends: only status `delivering` makes them a lease; `w` is then the last worker), cx cancel
+-- requested, cue cn cue id and name, rf replayed from, ik idempotency key, le last error, fr
+-- failure reason, the last outcome report (answered again when the same lease repeats it): rt
+-- token, rp 'kind:status:attempt'. The attempt history list holds finished attempts; the current
+-- one is the lease fields.
 --
 -- Writes that many items of one script share (queue appends, index entries, counters) are
 -- collected and made once by commit(), which every state-changing script calls last.
@@ -333,17 +334,16 @@ end
 -- transitions shared by several scripts -----------------------------------------------------
 
 -- What lease-ending scripts read; the positions are used as f[...] below.
-local LEASE_READ = { 's', 'tok', 'x', 'w', 'rt', 'ro', 'rs', 'ra', 't', 'a', 'm', 'pr', 'bo', 'cx', 'ep', 'ca' }
-local F_S, F_TOK, F_X, F_W, F_RT, F_RO, F_RS, F_RA = 1, 2, 3, 4, 5, 6, 7, 8
-local F_T, F_A, F_M, F_PR, F_BO, F_CX, F_EP, F_CA = 9, 10, 11, 12, 13, 14, 15, 16
+local LEASE_READ = { 's', 'tok', 'x', 'w', 'rt', 'rp', 't', 'a', 'm', 'pr', 'bo', 'cx', 'ep', 'ca' }
+local F_S, F_TOK, F_X, F_W, F_RT, F_RP, F_T = 1, 2, 3, 4, 5, 6, 7
+local F_A, F_M, F_PR, F_BO, F_CX, F_EP, F_CA = 8, 9, 10, 11, 12, 13, 14
 
-local LEASE_FIELDS = { 'tok', 'w', 'ca', 'x', 'lms', 'hb', 'lh' }
 local WORKER_FIELD = { success = 'co', failure = 'fa', lease_expired = 'fa', released = 'rl', cancelled = 'cn' }
 
--- Ends the current lease: lease index, lease fields, history entry, the worker's counters.
+-- Ends the current lease: lease index, history entry, the worker's counters. The lease fields
+-- stay (the status says they are no lease any more), which saves a write on the hot path.
 local function end_lease(id, f, how, err, now)
   LEASES_REM[#LEASES_REM + 1] = id
-  redis.call('HDEL', k_exec(id), unpack(LEASE_FIELDS))
   history_add(id, f[F_A], f[F_EP], f[F_W], f[F_CA], how, err, now)
   worker_add(f[F_W], WORKER_FIELD[how], 1)
 end
@@ -489,8 +489,8 @@ local function grant(id, g, worker, lease_ms, default_lease_ms, token, now)
   local exp = now + lms
   local e = k_exec(id)
   redis.call('HSET', e, 's', 'delivering', 'a', fmt(attempt), 'ep', fmt(epoch), 'tok', token, 'w', worker,
-    'lw', worker, 'ca', fmt(now), 'x', fmt(exp), 'lms', fmt(lms), 'hb', '0', 'u', fmt(now))
-  redis.call('HDEL', e, 'qs', 'lh', 'rt', 'ro', 'rs', 'ra')
+    'ca', fmt(now), 'x', fmt(exp), 'lms', fmt(lms), 'u', fmt(now))
+  redis.call('HDEL', e, 'qs', 'hb', 'lh', 'rt', 'rp')
   push(LEASES_ADD, fmt(exp), id)
   move_count(task, 'pending', 'delivering')
   worker_add(worker, 'cl', 1)
@@ -500,15 +500,24 @@ local function grant(id, g, worker, lease_ms, default_lease_ms, token, now)
     fmt(lms), token, g[10] or '', g[11] or '' }
 end
 
--- Validates an outcome report of `kind` ('s' success, 'f' failure, 'r' release). Returns a code:
--- 'ok' (apply it), 'repeat' (the same lease reporting the same thing again: answer as before)
--- or an error code; and the execution fields read (LEASE_READ).
+-- The last report: kind ('s' success, 'f' failure, 'r' release), the status and attempt it answered.
+local function last_report(f)
+  if not f[F_RP] then
+    return nil
+  end
+  return string.match(f[F_RP], '^(%a):([%a_]+):(%d+)$')
+end
+
+-- Validates an outcome report of `kind`. Returns a code: 'ok' (apply it), 'repeat' (the same
+-- lease reporting the same thing again: answer as before, see repeat_answer) or an error code;
+-- and the execution fields read (LEASE_READ).
 local function check_report(id, token, worker, kind, now)
   local f = hmget(k_exec(id), unpack(LEASE_READ))
   local s = f[F_S]
   if not s then
     return 'execution_not_found', f
   end
+  local last = last_report(f)
   if token ~= '' then
     if s == 'delivering' and token == f[F_TOK] then
       if now >= tonumber(f[F_X]) then
@@ -516,8 +525,8 @@ local function check_report(id, token, worker, kind, now)
       end
       return 'ok', f
     end
-    if f[F_RT] and token == f[F_RT] then
-      if f[F_RO] == kind then
+    if last and token == f[F_RT] then
+      if last == kind then
         return 'repeat', f
       end
       return 'outcome_already_reported', f
@@ -534,8 +543,8 @@ local function check_report(id, token, worker, kind, now)
     end
     return 'ok', f
   end
-  if f[F_RO] then
-    if f[F_RO] == kind then
+  if last then
+    if last == kind then
       return 'repeat', f
     end
     return 'outcome_already_reported', f
@@ -546,7 +555,13 @@ local function check_report(id, token, worker, kind, now)
   return 'execution_not_claiming', f
 end
 
+-- The status and attempt a repeated report is answered with.
+local function repeat_answer(f)
+  local _, status, attempt = last_report(f)
+  return status, attempt
+end
+
 -- Hash fields that remember a report, so the same lease repeating it gets the same answer.
 local function report_fields(token, kind, status, attempt)
-  return { 'rt', token, 'ro', kind, 'rs', status, 'ra', fmt(attempt) }
+  return { 'rt', token, 'rp', kind .. ':' .. status .. ':' .. fmt(attempt) }
 end

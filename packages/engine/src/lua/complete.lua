@@ -17,7 +17,8 @@ for i = 0, n - 1 do
   local id, token, worker, evidence = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
   local code, f = check_report(id, token, worker, 's', now)
   if code == 'repeat' then
-    push(out, 'ok', f[F_RS], f[F_RA], '1')
+    local status, attempt = repeat_answer(f)
+    push(out, 'ok', status, attempt, '1')
   elseif code ~= 'ok' then
     push(out, code, '', '', '')
   else

@@ -18,7 +18,8 @@ local retry, retry_after, evidence, default_bo = ARGV[10] == '1', ARGV[11], ARGV
 local now = now_ms()
 local code, f = check_report(id, token, worker, 'f', now)
 if code == 'repeat' then
-  return { 'ok', f[F_RS], f[F_RA], '', fmt(now), '1' }
+  local status, attempt = repeat_answer(f)
+  return { 'ok', status, attempt, '', fmt(now), '1' }
 end
 if code ~= 'ok' then
   return { code }

@@ -12,7 +12,8 @@ local id, token, worker, delay = ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9]) or
 local now = now_ms()
 local code, f = check_report(id, token, worker, 'r', now)
 if code == 'repeat' then
-  return { 'ok', f[F_RS], f[F_RA], '', fmt(now), '1' }
+  local status, attempt = repeat_answer(f)
+  return { 'ok', status, attempt, '', fmt(now), '1' }
 end
 if code ~= 'ok' then
   return { code }
