@@ -25,6 +25,9 @@ export const Env = z.object({
   CUEKIT_RETENTION_SECONDS: z.coerce.number().min(60).default(LIMITS.retentionSeconds),
   /** How often idle long-polls re-check on their own, in case a notification was lost. */
   CUEKIT_WAITER_RECHECK_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
+  /** Slow clients are cut off: all headers within this, the whole request within the next. */
+  CUEKIT_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  CUEKIT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 export type Env = z.infer<typeof Env>

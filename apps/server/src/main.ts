@@ -60,8 +60,16 @@ const cuekit = createApp({
   },
 })
 
+// Slow or never-ending requests are cut off by Node's own timers, checked often enough to matter;
+// long-polls (<= 30 s) sit inside the request timeout because their request is complete.
+const serverOptions = {
+  headersTimeout: env.CUEKIT_HEADERS_TIMEOUT_MS,
+  requestTimeout: Math.max(env.CUEKIT_REQUEST_TIMEOUT_MS, env.CUEKIT_HEADERS_TIMEOUT_MS),
+  keepAliveTimeout: 65_000,
+  connectionsCheckingInterval: Math.min(1000, env.CUEKIT_HEADERS_TIMEOUT_MS),
+}
 const server = serve(
-  { fetch: cuekit.app.fetch, port: env.PORT, hostname: env.HOST },
+  { fetch: cuekit.app.fetch, port: env.PORT, hostname: env.HOST, serverOptions },
   async (info: AddressInfo) => {
     const url = `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${info.port}`
     const lines = [`Cuekit control plane listening on ${url}`]
@@ -84,11 +92,7 @@ const server = serve(
     cuekit.startMaintenance()
   },
 )
-// Cut off clients that dribble headers; long-polls (<= 30 s) fit well inside the request timeout.
 const http = server as HttpServer
-http.headersTimeout = 10_000
-http.requestTimeout = 60_000
-http.keepAliveTimeout = 65_000
 
 let stopping = false
 async function shutdown(signal: string) {

@@ -61,7 +61,17 @@ const oddString = fc.oneof(
   fc.string(),
   fc.string({ unit: 'grapheme' }),
   fc.string({ unit: 'binary' }),
-  fc.constantFrom('', '\u0000', '\ud800', '\u202e', 'a'.repeat(5000), '../../etc/passwd', '%00', '{}', 'null'),
+  fc.constantFrom(
+    '',
+    '\u0000',
+    '\ud800',
+    '\u202e',
+    'a'.repeat(5000),
+    '../../etc/passwd',
+    '%00',
+    '{}',
+    'null',
+  ),
 )
 const oddNumber = fc.oneof(
   fc.integer(),
@@ -70,7 +80,12 @@ const oddNumber = fc.oneof(
 )
 const leaf = fc.oneof(oddString, oddNumber, fc.boolean(), fc.constant(null))
 const nested = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(oddString, tie('value'), { maxKeys: 4 })),
+  value: fc.oneof(
+    { depthSize: 'small' },
+    leaf,
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(oddString, tie('value'), { maxKeys: 4 }),
+  ),
 })).value
 const objectBody = fc.dictionary(fc.constantFrom(...FIELDS), fc.oneof(leaf, nested), { maxKeys: 6 })
 const deep = fc.integer({ min: 50, max: 20_000 }).map((n) => `${'['.repeat(n)}${']'.repeat(n)}`)
@@ -116,21 +131,40 @@ describe('hostile input', () => {
     expect((await t.json('POST', '/v1/executions', { payload: { s: '['.repeat(1000) } })).status).toBe(201)
   })
 
-
   it('never answers 5xx; every 4xx carries error.code; refused requests change nothing', async () => {
     const t = await makeApp()
-    const [{ execution_id: id }] = await t.engine.enqueue(t.tenant, [{ task: 'x' }, { task: 'y' }])
+    const [first] = await t.engine.enqueue(t.tenant, [{ task: 'x' }, { task: 'y' }])
+    const id = first!.execution_id
     const [claimed] = await t.engine.claim(t.tenant, { worker_id: 'holder', task: 'y', lease_seconds: 3600 })
     const ids = [id, claimed!.execution_id, 'missing', '%ZZ', '..%2F..', 'ü', 'x'.repeat(300), '%00']
-    const auth = fc.constantFrom(`Bearer ${t.apiKey}`, `Bearer ${ADMIN_KEY}`, 'Bearer cue_sk_0000', undefined, 'Basic x', `Bearer ${t.apiKey}x`)
+    const auth = fc.constantFrom(
+      `Bearer ${t.apiKey}`,
+      `Bearer ${ADMIN_KEY}`,
+      'Bearer cue_sk_0000',
+      undefined,
+      'Basic x',
+      `Bearer ${t.apiKey}x`,
+    )
     const request = fc.record({
       route: fc.constantFrom(...ROUTES),
-      method: fc.option(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'), { nil: undefined }),
+      method: fc.option(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'), {
+        nil: undefined,
+      }),
       id: fc.constantFrom(...ids),
-      query: fc.option(fc.dictionary(fc.constantFrom('limit', 'status', 'task', 'cursor', 'worker_id', 'x'), oddString, { maxKeys: 3 }), { nil: undefined }),
+      query: fc.option(
+        fc.dictionary(fc.constantFrom('limit', 'status', 'task', 'cursor', 'worker_id', 'x'), oddString, {
+          maxKeys: 3,
+        }),
+        { nil: undefined },
+      ),
       body,
       auth,
-      contentType: fc.constantFrom('application/json', 'text/plain', undefined, 'application/x-www-form-urlencoded'),
+      contentType: fc.constantFrom(
+        'application/json',
+        'text/plain',
+        undefined,
+        'application/x-www-form-urlencoded',
+      ),
       // Mostly well-formed routes, some random paths.
       randomPath: fc.option(fc.webPath(), { freq: 5, nil: undefined }),
     })
