@@ -87,6 +87,7 @@ export function createApp(options: AppOptions): CuekitApp {
     guards: { tenant: tenantAuth(auth, limiter), admin: adminAuth(config.adminKey) },
     known,
     shutdown: shutdown.signal,
+    lastReap: null,
   }
 
   const app = new OpenAPIHono<AppEnv>()
@@ -142,6 +143,7 @@ export function createApp(options: AppOptions): CuekitApp {
     listTenants: () => tenants.list(),
     onPass: (pass) => {
       metrics.reaperLag.set(pass.lagMs / 1000)
+      services.lastReap = { at: engine.redisNow(), lagMs: pass.lagMs }
       if (pass.requeued) metrics.leaseExpirations.inc({ result: 'requeued' }, pass.requeued)
       if (pass.failed) metrics.leaseExpirations.inc({ result: 'failed' }, pass.failed)
       if (pass.requeued || pass.failed) {
