@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { dashboard } from '@cuekit/dashboard'
 import { type Engine, Maintenance, Tenants } from '@cuekit/engine'
 import { ERROR_CODES } from '@cuekit/protocol'
 import { swaggerUI } from '@hono/swagger-ui'
@@ -121,6 +122,7 @@ export function createApp(options: AppOptions): CuekitApp {
     },
   })
   app.get('/docs', swaggerUI({ url: '/openapi.json' }))
+  app.route('/', dashboard())
 
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname
