@@ -39,14 +39,14 @@ const announcer = h('div', {
 let toastTimer: ReturnType<typeof setTimeout> | undefined
 
 /** Read out politely, and shown for a while for sighted users (the toast is hidden from readers). */
-function announce(message: string): void {
+function announce(message: string, visible = true): void {
   // Cleared first so the same message twice is read twice.
   announcer.textContent = ''
   setTimeout(() => {
     announcer.textContent = message
   }, 50)
   const toast = document.getElementById('toast')
-  if (!toast) return
+  if (!toast || !visible) return
   toast.textContent = message
   clearTimeout(toastTimer)
   toastTimer = setTimeout(() => {

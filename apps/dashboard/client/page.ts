@@ -31,8 +31,11 @@ export interface PageContext {
   /** Route segments after the page name (`#/executions/abc` → ['abc']). */
   rest: string[]
   isLive(): boolean
-  /** Polite screen-reader announcement (and a visible status line). */
-  announce(message: string): void
+  /**
+   * Polite screen-reader announcement, also shown in the status line unless `visible` is false
+   * (for summaries the page already shows).
+   */
+  announce(message: string, visible?: boolean): void
   navigate(hash: string): void
   /** Set by the shell once the page exists: ask for refreshes. */
   refresher: Refresher

@@ -99,7 +99,7 @@ export function leasesPage(ctx: PageContext): Page {
         (task ? `, task ${task}` : '')
       summary.textContent = text
       if (text !== lastSummary) {
-        if (lastSummary) ctx.announce(text)
+        if (lastSummary) ctx.announce(text, false)
         lastSummary = text
       }
       // Look again just after the next expiry, so a reaped or reclaimed lease shows without delay.
