@@ -40,6 +40,12 @@ export default defineConfig({
         include: ['apps/server/test/**/*.test.ts'],
         globalSetup: ['scripts/lib/vitest-redis-setup.ts'],
       }),
+      project({ name: 'dashboard', include: ['apps/dashboard/test/unit/**/*.test.ts'] }),
+      project({
+        name: 'e2e',
+        include: ['apps/dashboard/test/e2e/**/*.test.ts'],
+        globalSetup: ['scripts/lib/vitest-redis-setup.ts'],
+      }),
     ],
   },
 })

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { dashboard } from '@cuekit/dashboard'
 import { type Engine, Maintenance, Tenants } from '@cuekit/engine'
 import { ERROR_CODES } from '@cuekit/protocol'
 import { swaggerUI } from '@hono/swagger-ui'
@@ -87,6 +88,7 @@ export function createApp(options: AppOptions): CuekitApp {
     guards: { tenant: tenantAuth(auth, limiter), admin: adminAuth(config.adminKey) },
     known,
     shutdown: shutdown.signal,
+    lastReap: null,
   }
 
   const app = new OpenAPIHono<AppEnv>()
@@ -120,6 +122,7 @@ export function createApp(options: AppOptions): CuekitApp {
     },
   })
   app.get('/docs', swaggerUI({ url: '/openapi.json' }))
+  app.route('/', dashboard())
 
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname
@@ -142,6 +145,7 @@ export function createApp(options: AppOptions): CuekitApp {
     listTenants: () => tenants.list(),
     onPass: (pass) => {
       metrics.reaperLag.set(pass.lagMs / 1000)
+      services.lastReap = { at: engine.redisNow(), lagMs: pass.lagMs }
       if (pass.requeued) metrics.leaseExpirations.inc({ result: 'requeued' }, pass.requeued)
       if (pass.failed) metrics.leaseExpirations.inc({ result: 'failed' }, pass.failed)
       if (pass.requeued || pass.failed) {

@@ -21,4 +21,6 @@ export interface Services {
   known: KnownRoute[]
   /** Aborted when the server starts shutting down: long-polls and event streams end. */
   shutdown: AbortSignal
+  /** The last maintenance pass of this server that had due partitions (for GET /v1/stats). */
+  lastReap: { at: number; lagMs: number } | null
 }

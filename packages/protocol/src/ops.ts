@@ -100,3 +100,29 @@ export const ExecutionEvent = z.object({
   at: Timestamp,
 })
 export type ExecutionEvent = z.infer<typeof ExecutionEvent>
+
+// ---------------------------------------------------------------- stats
+
+/**
+ * `GET /v1/stats`: what an ops overview needs beyond /v1/queues, for the calling tenant.
+ * `waiting_long_polls` and `reaper.last_pass_*` describe the server that answers (each server
+ * runs its own waiters and reaper loop); everything else is the tenant's state in storage.
+ */
+export const StatsResponse = z.object({
+  server_time: Timestamp,
+  /** This tenant's claim requests waiting on this server. */
+  waiting_long_polls: z.number().int(),
+  reaper: z.object({
+    /** When this server last reaped or promoted something, and how late it was then. */
+    last_pass_at: Timestamp.nullable(),
+    last_pass_lag_ms: z.number().int().nullable(),
+    /** This tenant's leases that have expired but are not reaped yet (normally 0). */
+    overdue_leases: z.number().int(),
+    /** How long ago the most overdue of them expired: the tenant's reaper lag right now. */
+    oldest_overdue_ms: z.number().int().nullable(),
+  }),
+  workers: z.object({ active: z.number().int(), stale: z.number().int(), dead: z.number().int() }),
+  /** Sums of the workers' counters; a client samples them for rates when it cannot stream events. */
+  totals: z.object({ claimed: z.number().int(), completed: z.number().int(), failed: z.number().int() }),
+})
+export type StatsResponse = z.infer<typeof StatsResponse>

@@ -12,6 +12,7 @@ import {
   RegenerateKeyResponse,
   RegisterRequest,
   RegisterResponse,
+  StatsResponse,
   WorkerHeartbeatRequest,
   WorkerHeartbeatResponse,
 } from '@cuekit/protocol'
@@ -198,6 +199,49 @@ export function workerRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       responses: { 200: { description: 'Queues', schema: ListQueuesResponse } },
     },
     async (c) => c.json(await engine.queues(c.get('tenant')), 200),
+  )
+
+  route(
+    app,
+    s,
+    {
+      method: 'get',
+      path: '/v1/stats',
+      summary: 'Overview for ops: waiting long-polls, reaper lag, workers by state, counter totals',
+      tags: ['queues'],
+      responses: { 200: { description: 'Stats', schema: StatsResponse } },
+    },
+    async (c) => {
+      const tenant = c.get('tenant')
+      const [{ workers }, overdue] = await Promise.all([
+        engine.workers(tenant),
+        engine.leases(tenant, { expiring_within_seconds: 0, limit: 1000 }),
+      ])
+      const now = Date.parse(overdue.server_time)
+      const byState = { active: 0, stale: 0, dead: 0 }
+      const totals = { claimed: 0, completed: 0, failed: 0 }
+      for (const w of workers) {
+        byState[w.state] += 1
+        totals.claimed += w.claimed
+        totals.completed += w.completed
+        totals.failed += w.failed
+      }
+      const first = overdue.leases[0]
+      const reap = s.lastReap
+      const body: StatsResponse = {
+        server_time: overdue.server_time,
+        waiting_long_polls: s.waiters.waitingFor(tenant.id),
+        reaper: {
+          last_pass_at: reap ? new Date(reap.at).toISOString() : null,
+          last_pass_lag_ms: reap ? Math.round(reap.lagMs) : null,
+          overdue_leases: overdue.leases.length,
+          oldest_overdue_ms: first ? Math.max(0, now - Date.parse(first.expires_at)) : null,
+        },
+        workers: byState,
+        totals,
+      }
+      return c.json(body, 200)
+    },
   )
 
   route(
