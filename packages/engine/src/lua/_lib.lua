@@ -8,7 +8,8 @@
 -- bo backoff seconds csv, ls lease seconds, c created, u updated, sf scheduled for (absent = c),
 -- due next attempt time, f finished, qs queue sequence while pending, pl inline payload
 -- (px = 1: payload in its own key), ep epoch, lease: tok w ca x lms hb lh, cx cancel requested,
--- cue cn cue id and name, rf replayed from, ik idempotency key, le last error, fr failure reason,
+-- cue cn cue id and name, tb triggered by (scheduled, manual_fire, replay; absent = enqueued),
+-- rf replayed from, ik idempotency key, le last error, fr failure reason,
 -- last outcome report (idempotent repeats): rt token, ro kind, rs status, ra attempt.
 
 local unpack = unpack or table.unpack
@@ -128,8 +129,14 @@ end
 local function best_queue(tasks)
   local task
   if tasks == nil then
-    local r = redis.call('ZRANGE', K_READY, 0, 0)
-    task = r[1]
+    -- Internal tasks (`@...`, e.g. webhook deliveries) are claimed only by name.
+    local r = redis.call('ZRANGE', K_READY, 0, 7)
+    for _, t in ipairs(r) do
+      if string.sub(t, 1, 1) ~= '@' then
+        task = t
+        break
+      end
+    end
   else
     local best
     for _, t in ipairs(tasks) do
@@ -267,11 +274,40 @@ local function make_waiting(id, task, status, from, due, now)
   note_due(due)
 end
 
+-- A one-time cue ends with the execution its tick fired: `completed` on success, else `failed`.
+-- Manual fires and replays do not decide it.
+local function cue_settle(id, status, now)
+  local f = hmget(k_exec(id), 'cue', 'tb')
+  if not f[1] or f[2] ~= 'scheduled' then
+    return
+  end
+  local c = k_cue(f[1])
+  local g = hmget(c, 'ty', 'st')
+  if g[1] == 'once' and (g[2] == 'active' or g[2] == 'paused') then
+    local final = 'failed'
+    if status == 'success' then
+      final = 'completed'
+    end
+    redis.call('HSET', c, 'st', final, 'u', fmt(now))
+    redis.call('ZREM', K_CUE_DUE, f[1])
+  end
+end
+
+-- A reported attempt (success or failure) counts as a run of the cue that fired it.
+local function cue_ran(id, now)
+  local cue = redis.call('HGET', k_exec(id), 'cue')
+  if cue and redis.call('EXISTS', k_cue(cue)) == 1 then
+    redis.call('HINCRBY', k_cue(cue), 'rc', 1)
+    redis.call('HSET', k_cue(cue), 'lr', fmt(now))
+  end
+end
+
 local function finish(id, task, status, from, now)
   redis.call('HSET', k_exec(id), 's', status, 'f', fmt(now), 'u', fmt(now))
   redis.call('HDEL', k_exec(id), 'due', 'qs')
   redis.call('ZADD', K_DONE, fmt(now), id)
   move_count(task, from, status)
+  cue_settle(id, status, now)
 end
 
 local function backoff_ms(bo, attempt)
@@ -310,7 +346,7 @@ end
 
 -- Creates an execution from a flat field list (the enqueue item layout, see enqueue.lua) and
 -- returns its status. `inline_max`: payloads up to this many bytes stay in the hash.
-local function create_execution(id, task, payload, prio, max_attempts, bo, lease_s, at, delay, ik, cue, cn, rf, inline_max, now)
+local function create_execution(id, task, payload, prio, max_attempts, bo, lease_s, at, delay, ik, cue, cn, rf, inline_max, now, tb)
   local e = k_exec(id)
   local fields = { 't', task, 'm', max_attempts, 'c', fmt(now), 'u', fmt(now) }
   local function add(k, v)
@@ -336,6 +372,9 @@ local function create_execution(id, task, payload, prio, max_attempts, bo, lease
   if rf ~= '' then
     add('rf', rf)
   end
+  if tb and tb ~= '' then
+    add('tb', tb)
+  end
   if #payload <= inline_max then
     add('pl', payload)
   else
@@ -353,6 +392,10 @@ local function create_execution(id, task, payload, prio, max_attempts, bo, lease
   end
   redis.call('HSET', e, unpack(fields))
   redis.call('RPUSH', K_LOG, id)
+  if cue ~= '' and redis.call('EXISTS', k_cue(cue)) == 1 then
+    redis.call('LPUSH', k_cue_recent(cue), id)
+    redis.call('LTRIM', k_cue_recent(cue), 0, CUE_RECENT_MAX - 1)
+  end
   local status
   if due ~= nil and due > now then
     make_waiting(id, task, 'scheduled', nil, due, now)

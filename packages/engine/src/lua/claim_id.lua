@@ -7,15 +7,17 @@
 -- ARGV[9]  default lease ms
 -- ARGV[10]  token
 -- Returns {'ok', now, 1, then the 12 claim fields as in claim.lua}
--- Errors: {'execution_not_found'}, {'claim_failed'} when it is not pending.
+-- Errors: {'execution_not_found'}, {'claim_failed'} when it is not pending or its task is internal
+--         (`@...`: webhook executions belong to the built-in dispatcher).
 local id, worker = ARGV[6], ARGV[7]
-local s = redis.call('HGET', k_exec(id), 's')
+local st = hmget(k_exec(id), 's', 't')
+local s = st[1]
 if not s then
   return { 'execution_not_found' }
 end
 local now = now_ms()
 worker_seen(worker, now)
-if s ~= 'pending' then
+if s ~= 'pending' or string.sub(st[2], 1, 1) == '@' then
   return { 'claim_failed' }
 end
 -- The queue entry stays behind; claim.lua skips it because `qs` no longer matches.

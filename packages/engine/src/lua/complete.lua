@@ -19,6 +19,7 @@ if code ~= 'ok' then
 end
 local task, attempt, holder = f[9], tonumber(f[10]), f[4]
 end_lease(id, holder, 'success', '', now)
+cue_ran(id, now)
 finish(id, task, 'success', 'delivering', now)
 remember_report(id, f[2], 's', 'success', attempt)
 if evidence ~= '' then

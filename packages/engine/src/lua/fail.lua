@@ -26,6 +26,7 @@ end
 local e = k_exec(id)
 local task, attempt, max, prio, holder = f[9], tonumber(f[10]), tonumber(f[11]), f[12] or '0', f[4]
 end_lease(id, holder, 'failure', err, now)
+cue_ran(id, now)
 redis.call('HSET', e, 'le', clip(err, 2000))
 local status
 if f[14] == '1' then
