@@ -5,6 +5,7 @@ import type { ServerConfig } from './config.ts'
 import type { KnownRoute, RouteGuards } from './http.ts'
 import type { Metrics } from './metrics.ts'
 import type { PubSub } from './pubsub.ts'
+import type { Resolver } from './ssrf.ts'
 import type { Waiters } from './waiters.ts'
 
 /** Everything a route may use; built once per app by createApp. */
@@ -21,4 +22,6 @@ export interface Services {
   known: KnownRoute[]
   /** Aborted when the server starts shutting down: long-polls and event streams end. */
   shutdown: AbortSignal
+  /** Name resolution for the SSRF guard (tests substitute one; default: the system's). */
+  resolve?: Resolver | undefined
 }

@@ -26,4 +26,11 @@ export {
   type ScheduleSpec,
   type TickPlan,
 } from './schedule.ts'
-export { DuplicateEmailError, hashApiKey, newApiKey, type TenantRecord, Tenants } from './tenants.ts'
+export {
+  DuplicateEmailError,
+  hashApiKey,
+  newApiKey,
+  newWebhookSecret,
+  type TenantRecord,
+  Tenants,
+} from './tenants.ts'
