@@ -35,8 +35,8 @@ const V4_BLOCKED: Range[] = [
   v4('198.51.100.0/24', 'documentation'),
   v4('203.0.113.0/24', 'documentation'),
   v4('224.0.0.0/4', 'multicast'),
-  v4('240.0.0.0/4', 'reserved'),
   v4('255.255.255.255/32', 'broadcast'),
+  v4('240.0.0.0/4', 'reserved'),
   // Public addresses that are cloud metadata or host agents, not the internet.
   v4('168.63.129.16/32', 'cloud metadata (Azure)'),
 ]
