@@ -152,9 +152,23 @@ export class WebhookUrlError extends Error {
 
 export type Resolver = (host: string) => Promise<CheckedAddress[]>
 
+const RESOLVE_TIMEOUT_MS = 5000
+
 const systemResolver: Resolver = async (host) => {
-  const all = await dnsLookup(host, { all: true, verbatim: true })
-  return all.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }))
+  let timer: NodeJS.Timeout | undefined
+  // A stalled resolver must not hold a request (or a delivery slot) for its full retry cycle.
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error('DNS lookup timed out'), { code: 'ETIMEOUT' })),
+      RESOLVE_TIMEOUT_MS,
+    )
+  })
+  try {
+    const all = await Promise.race([dnsLookup(host, { all: true, verbatim: true }), timeout])
+    return all.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }))
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /**

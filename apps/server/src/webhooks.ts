@@ -131,6 +131,9 @@ export async function sendWebhook(req: WebhookRequest): Promise<WebhookResult> {
   })
 }
 
+/** Worker ids of the built-in dispatchers (one per server process). */
+export const DISPATCHER_WORKER_PREFIX = 'cuekit-webhooks@'
+
 export interface DispatcherOptions {
   engine: Engine
   tenants: Tenants
@@ -164,7 +167,7 @@ interface InFlight {
  * the tenants that have webhook cues on a coarse timer.
  */
 export class WebhookDispatcher {
-  readonly workerId = `cuekit-webhooks@${hostname()}:${process.pid}`
+  readonly workerId = `${DISPATCHER_WORKER_PREFIX}${hostname()}:${process.pid}`
   private running = false
   private timer: NodeJS.Timeout | null = null
   private readonly inFlight = new Set<InFlight>()

@@ -332,38 +332,49 @@ export class Cues {
     const now = int(due[1])
     let next = due[2] === '' ? null : int(due[2])
     const n = int(due[3])
+    // Each cue's tick is its own atomic script; issued together they share a round trip.
+    const ticked = await Promise.all(Array.from({ length: n }, (_, k) => this.tick(ref, due, 4 + k * 6, now)))
     let fired = 0
-    for (let k = 0; k < n; k++) {
-      const at = 4 + k * 6
-      const partitions = int(due[at + 5], 1)
-      const id = String(due[at])
-      const version = String(due[at + 1])
-      const nextRun = String(due[at + 2])
-      const lastFired = due[at + 3] === '' ? Number.NEGATIVE_INFINITY : int(due[at + 3])
-      let plan: { ticks: number[]; next: number | null }
-      try {
-        const config = JSON.parse(String(due[at + 4])) as CueConfig
-        plan = planTicks(config.schedule, config.catch_up, Number(nextRun), now, this.graceMs)
-      } catch {
-        // A schedule that no longer parses (e.g. a zone dropped from the runtime's tz data) stops
-        // firing instead of failing every pass; the cue keeps its configuration.
-        plan = { ticks: [], next: null }
-      }
-      const ticks = plan.ticks.filter((t) => t > lastFired)
-      const reply = await this.engine.scripts.partition('cue_tick', ref, [
-        id,
-        version,
-        nextRun,
-        plan.next === null ? '' : String(plan.next),
-        this.engine.inlinePayloadBytes,
-        ticks.length,
-        ...ticks.flatMap((t) => [newExecutionIdIn(0, partitions), String(t)]),
-      ])
-      check(reply)
-      fired += int(reply[2])
-      if (reply[3] !== '') next = next === null ? int(reply[3]) : Math.min(next, int(reply[3]))
+    for (const t of ticked) {
+      fired += t.fired
+      if (t.next !== null) next = next === null ? t.next : Math.min(next, t.next)
     }
     return { fired, next }
+  }
+
+  /** Plans one due cue's ticks (item at `at` of a cue_due reply) and applies the plan. */
+  private async tick(
+    ref: PartitionRef,
+    due: Reply,
+    at: number,
+    now: number,
+  ): Promise<{ fired: number; next: number | null }> {
+    const partitions = int(due[at + 5], 1)
+    const id = String(due[at])
+    const version = String(due[at + 1])
+    const nextRun = String(due[at + 2])
+    const lastFired = due[at + 3] === '' ? Number.NEGATIVE_INFINITY : int(due[at + 3])
+    let plan: { ticks: number[]; next: number | null }
+    try {
+      const config = JSON.parse(String(due[at + 4])) as CueConfig
+      plan = planTicks(config.schedule, config.catch_up, Number(nextRun), now, this.graceMs)
+    } catch {
+      // A schedule that no longer parses (e.g. a zone dropped from the runtime's tz data) stops
+      // firing instead of failing every pass; the cue keeps its configuration.
+      plan = { ticks: [], next: null }
+    }
+    const ticks = plan.ticks.filter((t) => t > lastFired)
+    const reply = await this.engine.scripts.partition('cue_tick', ref, [
+      id,
+      version,
+      nextRun,
+      plan.next === null ? '' : String(plan.next),
+      this.engine.inlinePayloadBytes,
+      ticks.length,
+      ...ticks.flatMap((t) => [newExecutionIdIn(0, partitions), String(t)]),
+    ])
+    check(reply)
+    return { fired: int(reply[2]), next: reply[3] === '' ? null : int(reply[3]) }
   }
 }
 

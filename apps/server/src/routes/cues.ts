@@ -19,6 +19,7 @@ import { HttpError } from '../errors.ts'
 import { route } from '../http.ts'
 import type { Services } from '../services.ts'
 import { checkWebhookUrl, WebhookUrlError } from '../ssrf.ts'
+import { DISPATCHER_WORKER_PREFIX } from '../webhooks.ts'
 
 const tags = ['cues']
 const err = (description: string) => ({ description, schema: ErrorBody })
@@ -50,7 +51,8 @@ export function cueRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   const workerWarning = async (tenant: TenantRecord, cfg: CueConfig): Promise<string | null> => {
     if (cfg.transport !== 'worker') return null
     const { workers } = await engine.workers(tenant, 200)
-    return workers.some((w) => w.state === 'active')
+    // The webhook dispatcher claims like a worker but serves no worker task.
+    return workers.some((w) => w.state === 'active' && !w.worker_id.startsWith(DISPATCHER_WORKER_PREFIX))
       ? null
       : 'No active workers found. Start a cueapi-worker to process this cue.'
   }
