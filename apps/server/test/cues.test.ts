@@ -151,6 +151,25 @@ describe('cue API', () => {
     expect(fired.body).toMatchObject({ task: 'reports', max_attempts: 5, backoff_seconds: [0.5, 2] })
   })
 
+  it('enforces require_payload_override and required_payload_keys on manual fires', async () => {
+    const t = await makeApp()
+    const cue = await createCue(t, {
+      name: 'strict',
+      transport: 'worker',
+      schedule: hourly,
+      payload: { task: 'x' },
+      require_payload_override: true,
+      required_payload_keys: ['user_id'],
+    })
+    expect(cue).toMatchObject({ require_payload_override: true, required_payload_keys: ['user_id'] })
+    expectError(await t.json('POST', `/v1/cues/${cue.id}/fire`), 'payload_override_required')
+    const missing = await t.json('POST', `/v1/cues/${cue.id}/fire`, { payload_override: { other: 1 } })
+    expectError(missing, 'missing_required_payload_keys')
+    expect(missing.body.error.message).toMatch(/user_id/)
+    const ok = await t.json('POST', `/v1/cues/${cue.id}/fire`, { payload_override: { user_id: 7 } })
+    expect(ok.body.payload).toEqual({ task: 'x', user_id: 7 })
+  })
+
   it('lists newest first with offset paging and a status filter', async () => {
     const t = await makeApp()
     const ids: string[] = []

@@ -190,6 +190,31 @@ describe('cue storage', () => {
   })
 })
 
+describe('cue edits', () => {
+  it('concurrent edits both land: the one that lost the version race is re-applied to the new state', async () => {
+    const engine = newEngine()
+    const cue = await engine.cues.create(
+      tenant,
+      config({ schedule: { type: 'recurring', cron: '0 0 * * *' } }),
+    )
+    await Promise.all([
+      engine.cues.update(tenant, cue.id, async (cur) => ({
+        config: { ...cur.config, payload: { ...cur.config.payload, a: 1 } },
+        status: cur.status,
+      })),
+      engine.cues.update(tenant, cue.id, async (cur) => ({
+        config: { ...cur.config, payload: { ...cur.config.payload, b: 2 } },
+        status: cur.status,
+      })),
+    ])
+    const after = await engine.cues.read(tenant, cue.id)
+    expect(after.config.payload).toEqual({ a: 1, b: 2 })
+    expect(after.version).toBe('3')
+    // An edit that is not a schedule change or a resume keeps the next fire time.
+    expect(after.record.next_run).toBe(cue.next_run)
+  })
+})
+
 describe('the scheduler', () => {
   it('fires each tick once, as a new execution with the tick as scheduled_for, whoever runs it', async () => {
     const c = clocked('2026-01-01T00:00:00.500Z')
