@@ -1,5 +1,6 @@
 -- cue_fire: a manual fire, whatever the schedule or status: one new execution now (or at send_at).
--- It is not a tick: it neither advances the schedule nor counts against tick dedupe.
+-- It is not a tick: it neither advances the schedule, nor counts against tick dedupe, nor counts in
+-- fired_count (CueAPI counts the scheduler's fires there).
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
 -- ARGV[6]  cue id
@@ -31,6 +32,5 @@ if ik ~= '' then
 end
 create_execution(eid, task, payload, '0', f[2], f[3] or '', f[4] or '', at, '', idem, id, f[1], '', inline_max, now,
   'manual_fire')
-redis.call('HINCRBY', c, 'fc', 1)
 flush_notify()
 return { 'ok', fmt(now), eid, '1', due_str() }
