@@ -42,6 +42,7 @@ const engine = new Engine({
   prefix: env.CUEKIT_KEY_PREFIX,
   defaultLeaseSeconds: env.CUEKIT_DEFAULT_LEASE_SECONDS,
   retentionSeconds: env.CUEKIT_RETENTION_SECONDS,
+  webhookLeaseMarginSeconds: env.CUEKIT_WEBHOOK_LEASE_MARGIN_SECONDS,
 })
 const tenants = new Tenants(redis, engine.keys)
 const adminKey = env.CUEKIT_ADMIN_KEY ?? (durable ? null : `cue_admin_${randomBytes(16).toString('hex')}`)
@@ -57,6 +58,7 @@ const cuekit = createApp({
     rateLimit: env.CUEKIT_RATE_LIMIT,
     partitions: env.CUEKIT_PARTITIONS,
     waiterRecheckMs: env.CUEKIT_WAITER_RECHECK_MS,
+    webhookAllowPrivate: env.CUEKIT_WEBHOOK_ALLOW_PRIVATE,
   },
 })
 
@@ -85,6 +87,11 @@ const server = serve(
         '',
         `  admin key:       ${adminKey}`,
         `  tenant API key:  ${apiKey}   (tenant "dev")`,
+      )
+    }
+    if (env.CUEKIT_WEBHOOK_ALLOW_PRIVATE) {
+      lines.push(
+        '  webhooks: CUEKIT_WEBHOOK_ALLOW_PRIVATE=true, cues may call private and loopback addresses',
       )
     }
     lines.push(`  API docs: ${url}/docs   OpenAPI: ${url}/openapi.json   dashboard: ${url}/dashboard`)

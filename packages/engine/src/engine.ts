@@ -20,6 +20,7 @@ import type {
 } from '@cuekit/protocol'
 import { type ErrorCode, LIMITS, TaskName } from '@cuekit/protocol'
 import type { Cluster, Redis } from 'ioredis'
+import { Cues } from './cues.ts'
 import {
   fieldsOf,
   int,
@@ -58,6 +59,15 @@ export interface EngineOptions {
    * automatically for ioredis-mock), which lives in this process and whose TIME is broken.
    */
   localClock?: boolean
+  /**
+   * Tests only: a stand-in for the store's clock (every script's and the scheduler's "now"), to
+   * run schedules across chosen instants such as a DST change.
+   */
+  clock?: () => number
+  /** Lease of a webhook execution beyond its cue's timeout. Default 10 s. */
+  webhookLeaseMarginSeconds?: number
+  /** How late a cue's tick may fire and still count as on time, not missed. Default 60 s. */
+  missedTickGraceMs?: number
 }
 
 /** An enqueue request as the engine takes it: the API's fields plus the cue it fired from. */
@@ -107,6 +117,8 @@ export interface LeaseQuery {
 }
 
 export interface MaintenanceResult {
+  /** Executions fired by cues' ticks. */
+  fired: number
   requeued: number
   failed: number
   promoted: number
@@ -136,9 +148,14 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly redis: Redis | Cluster
   readonly defaultLeaseSeconds: number
   readonly retentionSeconds: number
-  private readonly scripts: ScriptRegistry
+  /** @internal The script registry (cues.ts runs its scripts through it). */
+  readonly scripts: ScriptRegistry
   private readonly defaultBackoff: readonly number[]
-  private readonly inlinePayloadBytes: number
+  /** @internal */
+  readonly inlinePayloadBytes: number
+  /** Cue storage and the scheduler. */
+  readonly cues: Cues
+  private readonly clock: (() => number) | undefined
   private readonly rotation = new Map<string, number>()
   /** Redis clock minus local clock (ms), from the last script that reported Redis time. */
   clockOffsetMs = 0
@@ -154,7 +171,18 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.scripts = new ScriptRegistry(this.redis, this.keys, {
       historyLength: options.historyLength ?? LIMITS.attemptHistoryLength,
       localClock: options.localClock ?? /RedisMock/.test(this.redis.constructor.name),
+      clock: options.clock,
     })
+    this.clock = options.clock
+    this.cues = new Cues(this, {
+      webhookLeaseMarginSeconds: options.webhookLeaseMarginSeconds,
+      missedGraceMs: options.missedTickGraceMs,
+    })
+  }
+
+  /** The store's clock now: Redis time as last seen (or the test clock). For schedules, never leases. */
+  storeNow(): number {
+    return this.clock ? this.clock() : this.redisNow()
   }
 
   /** Redis time now, estimated from the last offset seen (for timers, never for leases). */
@@ -170,12 +198,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.ref(tenant, partitionOf(executionId, tenant.partitions))
   }
 
-  private sawNow(now: number): void {
+  /** @internal */
+  sawNow(now: number): void {
     this.clockOffsetMs = now - Date.now()
   }
 
   /** Records a deadline in the wake index (keeping the earliest) and tells local listeners. */
-  private async hint(ref: PartitionRef, at: number): Promise<void> {
+  /** @internal */
+  async hint(ref: PartitionRef, at: number): Promise<void> {
     await this.scripts.global('wake_put', ['0', this.keys.partitionName(ref), String(at)])
     this.emit('deadline', at)
   }
@@ -521,7 +551,8 @@ export class Engine extends EventEmitter<EngineEvents> {
     return { ...summary, attempts }
   }
 
-  private summary(id: string, flat: Reply, payload: string, now: number, outcome = ''): ExecutionSummary {
+  /** @internal */
+  summary(id: string, flat: Reply, payload: string, now: number, outcome = ''): ExecutionSummary {
     return toSummary(id, fieldsOf(flat), payload, now, outcome, this.defaultBackoff)
   }
 
@@ -778,12 +809,13 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   // ------------------------------------------------------------------ maintenance
 
-  /** One maintenance pass over a partition: promote due, reap expired, purge old. */
+  /** One maintenance pass over a partition: fire due cues, promote due, reap expired, purge old. */
   async maintainPartition(ref: PartitionRef, batch = MAINTENANCE_BATCH): Promise<MaintenanceResult> {
-    const [promoted, reaped, purged] = await Promise.all([
+    const [promoted, reaped, purged, scheduled] = await Promise.all([
       this.scripts.partition('promote', ref, [batch]),
       this.scripts.partition('reap', ref, [batch]),
       this.scripts.partition('purge', ref, [batch, this.retentionSeconds * 1000]),
+      this.cues.schedule(ref),
     ])
     check(promoted)
     check(reaped)
@@ -791,11 +823,13 @@ export class Engine extends EventEmitter<EngineEvents> {
     const now = int(reaped[1])
     this.sawNow(now)
     const nexts = [promoted[3], reaped[4], purged[3]].filter((v) => v !== '').map((v) => int(v))
+    if (scheduled.next !== null) nexts.push(scheduled.next)
     // A full batch means more is due right now.
     if (int(promoted[2]) >= batch || int(reaped[2]) + int(reaped[3]) >= batch || int(purged[2]) >= batch) {
       nexts.push(now)
     }
     return {
+      fired: scheduled.fired,
       promoted: int(promoted[2]),
       requeued: int(reaped[2]),
       failed: int(reaped[3]),

@@ -20,6 +20,8 @@ export interface MaintenanceOptions {
 
 export interface PassSummary {
   partitions: number
+  /** Executions fired by cues' ticks. */
+  fired: number
   requeued: number
   failed: number
   promoted: number
@@ -30,7 +32,7 @@ export interface PassSummary {
 }
 
 /**
- * The lease reaper and promoter. It sleeps until the earliest deadline in the global wake index
+ * The lease reaper, promoter and cue scheduler. It sleeps until the earliest deadline in the global wake index
  * (or one this process just created), so an idle deployment costs a few Redis calls per second
  * whatever its number of tenants, and an expired lease is re-queued within milliseconds.
  * Any number of servers may run it: a partition is taken by one pass at a time.
@@ -178,6 +180,7 @@ function summarize(results: { ref: PartitionRef; result: MaintenanceResult }[], 
   const sum = (f: (r: MaintenanceResult) => number) => results.reduce((acc, { result }) => acc + f(result), 0)
   return {
     partitions: results.length,
+    fired: sum((r) => r.fired),
     requeued: sum((r) => r.requeued),
     failed: sum((r) => r.failed),
     promoted: sum((r) => r.promoted),

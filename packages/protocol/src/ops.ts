@@ -1,12 +1,12 @@
 import { z } from 'zod'
-import { ExecutionId, TaskName, Timestamp, WorkerId } from './common.ts'
+import { ExecutionId, TaskFilter, Timestamp, WorkerId } from './common.ts'
 import { ExecutionStatus, WorkerState } from './status.ts'
 
 // ---------------------------------------------------------------- workers
 
 export const WorkerHeartbeatRequest = z.strictObject({
   worker_id: WorkerId,
-  handlers: z.array(TaskName).max(200).optional(),
+  handlers: z.array(TaskFilter).max(200).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 })
 export type WorkerHeartbeatRequest = z.infer<typeof WorkerHeartbeatRequest>
@@ -43,7 +43,7 @@ export type ListWorkersResponse = z.infer<typeof ListWorkersResponse>
 
 export const ListLeasesQuery = z.strictObject({
   worker_id: WorkerId.optional(),
-  task: TaskName.optional(),
+  task: TaskFilter.optional(),
   expiring_within_seconds: z.coerce.number().min(0).max(43_200).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 })

@@ -9,7 +9,8 @@
 -- due next attempt time, f finished, qs queue sequence while pending, pl inline payload
 -- (px = 1: payload in its own key), ep epoch, the lease: tok w ca x lms hb lh (kept after the
 -- lease ends: only status `delivering` makes them a lease; `w` is then the last worker), cx cancel
--- requested, cue cn cue id and name, rf replayed from, ik idempotency key, le last error, fr
+-- requested, cue cn cue id and name, tb triggered by (scheduled, manual_fire, replay; absent =
+-- enqueued), rf replayed from, ik idempotency key, le last error, fr
 -- failure reason, the last outcome report (answered again when the same lease repeats it): rt
 -- token, rp 'kind:status:attempt'. The attempt history list holds finished attempts; the current
 -- one is the lease fields.
@@ -201,13 +202,20 @@ end
 local function best_queue(tasks)
   local task, best, second = nil, nil, math.huge
   if tasks == nil then
-    local r = redis.call('ZRANGE', K_READY, 0, 1, 'WITHSCORES')
-    if not r[1] then
-      return nil
+    -- Internal tasks (`@...`, e.g. webhook deliveries) are claimed only by name.
+    local r = redis.call('ZRANGE', K_READY, 0, 7, 'WITHSCORES')
+    for i = 1, #r, 2 do
+      if string.sub(r[i], 1, 1) ~= '@' then
+        if not task then
+          task, best = r[i], tonumber(r[i + 1])
+        else
+          second = tonumber(r[i + 1])
+          break
+        end
+      end
     end
-    task, best = r[1], tonumber(r[2])
-    if r[3] then
-      second = tonumber(r[4])
+    if not task then
+      return nil
     end
   else
     for _, t in ipairs(tasks) do
@@ -334,9 +342,9 @@ end
 -- transitions shared by several scripts -----------------------------------------------------
 
 -- What lease-ending scripts read; the positions are used as f[...] below.
-local LEASE_READ = { 's', 'tok', 'x', 'w', 'rt', 'rp', 't', 'a', 'm', 'pr', 'bo', 'cx', 'ep', 'ca' }
-local F_S, F_TOK, F_X, F_W, F_RT, F_RP, F_T = 1, 2, 3, 4, 5, 6, 7
-local F_A, F_M, F_PR, F_BO, F_CX, F_EP, F_CA = 8, 9, 10, 11, 12, 13, 14
+local LEASE_READ = { 's', 'tok', 'x', 'w', 'rt', 'rp', 't', 'a', 'm', 'pr', 'bo', 'cx', 'ep', 'ca', 'cue', 'tb' }
+local F_S, F_TOK, F_X, F_W, F_RT, F_RP, F_T, F_A = 1, 2, 3, 4, 5, 6, 7, 8
+local F_M, F_PR, F_BO, F_CX, F_EP, F_CA, F_CUE, F_TB = 9, 10, 11, 12, 13, 14, 15, 16
 
 local WORKER_FIELD = { success = 'co', failure = 'fa', lease_expired = 'fa', released = 'rl', cancelled = 'cn' }
 
@@ -381,7 +389,34 @@ local function make_waiting(id, task, status, from, due, now, extra)
   note_due(due)
 end
 
-local function finish(id, task, status, from, now, extra)
+-- A one-time cue ends with the execution its tick fired: `completed` on success, else `failed`.
+-- Manual fires and replays do not decide it. `cue` and `tb` are the execution's fields.
+local function cue_settle(cue, tb, status, now)
+  if not cue or tb ~= 'scheduled' then
+    return
+  end
+  local c = k_cue(cue)
+  local g = hmget(c, 'ty', 'st')
+  if g[1] == 'once' and (g[2] == 'active' or g[2] == 'paused') then
+    local final = 'failed'
+    if status == 'success' then
+      final = 'completed'
+    end
+    redis.call('HSET', c, 'st', final, 'u', fmt(now))
+    redis.call('ZREM', K_CUE_DUE, cue)
+  end
+end
+
+-- A reported attempt (success or failure) counts as a run of the cue that fired it.
+local function cue_ran(cue, now)
+  if cue and redis.call('EXISTS', k_cue(cue)) == 1 then
+    redis.call('HINCRBY', k_cue(cue), 'rc', 1)
+    redis.call('HSET', k_cue(cue), 'lr', fmt(now))
+  end
+end
+
+-- `f`: the execution's LEASE_READ fields when the caller has them (for the cue it came from).
+local function finish(id, task, status, from, now, extra, f)
   local fields = { 's', status, 'f', fmt(now), 'u', fmt(now) }
   if extra then
     push(fields, unpack(extra))
@@ -394,6 +429,9 @@ local function finish(id, task, status, from, now, extra)
   end
   push(DONE_ADD, fmt(now), id)
   move_count(task, from, status)
+  if f then
+    cue_settle(f[F_CUE], f[F_TB], status, now)
+  end
 end
 
 local function backoff_ms(bo, attempt)
@@ -425,7 +463,7 @@ end
 
 -- Creates an execution from a flat field list (the enqueue item layout, see enqueue.lua) and
 -- returns its status. `inline_max`: payloads up to this many bytes stay in the hash.
-local function create_execution(id, task, payload, prio, max_attempts, bo, lease_s, at, delay, ik, cue, cn, rf, inline_max, now)
+local function create_execution(id, task, payload, prio, max_attempts, bo, lease_s, at, delay, ik, cue, cn, rf, inline_max, now, tb)
   local fields = { 't', task, 'm', max_attempts, 'c', fmt(now) }
   if prio ~= '0' then
     push(fields, 'pr', prio)
@@ -445,6 +483,9 @@ local function create_execution(id, task, payload, prio, max_attempts, bo, lease
   if rf ~= '' then
     push(fields, 'rf', rf)
   end
+  if tb and tb ~= '' then
+    push(fields, 'tb', tb)
+  end
   if #payload <= inline_max then
     push(fields, 'pl', payload)
   else
@@ -461,6 +502,10 @@ local function create_execution(id, task, payload, prio, max_attempts, bo, lease
     push(fields, 'sf', fmt(due))
   end
   LOG[#LOG + 1] = id
+  if cue ~= '' and redis.call('EXISTS', k_cue(cue)) == 1 then
+    redis.call('LPUSH', k_cue_recent(cue), id)
+    redis.call('LTRIM', k_cue_recent(cue), 0, CUE_RECENT_MAX - 1)
+  end
   local status
   if due ~= nil and due > now then
     make_waiting(id, task, 'scheduled', nil, due, now, fields)

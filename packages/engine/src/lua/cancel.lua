@@ -31,7 +31,7 @@ elseif s == 'scheduled' or s == 'retrying' then
   redis.call('ZREM', K_SCHED, id)
 end
 -- a pending execution's queue entry stays behind; claim.lua skips it
-finish(id, task, 'cancelled', s, now, { 'fr', 'cancelled' })
+finish(id, task, 'cancelled', s, now, { 'fr', 'cancelled' }, f)
 event(id, task, 'cancelled', attempt, '', now)
 commit()
 return { 'ok', 'cancelled', fmt(attempt), '0' }

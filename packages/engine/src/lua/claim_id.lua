@@ -7,7 +7,8 @@
 -- ARGV[9]  default lease ms
 -- ARGV[10] token
 -- Returns {'ok', now, 1, then the 12 claim fields as in claim.lua}
--- Errors: {'execution_not_found'}, {'claim_failed'} when it is not pending.
+-- Errors: {'execution_not_found'}, {'claim_failed'} when it is not pending or its task is internal
+--         (`@...`: webhook executions belong to the built-in dispatcher).
 local id, worker = ARGV[6], ARGV[7]
 local g = hmget(k_exec(id), unpack(CLAIM_READ))
 if not g[1] then
@@ -15,7 +16,7 @@ if not g[1] then
 end
 local now = now_ms()
 worker_seen(worker, now)
-if g[1] ~= 'pending' then
+if g[1] ~= 'pending' or string.sub(g[3], 1, 1) == '@' then
   return { 'claim_failed' }
 end
 -- The queue entry stays behind; claim.lua skips it because `qs` no longer matches.

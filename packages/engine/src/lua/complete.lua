@@ -24,7 +24,8 @@ for i = 0, n - 1 do
   else
     local task, attempt = f[F_T], tonumber(f[F_A])
     end_lease(id, f, 'success', '', now)
-    finish(id, task, 'success', 'delivering', now, report_fields(f[F_TOK], 's', 'success', attempt))
+    cue_ran(f[F_CUE], now)
+    finish(id, task, 'success', 'delivering', now, report_fields(f[F_TOK], 's', 'success', attempt), f)
     if evidence ~= '' then
       redis.call('SET', k_outcome(id), evidence)
     end

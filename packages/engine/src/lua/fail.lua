@@ -26,6 +26,7 @@ if code ~= 'ok' then
 end
 local task, attempt, max, prio = f[F_T], tonumber(f[F_A]), tonumber(f[F_M]), f[F_PR] or '0'
 end_lease(id, f, 'failure', err, now)
+cue_ran(f[F_CUE], now)
 local status
 if f[F_CX] == '1' then
   status = 'cancelled'
@@ -54,7 +55,7 @@ if status == 'cancelled' or status == 'failed' then
   end
   local extra = report_fields(f[F_TOK], 'f', status, attempt)
   push(extra, 'le', clip(err, 2000), 'fr', reason)
-  finish(id, task, status, 'delivering', now, extra)
+  finish(id, task, status, 'delivering', now, extra, f)
 end
 if evidence ~= '' then
   redis.call('SET', k_outcome(id), evidence)

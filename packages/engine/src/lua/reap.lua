@@ -26,11 +26,11 @@ for _, id in ipairs(ids) do
     local status
     if f[F_CX] == '1' then
       status = 'cancelled'
-      finish(id, task, status, 'delivering', now, { 'fr', 'cancelled' })
+      finish(id, task, status, 'delivering', now, { 'fr', 'cancelled' }, f)
       failed = failed + 1
     elseif attempt >= tonumber(f[F_M]) then
       status = 'failed'
-      finish(id, task, status, 'delivering', now, { 'fr', 'lease_expired', 'le', 'lease expired' })
+      finish(id, task, status, 'delivering', now, { 'fr', 'lease_expired', 'le', 'lease expired' }, f)
       failed = failed + 1
     else
       status = 'pending'

@@ -32,7 +32,7 @@ local extra = report_fields(f[F_TOK], 'r', status, attempt)
 push(extra, 'a', fmt(attempt))
 if status == 'cancelled' then
   push(extra, 'fr', 'cancelled')
-  finish(id, task, 'cancelled', 'delivering', now, extra)
+  finish(id, task, 'cancelled', 'delivering', now, extra, f)
 elseif status == 'scheduled' then
   make_waiting(id, task, 'scheduled', 'delivering', now + delay, now, extra)
 else
