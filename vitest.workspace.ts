@@ -30,6 +30,12 @@ export default defineConfig({
       }),
       project({ name: 'engine:memory', include: engineTests, env: { CUEKIT_TEST_BACKEND: 'memory' } }),
       project({
+        name: 'engine:cluster',
+        include: engineTests,
+        env: { CUEKIT_TEST_BACKEND: 'cluster' },
+        globalSetup: ['scripts/lib/vitest-cluster-setup.ts'],
+      }),
+      project({
         name: 'server',
         include: ['apps/server/test/**/*.test.ts'],
         globalSetup: ['scripts/lib/vitest-redis-setup.ts'],
@@ -37,6 +43,12 @@ export default defineConfig({
       project({
         name: 'sdk',
         include: ['packages/sdk/test/**/*.test.ts'],
+        globalSetup: ['scripts/lib/vitest-redis-setup.ts'],
+      }),
+      project({ name: 'dashboard', include: ['apps/dashboard/test/unit/**/*.test.ts'] }),
+      project({
+        name: 'e2e',
+        include: ['apps/dashboard/test/e2e/**/*.test.ts'],
         globalSetup: ['scripts/lib/vitest-redis-setup.ts'],
       }),
     ],

@@ -27,6 +27,8 @@ export interface ServerProcessOptions {
   redisUrl?: string
   env?: Record<string, string>
   port?: number
+  /** Extra Node.js flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
+  nodeArgs?: string[]
 }
 
 /** Runs the control plane as `npm start` does, in a child process, and waits for /health. */
@@ -51,11 +53,15 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
   const url = `http://127.0.0.1:${port}`
 
   const launch = async () => {
-    child = spawn(process.execPath, ['--conditions=cuekit-source', '--import', 'tsx', mainTs], {
-      cwd: repoRoot,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    child = spawn(
+      process.execPath,
+      [...(options.nodeArgs ?? []), '--conditions=cuekit-source', '--import', 'tsx', mainTs],
+      {
+        cwd: repoRoot,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     child.stdout?.on('data', (d: Buffer) => output.push(d.toString()))
     child.stderr?.on('data', (d: Buffer) => output.push(d.toString()))
     const exited = new Promise<never>((_, reject) =>

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { dashboard } from '@cuekit/dashboard'
 import { type Engine, Maintenance, Tenants } from '@cuekit/engine'
 import { ERROR_CODES } from '@cuekit/protocol'
 import { swaggerUI } from '@hono/swagger-ui'
@@ -13,22 +14,27 @@ import { jsonBody, type KnownRoute } from './http.ts'
 import { Metrics } from './metrics.ts'
 import { PubSub } from './pubsub.ts'
 import { RateLimiter } from './ratelimit.ts'
+import { cueRoutes } from './routes/cues.ts'
 import { executionRoutes } from './routes/executions.ts'
 import { opsRoutes, tenantRoutes, workerRoutes } from './routes/ops.ts'
 import type { Services } from './services.ts'
+import type { Resolver } from './ssrf.ts'
 import { Waiters } from './waiters.ts'
+import { WebhookDispatcher } from './webhooks.ts'
 
 export interface AppOptions {
   engine: Engine
   tenants?: Tenants
   config?: Partial<ServerConfig>
   log?: Logger
+  /** Name resolution for the SSRF guard; tests substitute one. */
+  resolve?: Resolver
 }
 
 export interface CuekitApp {
   app: OpenAPIHono<AppEnv>
   services: Services
-  /** Starts the lease reaper and promoter. */
+  /** Starts the background work: lease reaper, promoter, cue scheduler and webhook dispatcher. */
   startMaintenance(): void
   /** Shutdown, step one: answer every waiting long-poll (empty) and end event streams. */
   stopWaiting(): void
@@ -49,7 +55,14 @@ export function createApp(options: AppOptions): CuekitApp {
   const tenants = options.tenants ?? new Tenants(engine.redis, engine.keys)
   const waiters = new Waiters(config.waiterRecheckMs)
   const shutdown = new AbortController()
-  const pubsub = new PubSub(engine, (tenantId, tasks) => waiters.notify(tenantId, tasks), log)
+  const pubsub = new PubSub(
+    engine,
+    (tenantId, tasks) => {
+      waiters.notify(tenantId, tasks)
+      dispatcher.notify(tenantId, tasks)
+    },
+    log,
+  )
   const metrics = new Metrics({
     waitingLongPolls: () => waiters.size,
     executionsByStatus: async () => {
@@ -87,10 +100,27 @@ export function createApp(options: AppOptions): CuekitApp {
     guards: { tenant: tenantAuth(auth, limiter), admin: adminAuth(config.adminKey) },
     known,
     shutdown: shutdown.signal,
+    lastReap: null,
+    resolve: options.resolve,
   }
+  const dispatcher = new WebhookDispatcher({
+    engine,
+    tenants,
+    log,
+    metrics,
+    allowPrivate: config.webhookAllowPrivate,
+    concurrency: config.webhookConcurrency,
+    recheckMs: config.webhookRecheckMs,
+    ...(options.resolve ? { resolve: options.resolve } : {}),
+  })
 
   const app = new OpenAPIHono<AppEnv>()
   app.use(requestContext(log, metrics))
+  app.use(async (c, next) => {
+    await next()
+    // While draining, every answer closes its connection so the server can finish.
+    if (shutdown.signal.aborted) c.header('Connection', 'close')
+  })
   app.use(jsonBody())
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'http',
@@ -105,6 +135,7 @@ export function createApp(options: AppOptions): CuekitApp {
   opsRoutes(app, services)
   tenantRoutes(app, services)
   executionRoutes(app, services)
+  cueRoutes(app, services)
   workerRoutes(app, services)
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -115,6 +146,7 @@ export function createApp(options: AppOptions): CuekitApp {
     },
   })
   app.get('/docs', swaggerUI({ url: '/openapi.json' }))
+  app.route('/', dashboard())
 
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname
@@ -137,6 +169,8 @@ export function createApp(options: AppOptions): CuekitApp {
     listTenants: () => tenants.list(),
     onPass: (pass) => {
       metrics.reaperLag.set(pass.lagMs / 1000)
+      services.lastReap = { at: engine.redisNow(), lagMs: pass.lagMs }
+      if (pass.fired) metrics.cueFires.inc(pass.fired)
       if (pass.requeued) metrics.leaseExpirations.inc({ result: 'requeued' }, pass.requeued)
       if (pass.failed) metrics.leaseExpirations.inc({ result: 'failed' }, pass.failed)
       if (pass.requeued || pass.failed) {
@@ -153,7 +187,10 @@ export function createApp(options: AppOptions): CuekitApp {
   return {
     app,
     services,
-    startMaintenance: () => maintenance.start(),
+    startMaintenance: () => {
+      maintenance.start()
+      dispatcher.start()
+    },
     stopWaiting: () => {
       waiters.close()
       shutdown.abort()
@@ -161,7 +198,7 @@ export function createApp(options: AppOptions): CuekitApp {
     close: async () => {
       waiters.close()
       shutdown.abort()
-      await maintenance.stop()
+      await Promise.all([maintenance.stop(), dispatcher.stop()])
       await pubsub.close()
     },
   }

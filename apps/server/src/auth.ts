@@ -57,18 +57,29 @@ export function rateLimitHeaders(
 }
 
 export function tenantAuth(cache: AuthCache, limiter: RateLimiter | null): MiddlewareHandler<AppEnv> {
+  // Failed authentications count against the client address, so a flood of made-up keys cannot
+  // turn every request into a storage lookup.
+  const refuse = (c: Parameters<MiddlewareHandler<AppEnv>>[0]): never => {
+    if (limiter) {
+      const address = c.env?.incoming?.socket?.remoteAddress ?? 'unknown'
+      const result = limiter.take(`ip:${address}`)
+      if (!result.allowed)
+        throw new HttpError('rate_limited', undefined, undefined, rateLimitHeaders(result, limiter))
+    }
+    throw new HttpError('unauthorized')
+  }
   return async (c, next) => {
     const key = bearer(c.req.header('authorization'))
-    if (!key || !API_KEY_PATTERN.test(key)) throw new HttpError('unauthorized')
+    if (!key || !API_KEY_PATTERN.test(key)) refuse(c)
     if (limiter) {
-      const result = limiter.take(key)
+      const result = limiter.take(key as string)
       const headers = rateLimitHeaders(result, limiter)
       if (!result.allowed) throw new HttpError('rate_limited', undefined, undefined, headers)
       for (const [k, v] of Object.entries(headers)) c.header(k, v)
     }
-    const tenant = await cache.resolve(key)
-    if (!tenant) throw new HttpError('unauthorized')
-    c.set('tenant', tenant)
+    const tenant = await cache.resolve(key as string)
+    if (!tenant) refuse(c)
+    c.set('tenant', tenant as TenantRecord)
     await next()
   }
 }

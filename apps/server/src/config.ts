@@ -25,6 +25,13 @@ export const Env = z.object({
   CUEKIT_RETENTION_SECONDS: z.coerce.number().min(60).default(LIMITS.retentionSeconds),
   /** How often idle long-polls re-check on their own, in case a notification was lost. */
   CUEKIT_WAITER_RECHECK_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
+  /** Slow clients are cut off: all headers within this, the whole request within the next. */
+  CUEKIT_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  CUEKIT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  /** Lets webhook cues reach private, loopback and link-local addresses: dev and tests only. */
+  CUEKIT_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /** A webhook execution's lease is its cue's timeout plus this margin. */
+  CUEKIT_WEBHOOK_LEASE_MARGIN_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 export type Env = z.infer<typeof Env>
@@ -40,6 +47,12 @@ export interface ServerConfig {
   partitions: number
   /** Coarse re-check of idle long-polls, in case a notification was lost. */
   waiterRecheckMs: number
+  /** Webhook cues may target private, loopback and link-local addresses (dev and tests). */
+  webhookAllowPrivate: boolean
+  /** Webhook deliveries in flight per server at most. */
+  webhookConcurrency: number
+  /** Coarse re-check of tenants with webhook cues, in case a notification was lost. */
+  webhookRecheckMs: number
 }
 
 export const defaultServerConfig: ServerConfig = {
@@ -50,4 +63,7 @@ export const defaultServerConfig: ServerConfig = {
   rateLimit: 0,
   partitions: 1,
   waiterRecheckMs: 2000,
+  webhookAllowPrivate: false,
+  webhookConcurrency: 32,
+  webhookRecheckMs: 5000,
 }

@@ -111,6 +111,32 @@ function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string
   return result.data
 }
 
+/** JSON nesting deeper than this is refused: deeper values overflow the stack when serialised. */
+export const MAX_JSON_DEPTH = 128
+
+/** The deepest array/object nesting in JSON text (strings skipped), stopping past `limit`. */
+export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0
+  let max = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (inString) {
+      if (ch === 92)
+        i++ // backslash: skip the escaped character
+      else if (ch === 34) inString = false
+    } else if (ch === 34) inString = true
+    else if (ch === 91 || ch === 123) {
+      depth++
+      if (depth > max) {
+        max = depth
+        if (max > limit) return max
+      }
+    } else if (ch === 93 || ch === 125) depth--
+  }
+  return max
+}
+
 /**
  * Reads JSON bodies up to 1 MB (413 beyond, before reading it all) whatever the Content-Type
  * (curl's -d sends form encoding), and refuses what is not JSON with 400 invalid_json.
@@ -128,6 +154,8 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
       const text = await c.req.text()
       if (text.trim() === '') {
         c.set('body', undefined)
+      } else if (jsonDepth(text) > MAX_JSON_DEPTH) {
+        throw new HttpError('validation_error', `body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`)
       } else {
         try {
           c.set('body', JSON.parse(text))

@@ -42,6 +42,7 @@ const engine = new Engine({
   prefix: env.CUEKIT_KEY_PREFIX,
   defaultLeaseSeconds: env.CUEKIT_DEFAULT_LEASE_SECONDS,
   retentionSeconds: env.CUEKIT_RETENTION_SECONDS,
+  webhookLeaseMarginSeconds: env.CUEKIT_WEBHOOK_LEASE_MARGIN_SECONDS,
 })
 const tenants = new Tenants(redis, engine.keys)
 const adminKey = env.CUEKIT_ADMIN_KEY ?? (durable ? null : `cue_admin_${randomBytes(16).toString('hex')}`)
@@ -57,11 +58,20 @@ const cuekit = createApp({
     rateLimit: env.CUEKIT_RATE_LIMIT,
     partitions: env.CUEKIT_PARTITIONS,
     waiterRecheckMs: env.CUEKIT_WAITER_RECHECK_MS,
+    webhookAllowPrivate: env.CUEKIT_WEBHOOK_ALLOW_PRIVATE,
   },
 })
 
+// Slow or never-ending requests are cut off by Node's own timers, checked often enough to matter;
+// long-polls (<= 30 s) sit inside the request timeout because their request is complete.
+const serverOptions = {
+  headersTimeout: env.CUEKIT_HEADERS_TIMEOUT_MS,
+  requestTimeout: Math.max(env.CUEKIT_REQUEST_TIMEOUT_MS, env.CUEKIT_HEADERS_TIMEOUT_MS),
+  keepAliveTimeout: 65_000,
+  connectionsCheckingInterval: Math.min(1000, env.CUEKIT_HEADERS_TIMEOUT_MS),
+}
 const server = serve(
-  { fetch: cuekit.app.fetch, port: env.PORT, hostname: env.HOST },
+  { fetch: cuekit.app.fetch, port: env.PORT, hostname: env.HOST, serverOptions },
   async (info: AddressInfo) => {
     const url = `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${info.port}`
     const lines = [`Cuekit control plane listening on ${url}`]
@@ -79,16 +89,17 @@ const server = serve(
         `  tenant API key:  ${apiKey}   (tenant "dev")`,
       )
     }
+    if (env.CUEKIT_WEBHOOK_ALLOW_PRIVATE) {
+      lines.push(
+        '  webhooks: CUEKIT_WEBHOOK_ALLOW_PRIVATE=true, cues may call private and loopback addresses',
+      )
+    }
     lines.push(`  API docs: ${url}/docs   OpenAPI: ${url}/openapi.json   dashboard: ${url}/dashboard`)
     console.log(lines.join('\n'))
     cuekit.startMaintenance()
   },
 )
-// Cut off clients that dribble headers; long-polls (<= 30 s) fit well inside the request timeout.
 const http = server as HttpServer
-http.headersTimeout = 10_000
-http.requestTimeout = 60_000
-http.keepAliveTimeout = 65_000
 
 let stopping = false
 async function shutdown(signal: string) {
@@ -103,6 +114,9 @@ async function shutdown(signal: string) {
   cuekit.stopWaiting()
   await new Promise<void>((resolve) => {
     http.close(() => resolve())
+    // Connections that finish their last request become idle later; close them as they do.
+    const sweep = setInterval(() => http.closeIdleConnections(), 100)
+    sweep.unref()
     http.closeIdleConnections()
   })
   await cuekit.close()

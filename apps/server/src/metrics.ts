@@ -14,6 +14,8 @@ export class Metrics {
   readonly claimWait: Histogram
   readonly reaperLag: Gauge
   readonly httpDuration: Histogram
+  readonly cueFires: Counter
+  readonly webhookDeliveries: Counter
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry]
@@ -46,6 +48,17 @@ export class Metrics {
       help: 'HTTP request duration by route and status.',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers,
+    })
+    this.cueFires = new Counter({
+      name: 'cuekit_cue_fires_total',
+      help: 'Executions fired by cue ticks on this server.',
+      registers,
+    })
+    this.webhookDeliveries = new Counter({
+      name: 'cuekit_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by result (success, failure, released).',
+      labelNames: ['result'],
       registers,
     })
     new Gauge({

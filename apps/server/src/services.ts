@@ -5,6 +5,7 @@ import type { ServerConfig } from './config.ts'
 import type { KnownRoute, RouteGuards } from './http.ts'
 import type { Metrics } from './metrics.ts'
 import type { PubSub } from './pubsub.ts'
+import type { Resolver } from './ssrf.ts'
 import type { Waiters } from './waiters.ts'
 
 /** Everything a route may use; built once per app by createApp. */
@@ -21,4 +22,8 @@ export interface Services {
   known: KnownRoute[]
   /** Aborted when the server starts shutting down: long-polls and event streams end. */
   shutdown: AbortSignal
+  /** The last maintenance pass of this server that had due partitions (for GET /v1/stats). */
+  lastReap: { at: number; lagMs: number } | null
+  /** Name resolution for the SSRF guard (tests substitute one; default: the system's). */
+  resolve?: Resolver | undefined
 }

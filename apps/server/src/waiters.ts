@@ -65,6 +65,11 @@ export class Waiters {
     return this.closed
   }
 
+  /** Claims of one tenant waiting on this server now. */
+  waitingFor(tenantId: string): number {
+    return this.byTenant.get(tenantId)?.size ?? 0
+  }
+
   /**
    * Runs `attempt` now and again whenever woken, until it returns something, `waitMs` passes,
    * the client goes away (`signal`) or the server shuts down. Never attempts for a gone client.

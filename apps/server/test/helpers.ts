@@ -1,5 +1,5 @@
 import { Engine, type TenantRecord } from '@cuekit/engine'
-import { createApp, type ServerConfig } from '@cuekit/server'
+import { createApp, type Resolver, type ServerConfig } from '@cuekit/server'
 import { Redis } from 'ioredis'
 import { afterAll, inject } from 'vitest'
 
@@ -25,14 +25,17 @@ export interface TestApp {
 }
 
 /** An app on the project's private Redis, under its own key prefix, with one tenant. */
-export async function makeApp(config: Partial<ServerConfig> = {}): Promise<TestApp> {
+export async function makeApp(
+  config: Partial<ServerConfig> = {},
+  options: { resolve?: Resolver } = {},
+): Promise<TestApp> {
   n += 1
   const redis = new Redis(inject('redisUrl'), { enableAutoPipelining: true })
   const engine = new Engine({
     redis,
     prefix: `s${process.pid}x${n}x${Math.random().toString(36).slice(2, 7)}`,
   })
-  const cuekit = createApp({ engine, config: { adminKey: ADMIN_KEY, ...config } })
+  const cuekit = createApp({ engine, config: { adminKey: ADMIN_KEY, ...config }, ...options })
   await cuekit.services.pubsub.ready
   const { tenant, apiKey } = await cuekit.services.tenants.create({ name: 'test' })
   closers.push(async () => {

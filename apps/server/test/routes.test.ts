@@ -139,10 +139,7 @@ describe('auth and tenancy', () => {
     const r = await t.json('POST', '/v1/auth/register', { email: 'Dev@Example.com' })
     expect(r.status).toBe(201)
     expect(r.body).toMatchObject({ email: 'dev@example.com' })
-    expectError(
-      await t.json('POST', '/v1/auth/register', { email: 'dev@example.com' }),
-      'email_already_registered',
-    )
+    expectError(await t.json('POST', '/v1/auth/register', { email: 'dev@example.com' }), 'duplicate_email')
     expectError(await t.json('POST', '/v1/auth/register', { email: 'not-an-email' }), 'validation_error')
   })
 
@@ -609,5 +606,37 @@ describe('workers, leases, queues, events', () => {
       attempt: 0,
     })
     await reader.cancel()
+  })
+})
+
+describe('claims that cannot be handed over', () => {
+  it('releases the leases at once when the claimed response could not be written', async () => {
+    const { EventEmitter } = await import('node:events')
+    for (const written of [false, true]) {
+      const t = await makeApp()
+      const id = await enqueue(t)
+      const outgoing = Object.assign(new EventEmitter(), { writableFinished: written })
+      const res = await t.cuekit.app.request(
+        '/v1/executions/claim',
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${t.apiKey}` },
+          body: JSON.stringify({ worker_id: 'w', lease_seconds: 600 }),
+        },
+        { outgoing },
+      )
+      expect(((await res.json()) as { execution_id: string }).execution_id).toBe(id)
+      outgoing.emit('close')
+      if (written) {
+        expect((await t.json('GET', `/v1/executions/${id}`)).body.status).toBe('delivering')
+      } else {
+        const rec = await waitFor(async () => {
+          const r = (await t.json('GET', `/v1/executions/${id}`)).body
+          return r.status === 'pending' ? r : null
+        })
+        expect(rec.attempt).toBe(0)
+        expect(rec.attempts[0].outcome).toBe('released')
+      }
+    }
   })
 })

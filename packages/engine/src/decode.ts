@@ -86,6 +86,7 @@ export function toSummary(
       : null,
     cancel_requested: h.cx === '1',
     replayed_from: h.rf ?? null,
+    triggered_by: (h.tb ?? (h.rf ? 'replay' : null)) as ExecutionSummary['triggered_by'],
     idempotency_key: h.ik ?? null,
     last_error: h.le ?? null,
     failure_reason: h.fr ?? null,

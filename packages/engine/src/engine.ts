@@ -18,8 +18,9 @@ import type {
   TransitionResponse,
   WorkerRecord,
 } from '@cuekit/protocol'
-import { LIMITS, TaskName } from '@cuekit/protocol'
+import { type ErrorCode, LIMITS, TaskName } from '@cuekit/protocol'
 import type { Cluster, Redis } from 'ioredis'
+import { Cues } from './cues.ts'
 import {
   fieldsOf,
   int,
@@ -31,7 +32,7 @@ import {
   toSummary,
   workerState,
 } from './decode.ts'
-import { check, EngineError } from './errors.ts'
+import { asCode, check, EngineError } from './errors.ts'
 import { newExecutionId, newExecutionIdIn, newTokenBase, partitionOf } from './ids.ts'
 import { Keys, type PartitionRef, SEP } from './keys.ts'
 import { type Reply, ScriptRegistry } from './scripts.ts'
@@ -58,6 +59,15 @@ export interface EngineOptions {
    * automatically for ioredis-mock), which lives in this process and whose TIME is broken.
    */
   localClock?: boolean
+  /**
+   * Tests only: a stand-in for the store's clock (every script's and the scheduler's "now"), to
+   * run schedules across chosen instants such as a DST change.
+   */
+  clock?: () => number
+  /** Lease of a webhook execution beyond its cue's timeout. Default 10 s. */
+  webhookLeaseMarginSeconds?: number
+  /** How late a cue's tick may fire and still count as on time, not missed. Default 60 s. */
+  missedTickGraceMs?: number
 }
 
 /** An enqueue request as the engine takes it: the API's fields plus the cue it fired from. */
@@ -107,6 +117,8 @@ export interface LeaseQuery {
 }
 
 export interface MaintenanceResult {
+  /** Executions fired by cues' ticks. */
+  fired: number
   requeued: number
   failed: number
   promoted: number
@@ -136,9 +148,14 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly redis: Redis | Cluster
   readonly defaultLeaseSeconds: number
   readonly retentionSeconds: number
-  private readonly scripts: ScriptRegistry
+  /** @internal The script registry (cues.ts runs its scripts through it). */
+  readonly scripts: ScriptRegistry
   private readonly defaultBackoff: readonly number[]
-  private readonly inlinePayloadBytes: number
+  /** @internal */
+  readonly inlinePayloadBytes: number
+  /** Cue storage and the scheduler. */
+  readonly cues: Cues
+  private readonly clock: (() => number) | undefined
   private readonly rotation = new Map<string, number>()
   /** Redis clock minus local clock (ms), from the last script that reported Redis time. */
   clockOffsetMs = 0
@@ -154,7 +171,18 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.scripts = new ScriptRegistry(this.redis, this.keys, {
       historyLength: options.historyLength ?? LIMITS.attemptHistoryLength,
       localClock: options.localClock ?? /RedisMock/.test(this.redis.constructor.name),
+      clock: options.clock,
     })
+    this.clock = options.clock
+    this.cues = new Cues(this, {
+      webhookLeaseMarginSeconds: options.webhookLeaseMarginSeconds,
+      missedGraceMs: options.missedTickGraceMs,
+    })
+  }
+
+  /** The store's clock now: Redis time as last seen (or the test clock). For schedules, never leases. */
+  storeNow(): number {
+    return this.clock ? this.clock() : this.redisNow()
   }
 
   /** Redis time now, estimated from the last offset seen (for timers, never for leases). */
@@ -170,12 +198,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.ref(tenant, partitionOf(executionId, tenant.partitions))
   }
 
-  private sawNow(now: number): void {
+  /** @internal */
+  sawNow(now: number): void {
     this.clockOffsetMs = now - Date.now()
   }
 
   /** Records a deadline in the wake index (keeping the earliest) and tells local listeners. */
-  private async hint(ref: PartitionRef, at: number): Promise<void> {
+  /** @internal */
+  async hint(ref: PartitionRef, at: number): Promise<void> {
     await this.scripts.global('wake_put', ['0', this.keys.partitionName(ref), String(at)])
     this.emit('deadline', at)
   }
@@ -254,8 +284,11 @@ export class Engine extends EventEmitter<EngineEvents> {
    */
   async claim(tenant: TenantRef, options: ClaimOptions): Promise<ClaimedExecution[]> {
     const max = options.max ?? 1
+    // Deduplicated: claim.lua ranks the listed tasks' queues and a repeat would tie with itself.
     const tasks =
-      options.task === undefined ? [] : Array.isArray(options.task) ? options.task : [options.task]
+      options.task === undefined
+        ? []
+        : [...new Set(Array.isArray(options.task) ? options.task : [options.task])]
     const leaseMs = options.lease_seconds === undefined ? 0 : options.lease_seconds * 1000
     const start = this.nextRotation(tenant)
     const claimed: ClaimedExecution[] = []
@@ -349,26 +382,84 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   /** An outcome report: success completes; failure retries or fails (see fail.lua). */
   async report(tenant: TenantRef, executionId: string, input: ReportInput): Promise<OutcomeResponse> {
-    const ref = this.refOf(tenant, executionId)
-    const evidence = evidenceJson(input)
-    const reply = input.success
-      ? await this.scripts.partition('complete', ref, [
-          executionId,
-          input.lease_token ?? '',
-          input.worker_id ?? '',
-          evidence,
-        ])
-      : await this.scripts.partition('fail', ref, [
-          executionId,
-          input.lease_token ?? '',
-          input.worker_id ?? '',
-          input.error ?? '',
-          input.retry === false ? '0' : '1',
-          input.retry_after_seconds === undefined ? '' : String(Math.round(input.retry_after_seconds * 1000)),
-          evidence,
-          this.defaultBackoff.join(','),
-        ])
-    return this.transitionReply(ref, executionId, reply)
+    const [result] = await this.reportMany(tenant, [{ ...input, execution_id: executionId }])
+    if (result && 'error' in result) throw new EngineError(result.error)
+    return result as OutcomeResponse
+  }
+
+  /**
+   * Many outcome reports; each succeeds or fails on its own. Successes of one partition are
+   * one script call (a worker's coalesced batch), failures one call each.
+   */
+  async reportMany(
+    tenant: TenantRef,
+    items: (ReportInput & { execution_id: string })[],
+  ): Promise<(OutcomeResponse | { execution_id: string; error: ErrorCode })[]> {
+    const results: (OutcomeResponse | { execution_id: string; error: ErrorCode })[] = new Array(items.length)
+    const successes = new Map<number, number[]>()
+    const work: Promise<void>[] = []
+    items.forEach((item, index) => {
+      if (item.success) {
+        const p = partitionOf(item.execution_id, tenant.partitions)
+        const list = successes.get(p) ?? []
+        list.push(index)
+        successes.set(p, list)
+        return
+      }
+      const ref = this.refOf(tenant, item.execution_id)
+      work.push(
+        this.scripts
+          .partition('fail', ref, [
+            item.execution_id,
+            item.lease_token ?? '',
+            item.worker_id ?? '',
+            item.error ?? '',
+            item.retry === false ? '0' : '1',
+            item.retry_after_seconds === undefined ? '' : String(Math.round(item.retry_after_seconds * 1000)),
+            evidenceJson(item),
+            this.defaultBackoff.join(','),
+          ])
+          .then(async (reply) => {
+            const code = String(reply[0])
+            if (code !== 'ok') {
+              results[index] = { execution_id: item.execution_id, error: asCode(code) }
+              return
+            }
+            results[index] = await this.transitionReply(ref, item.execution_id, reply)
+          }),
+      )
+    })
+    for (const [p, indexes] of successes) {
+      const ref = this.ref(tenant, p)
+      const args: (string | number)[] = [indexes.length]
+      for (const i of indexes) {
+        const item = items[i]!
+        args.push(item.execution_id, item.lease_token ?? '', item.worker_id ?? '', evidenceJson(item))
+      }
+      work.push(
+        this.scripts.partition('complete', ref, args).then((reply) => {
+          check(reply)
+          this.sawNow(int(reply[1]))
+          indexes.forEach((i, k) => {
+            const at = 2 + k * 4
+            const code = String(reply[at])
+            const id = items[i]!.execution_id
+            results[i] =
+              code === 'ok'
+                ? {
+                    execution_id: id,
+                    status: String(reply[at + 1]) as ExecutionStatus,
+                    attempt: int(reply[at + 2]),
+                    outcome_recorded: true,
+                    next_attempt_at: null,
+                  }
+                : { execution_id: id, error: asCode(code) }
+          })
+        }),
+      )
+    }
+    await Promise.all(work)
+    return results
   }
 
   /** Release (nack): back to pending, or scheduled after a delay; the attempt is not consumed. */
@@ -435,12 +526,33 @@ export class Engine extends EventEmitter<EngineEvents> {
     const reply = await this.scripts.partition('get', this.refOf(tenant, executionId), [executionId])
     check(reply)
     const now = int(reply[1])
-    const summary = this.summary(executionId, reply[2] as Reply, String(reply[3]), now, String(reply[4]))
-    const history = (reply[5] as Reply).map((e) => toAttempt(String(e)))
-    return { ...summary, attempts: history }
+    const fields = fieldsOf(reply[2] as Reply)
+    const summary = toSummary(
+      executionId,
+      fields,
+      String(reply[3]),
+      now,
+      String(reply[4]),
+      this.defaultBackoff,
+    )
+    const attempts = (reply[5] as Reply).map((e) => toAttempt(String(e)))
+    // The attempt in progress lives in the lease fields until it ends.
+    if (summary.lease) {
+      attempts.push({
+        attempt: summary.attempt,
+        epoch: summary.lease.epoch,
+        worker_id: summary.lease.worker_id,
+        claimed_at: summary.lease.claimed_at,
+        ended_at: null,
+        outcome: null,
+        error: null,
+      })
+    }
+    return { ...summary, attempts }
   }
 
-  private summary(id: string, flat: Reply, payload: string, now: number, outcome = ''): ExecutionSummary {
+  /** @internal */
+  summary(id: string, flat: Reply, payload: string, now: number, outcome = ''): ExecutionSummary {
     return toSummary(id, fieldsOf(flat), payload, now, outcome, this.defaultBackoff)
   }
 
@@ -632,8 +744,9 @@ export class Engine extends EventEmitter<EngineEvents> {
         now = Math.max(now, int(reply[1]))
         const n = int(reply[2])
         for (let k = 0; k < n; k++) {
-          const id = String(reply[3 + k * 2])
-          const h = fieldsOf(reply[4 + k * 2] as Reply)
+          const id = String(reply[3 + k * 3])
+          const seen = int(reply[4 + k * 3])
+          const h = fieldsOf(reply[5 + k * 3] as Reply)
           const w = merged.get(id) ?? {
             worker_id: id,
             handlers: [],
@@ -643,11 +756,15 @@ export class Engine extends EventEmitter<EngineEvents> {
             claimed: 0,
             completed: 0,
             failed: 0,
+            heartbeat_status: 'dead' as const,
+            last_heartbeat: '',
+            seconds_since_heartbeat: 0,
             seen: 0,
           }
-          w.seen = Math.max(w.seen, int(h.ls))
+          w.seen = Math.max(w.seen, seen)
           if (h.hd) w.handlers = JSON.parse(h.hd) as string[]
-          w.in_flight += Math.max(0, int(h.in))
+          // Counters only ever grow (one HINCRBY each); what is in flight is what has not ended.
+          w.in_flight += Math.max(0, int(h.cl) - int(h.co) - int(h.fa) - int(h.rl) - int(h.cn))
           w.claimed += int(h.cl)
           w.completed += int(h.co)
           w.failed += int(h.fa)
@@ -657,7 +774,17 @@ export class Engine extends EventEmitter<EngineEvents> {
     )
     const workers = [...merged.values()]
       .sort((a, b) => b.seen - a.seen)
-      .map(({ seen, ...w }) => ({ ...w, last_seen_at: iso(seen), state: workerState(seen, now) }))
+      .map(({ seen, ...w }) => {
+        const state = workerState(seen, now)
+        return {
+          ...w,
+          last_seen_at: iso(seen),
+          state,
+          heartbeat_status: state,
+          last_heartbeat: iso(seen),
+          seconds_since_heartbeat: Math.max(0, Math.floor((now - seen) / 1000)),
+        }
+      })
     return { workers }
   }
 
@@ -682,12 +809,13 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   // ------------------------------------------------------------------ maintenance
 
-  /** One maintenance pass over a partition: promote due, reap expired, purge old. */
+  /** One maintenance pass over a partition: fire due cues, promote due, reap expired, purge old. */
   async maintainPartition(ref: PartitionRef, batch = MAINTENANCE_BATCH): Promise<MaintenanceResult> {
-    const [promoted, reaped, purged] = await Promise.all([
+    const [promoted, reaped, purged, scheduled] = await Promise.all([
       this.scripts.partition('promote', ref, [batch]),
       this.scripts.partition('reap', ref, [batch]),
       this.scripts.partition('purge', ref, [batch, this.retentionSeconds * 1000]),
+      this.cues.schedule(ref),
     ])
     check(promoted)
     check(reaped)
@@ -695,11 +823,13 @@ export class Engine extends EventEmitter<EngineEvents> {
     const now = int(reaped[1])
     this.sawNow(now)
     const nexts = [promoted[3], reaped[4], purged[3]].filter((v) => v !== '').map((v) => int(v))
+    if (scheduled.next !== null) nexts.push(scheduled.next)
     // A full batch means more is due right now.
     if (int(promoted[2]) >= batch || int(reaped[2]) + int(reaped[3]) >= batch || int(purged[2]) >= batch) {
       nexts.push(now)
     }
     return {
+      fired: scheduled.fired,
       promoted: int(promoted[2]),
       requeued: int(reaped[2]),
       failed: int(reaped[3]),

@@ -19,3 +19,9 @@ export function check(reply: unknown): asserts reply is [string, ...unknown[]] {
   if (isErrorCode(code)) throw new EngineError(code)
   throw new Error(`unexpected script reply code: ${String(code)}`)
 }
+
+/** A code a script answered for one item of a batch. */
+export function asCode(code: string): ErrorCode {
+  if (isErrorCode(code)) return code
+  throw new Error(`unexpected script reply code: ${code}`)
+}

@@ -1,3 +1,4 @@
+export { type CueConfig, type CueOptions, Cues, type FireInput, newCueId, type StoredCue } from './cues.ts'
 export {
   type ClaimOptions,
   Engine,
@@ -15,4 +16,21 @@ export { EngineError } from './errors.ts'
 export { fnv1a, newExecutionId, partitionOf } from './ids.ts'
 export { Keys, type PartitionRef, SEP } from './keys.ts'
 export { Maintenance, type MaintenanceOptions, type PassSummary } from './maintenance.ts'
-export { DuplicateEmailError, hashApiKey, newApiKey, type TenantRecord, Tenants } from './tenants.ts'
+export {
+  checkTimezone,
+  compileCron,
+  DEFAULT_MISSED_GRACE_MS,
+  firstFire,
+  nextTick,
+  planTicks,
+  type ScheduleSpec,
+  type TickPlan,
+} from './schedule.ts'
+export {
+  DuplicateEmailError,
+  hashApiKey,
+  newApiKey,
+  newWebhookSecret,
+  type TenantRecord,
+  Tenants,
+} from './tenants.ts'

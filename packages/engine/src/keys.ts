@@ -24,7 +24,17 @@
  *   P workers         zset    workers by last sign of life (ms)
  *   P evsub           string  present while some server streams this tenant's events
  *
- * Global keys (`<prefix>:{g}:...`, one slot): the maintenance wake index and tenant records.
+ * Cues live in partition 0 of their tenant, with the executions they fire, so one script can
+ * check a tick, create its execution and advance the cue:
+ *
+ *   P c:<cue>         hash    the cue (fields: see the header of cue_create.lua)
+ *   P cnames          hash    cue name -> cue id (names are unique per tenant)
+ *   P cues            zset    cue ids by creation time (ms), for listing
+ *   P cdue            zset    active cues by next fire time (ms): the scheduler reads only the due
+ *   P cx:<cue>        list    the cue's most recent execution ids, newest first (bounded)
+ *
+ * Global keys (`<prefix>:{g}:...`, one slot): the maintenance wake index, tenant records (a
+ * tenant's hash also holds its webhook signing secret) and the set of tenants with webhook cues.
  */
 
 export const SEP = '\x1f'
@@ -49,6 +59,11 @@ const PARTITION_KEYS = {
   worker: 'w:',
   workers: 'workers',
   eventSubscribers: 'evsub',
+  cue: 'c:',
+  cueNames: 'cnames',
+  cues: 'cues',
+  cueDue: 'cdue',
+  cueRecent: 'cx:',
 } as const
 
 export interface PartitionRef {
@@ -139,6 +154,11 @@ export class Keys {
     return `${this.global()}email:${email}`
   }
 
+  /** set of tenant ids that have (or had) a webhook cue: where the dispatcher looks on its timer. */
+  webhookTenants(): string {
+    return `${this.global()}whtenants`
+  }
+
   /** Lua functions that build the partition keys from `P`, the partition prefix (ARGV[1]). */
   luaKeyPrelude(): string {
     const k = PARTITION_KEYS
@@ -155,6 +175,9 @@ export class Keys {
       `local K_READY, K_SCHED, K_LEASES, K_DONE = P .. '${k.ready}', P .. '${k.sched}', P .. '${k.leases}', P .. '${k.done}'`,
       `local K_LOG, K_LOGBASE, K_SEQ, K_COUNTS = P .. '${k.log}', P .. '${k.logBase}', P .. '${k.seq}', P .. '${k.counts}'`,
       `local K_WORKERS, K_EVSUB = P .. '${k.workers}', P .. '${k.eventSubscribers}'`,
+      `local function k_cue(id) return P .. '${k.cue}' .. id end`,
+      `local function k_cue_recent(id) return P .. '${k.cueRecent}' .. id end`,
+      `local K_CUE_NAMES, K_CUES, K_CUE_DUE = P .. '${k.cueNames}', P .. '${k.cues}', P .. '${k.cueDue}'`,
     ].join('\n')
   }
 }

@@ -20,6 +20,8 @@ export interface MaintenanceOptions {
 
 export interface PassSummary {
   partitions: number
+  /** Executions fired by cues' ticks. */
+  fired: number
   requeued: number
   failed: number
   promoted: number
@@ -30,7 +32,7 @@ export interface PassSummary {
 }
 
 /**
- * The lease reaper and promoter. It sleeps until the earliest deadline in the global wake index
+ * The lease reaper, promoter and cue scheduler. It sleeps until the earliest deadline in the global wake index
  * (or one this process just created), so an idle deployment costs a few Redis calls per second
  * whatever its number of tenants, and an expired lease is re-queued within milliseconds.
  * Any number of servers may run it: a partition is taken by one pass at a time.
@@ -46,8 +48,11 @@ export class Maintenance {
   private readonly busyMs: number
   private readonly takeLimit: number
   private readonly sweepIntervalMs: number
+  /** A deadline announced while a pass was running, to honour when the loop next sleeps. */
+  private announced = Number.POSITIVE_INFINITY
   private readonly onDeadline = (at: number) => {
-    if (at < this.wakeAt) this.arm(at)
+    if (!this.wakeUp) this.announced = Math.min(this.announced, at)
+    else if (at < this.wakeAt) this.arm(at)
   }
 
   constructor(
@@ -145,9 +150,11 @@ export class Maintenance {
   }
 
   private sleep(untilRedisMs: number): Promise<void> {
+    const until = Math.min(untilRedisMs, this.announced)
+    this.announced = Number.POSITIVE_INFINITY
     return new Promise((resolve) => {
       this.wakeUp = resolve
-      this.arm(untilRedisMs)
+      this.arm(until)
     })
   }
 
@@ -173,6 +180,7 @@ function summarize(results: { ref: PartitionRef; result: MaintenanceResult }[], 
   const sum = (f: (r: MaintenanceResult) => number) => results.reduce((acc, { result }) => acc + f(result), 0)
   return {
     partitions: results.length,
+    fired: sum((r) => r.fired),
     requeued: sum((r) => r.requeued),
     failed: sum((r) => r.failed),
     promoted: sum((r) => r.promoted),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { CUE_LIMITS } from '@cuekit/protocol'
 import type { Cluster, Redis } from 'ioredis'
 import type { Keys, PartitionRef } from './keys.ts'
 
@@ -24,6 +25,14 @@ const SCRIPTS = {
   worker_beat: 'partition',
   worker_delete: 'partition',
   claimable: 'partition',
+  cue_create: 'partition',
+  cue_update: 'partition',
+  cue_delete: 'partition',
+  cue_get: 'partition',
+  cue_list: 'partition',
+  cue_due: 'partition',
+  cue_tick: 'partition',
+  cue_fire: 'partition',
   wake_take: 'global',
   wake_put: 'global',
 } as const satisfies Record<string, 'partition' | 'global'>
@@ -50,6 +59,8 @@ export interface ScriptOptions {
    * this process's clock instead, which is then the store's clock.
    */
   localClock: boolean
+  /** A stand-in for the store's clock in tests (schedules across DST at chosen instants). */
+  clock?: (() => number) | undefined
 }
 
 /**
@@ -60,6 +71,7 @@ export class ScriptRegistry {
   private readonly commandPrefix = 'cuekit_'
 
   private readonly localClock: boolean
+  private readonly clockFn: (() => number) | undefined
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -67,9 +79,11 @@ export class ScriptRegistry {
     options: ScriptOptions,
   ) {
     this.localClock = options.localClock
+    this.clockFn = options.clock
     const header = [
       'local P, TENANT, NOTIFY_CH, EVENT_CH, CLOCK = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]',
       `local HISTORY_MAX = ${Math.max(1, Math.floor(options.historyLength))}`,
+      `local CUE_RECENT_MAX = ${CUE_LIMITS.maxRecentExecutions}`,
       keys.luaKeyPrelude(),
       readLua('_lib'),
     ].join('\n')
@@ -96,6 +110,7 @@ export class ScriptRegistry {
 
   /** The clock argument scripts take: '' (Redis TIME decides) or this process's ms. */
   clock(): string {
+    if (this.clockFn) return String(Math.floor(this.clockFn()))
     return this.localClock ? String(Date.now()) : ''
   }
 

@@ -18,6 +18,11 @@ export function newApiKey(): string {
   return `cue_sk_${randomBytes(16).toString('hex')}`
 }
 
+/** CueAPI's webhook signing secrets: `whsec_` and 64 lowercase hex characters. */
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('hex')}`
+}
+
 /**
  * Tenants and their API keys. Keys are stored only as SHA-256 hashes; a tenant has one live key
  * (regenerating revokes the previous one).
@@ -94,6 +99,32 @@ export class Tenants {
     if (old) tx.del(this.keys.apiKey(old))
     await tx.exec()
     return apiKey
+  }
+
+  /** The tenant's webhook signing secret, created on first use (kept in the tenant's hash). */
+  async webhookSecret(tenantId: string): Promise<string> {
+    const key = this.keys.tenant(tenantId)
+    const current = await this.redis.hget(key, 'whs')
+    if (current) return current
+    // HSETNX: two servers creating it at once agree on the first one written.
+    await this.redis.hsetnx(key, 'whs', newWebhookSecret())
+    return (await this.redis.hget(key, 'whs'))!
+  }
+
+  /** Replaces the webhook signing secret; the previous one stops verifying at once. */
+  async regenerateWebhookSecret(tenantId: string): Promise<string> {
+    const secret = newWebhookSecret()
+    await this.redis.hset(this.keys.tenant(tenantId), 'whs', secret)
+    return secret
+  }
+
+  /** Marks a tenant as having webhook cues, so the dispatcher's coarse re-check visits it. */
+  async markWebhookTenant(tenantId: string): Promise<void> {
+    await this.redis.sadd(this.keys.webhookTenants(), tenantId)
+  }
+
+  async webhookTenantIds(): Promise<string[]> {
+    return this.redis.smembers(this.keys.webhookTenants())
   }
 
   async list(): Promise<TenantRecord[]> {

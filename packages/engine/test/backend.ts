@@ -1,20 +1,26 @@
 import { Engine, type EngineOptions, type TenantRef } from '@cuekit/engine'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import RedisMock from 'ioredis-mock'
 import { afterAll, inject } from 'vitest'
 
 /** Which store this project runs the conformance suite against (set per project in vitest.workspace.ts). */
-export const backend: 'redis' | 'memory' = process.env.CUEKIT_TEST_BACKEND === 'memory' ? 'memory' : 'redis'
+export const backend = (process.env.CUEKIT_TEST_BACKEND ?? 'redis') as 'redis' | 'memory' | 'cluster'
 
-const clients: Redis[] = []
+const clients: (Redis | Cluster)[] = []
 
-export function newClient(): Redis {
-  const client =
-    backend === 'memory'
-      ? (new (RedisMock as unknown as typeof Redis)() as Redis)
-      : new Redis(inject('redisUrl'), { maxRetriesPerRequest: 2 })
+export function newClient(): Redis | Cluster {
+  let client: Redis | Cluster
+  if (backend === 'memory') client = new (RedisMock as unknown as typeof Redis)() as Redis
+  else if (backend === 'cluster') {
+    client = new Cluster(inject('clusterPorts').map((port) => ({ host: '127.0.0.1', port })))
+  } else client = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 2 })
   clients.push(client)
   return client
+}
+
+/** A second connection to the same store (cluster or not). */
+export function newConnection(): Redis | Cluster {
+  return newClient()
 }
 
 let counter = 0

@@ -414,6 +414,41 @@ describe('complete', () => {
     )
   })
 
+  it('a batch of reports: each item on its own, repeats within the batch answered the same', async () => {
+    const engine = newEngine()
+    await engine.enqueue(tenant, [{}, {}, {}])
+    const [a, b, c] = await engine.claim(tenant, { worker_id: 'w', max: 3, lease_seconds: LONG })
+    const results = await engine.reportMany(tenant, [
+      { execution_id: a!.execution_id, lease_token: a!.lease.token, success: true },
+      { execution_id: b!.execution_id, lease_token: 'stale', success: true },
+      { execution_id: a!.execution_id, lease_token: a!.lease.token, success: true },
+      { execution_id: c!.execution_id, lease_token: c!.lease.token, success: false, retry: false },
+      { execution_id: 'missing', lease_token: 'x', success: true },
+    ])
+    expect(results).toEqual([
+      {
+        execution_id: a!.execution_id,
+        status: 'success',
+        attempt: 1,
+        outcome_recorded: true,
+        next_attempt_at: null,
+      },
+      { execution_id: b!.execution_id, error: 'lease_lost' },
+      {
+        execution_id: a!.execution_id,
+        status: 'success',
+        attempt: 1,
+        outcome_recorded: true,
+        next_attempt_at: null,
+      },
+      expect.objectContaining({ execution_id: c!.execution_id, status: 'failed' }),
+      { execution_id: 'missing', error: 'execution_not_found' },
+    ])
+    expect((await engine.get(tenant, b!.execution_id)).status).toBe('delivering')
+    const { queues } = await engine.queues(tenant)
+    expect(queues[0]).toMatchObject({ success: 1, failed: 1, delivering: 1 })
+  })
+
   it('answers execution_not_found and execution_not_claiming', async () => {
     const engine = newEngine()
     await expectCode(engine.report(tenant, 'missing', { success: true }), 'execution_not_found')

@@ -5,11 +5,19 @@ import { LIMITS } from './limits.ts'
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
 const printable = /^[^\x00-\x1f\x7f]+$/
 
-export const TaskName = z
+/** A task name as a filter: any name, internal ones included. */
+export const TaskFilter = z
   .string()
   .min(1)
   .max(LIMITS.nameMaxLength)
   .regex(printable, 'must not contain control characters')
+
+/**
+ * A task name a client may enqueue or claim. Names starting with `@` are internal (webhook
+ * executions wait under `@webhook` for the built-in dispatcher), so no worker can claim them and
+ * no producer can slip an execution into them.
+ */
+export const TaskName = TaskFilter.refine((t) => !t.startsWith('@'), 'names starting with @ are reserved')
 export type TaskName = z.infer<typeof TaskName>
 
 export const WorkerId = z

@@ -4,6 +4,7 @@ import {
   InputTimestamp,
   LeaseSeconds,
   LeaseToken,
+  TaskFilter,
   TaskName,
   Timestamp,
   WorkerId,
@@ -122,6 +123,8 @@ export const ExecutionSummary = z.object({
   lease: LeaseView.nullable(),
   cancel_requested: z.boolean(),
   replayed_from: z.string().nullable(),
+  /** Why it exists: `scheduled` (a cue's tick), `manual_fire`, `replay`, or null (enqueued). */
+  triggered_by: z.enum(['scheduled', 'manual_fire', 'replay']).nullable(),
   idempotency_key: z.string().nullable(),
   last_error: z.string().nullable(),
   /** Why a failed execution failed: `failure`, `lease_expired` or `attempts_exhausted`… */
@@ -142,7 +145,7 @@ export const ListExecutionsQuery = z.strictObject({
     .pipe(z.array(ExecutionStatus).min(1))
     .optional(),
   cue_id: z.string().min(1).max(64).optional(),
-  task: TaskName.optional(),
+  task: TaskFilter.optional(),
   worker_id: WorkerId.optional(),
   limit: z.coerce.number().int().min(1).max(LIMITS.maxListLimit).default(50),
   cursor: z.string().min(1).max(200).optional(),

@@ -1,4 +1,5 @@
 export * from './common.ts'
+export * from './cues.ts'
 export * from './errors.ts'
 export * from './executions.ts'
 export * from './limits.ts'

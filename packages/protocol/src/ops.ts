@@ -1,12 +1,12 @@
 import { z } from 'zod'
-import { ExecutionId, TaskName, Timestamp, WorkerId } from './common.ts'
+import { ExecutionId, TaskFilter, Timestamp, WorkerId } from './common.ts'
 import { ExecutionStatus, WorkerState } from './status.ts'
 
 // ---------------------------------------------------------------- workers
 
 export const WorkerHeartbeatRequest = z.strictObject({
   worker_id: WorkerId,
-  handlers: z.array(TaskName).max(200).optional(),
+  handlers: z.array(TaskFilter).max(200).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 })
 export type WorkerHeartbeatRequest = z.infer<typeof WorkerHeartbeatRequest>
@@ -15,6 +15,8 @@ export const WorkerHeartbeatResponse = z.object({
   acknowledged: z.literal(true),
   worker_id: z.string(),
   last_seen_at: Timestamp,
+  /** CueAPI's name for the same instant (its clients read it). */
+  server_time: Timestamp,
 })
 export type WorkerHeartbeatResponse = z.infer<typeof WorkerHeartbeatResponse>
 
@@ -27,6 +29,10 @@ export const WorkerRecord = z.object({
   claimed: z.number().int(),
   completed: z.number().int(),
   failed: z.number().int(),
+  /** CueAPI's names for the same facts, so CueAPI dashboards and SDKs read our list. */
+  heartbeat_status: WorkerState,
+  last_heartbeat: Timestamp,
+  seconds_since_heartbeat: z.number().int(),
 })
 export type WorkerRecord = z.infer<typeof WorkerRecord>
 
@@ -37,7 +43,7 @@ export type ListWorkersResponse = z.infer<typeof ListWorkersResponse>
 
 export const ListLeasesQuery = z.strictObject({
   worker_id: WorkerId.optional(),
-  task: TaskName.optional(),
+  task: TaskFilter.optional(),
   expiring_within_seconds: z.coerce.number().min(0).max(43_200).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 })
@@ -94,3 +100,29 @@ export const ExecutionEvent = z.object({
   at: Timestamp,
 })
 export type ExecutionEvent = z.infer<typeof ExecutionEvent>
+
+// ---------------------------------------------------------------- stats
+
+/**
+ * `GET /v1/stats`: what an ops overview needs beyond /v1/queues, for the calling tenant.
+ * `waiting_long_polls` and `reaper.last_pass_*` describe the server that answers (each server
+ * runs its own waiters and reaper loop); everything else is the tenant's state in storage.
+ */
+export const StatsResponse = z.object({
+  server_time: Timestamp,
+  /** This tenant's claim requests waiting on this server. */
+  waiting_long_polls: z.number().int(),
+  reaper: z.object({
+    /** When this server last reaped or promoted something, and how late it was then. */
+    last_pass_at: Timestamp.nullable(),
+    last_pass_lag_ms: z.number().int().nullable(),
+    /** This tenant's leases that have expired but are not reaped yet (normally 0). */
+    overdue_leases: z.number().int(),
+    /** How long ago the most overdue of them expired: the tenant's reaper lag right now. */
+    oldest_overdue_ms: z.number().int().nullable(),
+  }),
+  workers: z.object({ active: z.number().int(), stale: z.number().int(), dead: z.number().int() }),
+  /** Sums of the workers' counters; a client samples them for rates when it cannot stream events. */
+  totals: z.object({ claimed: z.number().int(), completed: z.number().int(), failed: z.number().int() }),
+})
+export type StatsResponse = z.infer<typeof StatsResponse>

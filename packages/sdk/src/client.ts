@@ -5,11 +5,15 @@ import {
   ClaimableResponse,
   ClaimResponse,
   CreateTenantResponse,
+  CueDetail,
+  CueRecord,
   ErrorBody,
   ExecutionEvent,
   ExecutionRecord,
   type ExecutionSummary,
+  FireCueResponse,
   HeartbeatResponse,
+  ListCuesResponse,
   ListExecutionsResponse,
   ListLeasesResponse,
   ListQueuesResponse,
@@ -17,8 +21,11 @@ import {
   MeResponse,
   OutcomeResponse,
   RegenerateKeyResponse,
+  RegenerateWebhookSecretResponse,
   RegisterResponse,
+  StatsResponse,
   TransitionResponse,
+  WebhookSecretResponse,
   WorkerHeartbeatResponse,
 } from '@cuekit/protocol'
 import type { z } from 'zod'
@@ -37,9 +44,8 @@ import type {
   ClaimByIdInput,
   ClaimInput,
   CreateCueInput,
-  Cue,
-  CueList,
   EnqueueInput,
+  FireCueInput,
   HeartbeatInput,
   ListCuesInput,
   ListExecutionsInput,
@@ -156,6 +162,7 @@ export class Client {
   readonly tenants: TenantsApi
   readonly auth: AuthApi
   readonly cues: CuesApi
+  readonly stats: StatsApi
   readonly events: EventsApi
   private readonly timeoutMs: number
   private readonly maxRetries: number
@@ -178,6 +185,7 @@ export class Client {
     this.tenants = new TenantsApi(this)
     this.auth = new AuthApi(this)
     this.cues = new CuesApi(this)
+    this.stats = new StatsApi(this)
     this.events = new EventsApi(this)
   }
 
@@ -751,6 +759,28 @@ export class AuthApi {
     })
   }
 
+  /** `GET /v1/auth/webhook-secret`: the `whsec_…` secret webhook deliveries are signed with. */
+  webhookSecret(options?: RequestOptions): Promise<WebhookSecretResponse> {
+    return this.client.request({
+      method: 'GET',
+      path: '/v1/auth/webhook-secret',
+      schema: WebhookSecretResponse,
+      safe: true,
+      options,
+    })
+  }
+
+  /** `POST /v1/auth/webhook-secret/regenerate`: a new webhook secret; the old one stops at once. */
+  regenerateWebhookSecret(options?: RequestOptions): Promise<RegenerateWebhookSecretResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: '/v1/auth/webhook-secret/regenerate',
+      schema: RegenerateWebhookSecretResponse,
+      safe: false,
+      options,
+    })
+  }
+
   /**
    * `POST /v1/auth/key/regenerate`: revokes this key and returns a new one, which this client
    * uses from then on.
@@ -769,7 +799,7 @@ export class AuthApi {
 }
 
 /**
- * `client.cues`: schedules (CueAPI's shapes). Answers are passed through typed but unparsed.
+ * `client.cues`: schedules, in CueAPI's shapes (answers parsed with the protocol's cue schemas).
  *
  * @example
  * ```ts
@@ -779,36 +809,72 @@ export class AuthApi {
  *   schedule: { type: 'recurring', cron: '0 3 * * *', timezone: 'Europe/Paris' },
  *   payload: { task: 'report' },
  * })
- * await client.cues.fire(cue.id)
+ * await client.cues.fire(cue.id, { payload_override: { day: '2026-01-01' } })
  * ```
  */
 export class CuesApi {
   constructor(private readonly client: Client) {}
 
-  /** `POST /v1/cues`. */
-  create(input: CreateCueInput, options?: RequestOptions): Promise<Cue> {
-    return this.client.request({ method: 'POST', path: '/v1/cues', body: input, safe: false, options })
+  /** `POST /v1/cues`. `warning` on the answer flags, e.g., a worker cue no worker serves yet. */
+  create(input: CreateCueInput, options?: RequestOptions): Promise<CueRecord> {
+    return this.client.request({
+      method: 'POST',
+      path: '/v1/cues',
+      body: input,
+      schema: CueRecord,
+      safe: false,
+      options,
+    })
   }
 
-  /** `GET /v1/cues`: offset paging, `limit` ≤ 100. */
-  list(query: ListCuesInput = {}, options?: RequestOptions): Promise<CueList> {
-    return this.client.request({ method: 'GET', path: '/v1/cues', query: { ...query }, safe: true, options })
+  /** `GET /v1/cues`: offset paging, `limit` ≤ 100, optionally by `status`. */
+  list(query: ListCuesInput = {}, options?: RequestOptions): Promise<ListCuesResponse> {
+    return this.client.request({
+      method: 'GET',
+      path: '/v1/cues',
+      query: { ...query },
+      schema: ListCuesResponse,
+      safe: true,
+      options,
+    })
   }
 
-  /** `GET /v1/cues/{id}`. */
-  get(cueId: string, options?: RequestOptions): Promise<Cue> {
-    return this.client.request({ method: 'GET', path: `/v1/cues/${id(cueId)}`, safe: true, options })
+  /** `GET /v1/cues/{id}`: the cue with its most recent executions. */
+  get(
+    cueId: string,
+    query: { execution_limit?: number; execution_offset?: number } = {},
+    options?: RequestOptions,
+  ): Promise<CueDetail> {
+    return this.client.request({
+      method: 'GET',
+      path: `/v1/cues/${id(cueId)}`,
+      query: { ...query },
+      schema: CueDetail,
+      safe: true,
+      options,
+    })
   }
 
-  /** `PATCH /v1/cues/{id}`. */
-  update(cueId: string, input: UpdateCueInput, options?: RequestOptions): Promise<Cue> {
+  /** `PATCH /v1/cues/{id}`: any subset of the fields. */
+  update(cueId: string, input: UpdateCueInput, options?: RequestOptions): Promise<CueRecord> {
     return this.client.request({
       method: 'PATCH',
       path: `/v1/cues/${id(cueId)}`,
       body: input,
+      schema: CueRecord,
       safe: true,
       options,
     })
+  }
+
+  /** Pauses the cue: `update` with `status: 'paused'`. */
+  pause(cueId: string, options?: RequestOptions): Promise<CueRecord> {
+    return this.update(cueId, { status: 'paused' }, options)
+  }
+
+  /** Resumes the cue: `update` with `status: 'active'`. */
+  resume(cueId: string, options?: RequestOptions): Promise<CueRecord> {
+    return this.update(cueId, { status: 'active' }, options)
   }
 
   /** `DELETE /v1/cues/{id}`. */
@@ -816,19 +882,43 @@ export class CuesApi {
     await this.client.request({ method: 'DELETE', path: `/v1/cues/${id(cueId)}`, safe: true, options })
   }
 
-  /** `POST /v1/cues/{id}/pause`. */
-  pause(cueId: string, options?: RequestOptions): Promise<Cue> {
-    return this.client.request({ method: 'POST', path: `/v1/cues/${id(cueId)}/pause`, safe: true, options })
+  /**
+   * `POST /v1/cues/{id}/fire`: fires the cue now (or at `send_at`), optionally with a payload
+   * override; returns the created execution. With `idempotency_key` it is retried safely.
+   */
+  fire(cueId: string, input: FireCueInput = {}, options?: RequestOptions): Promise<ExecutionRecord> {
+    return this.client.request({
+      method: 'POST',
+      path: `/v1/cues/${id(cueId)}/fire`,
+      body: input,
+      schema: FireCueResponse,
+      safe: typeof input.idempotency_key === 'string',
+      options,
+    })
   }
+}
 
-  /** `POST /v1/cues/{id}/resume`. */
-  resume(cueId: string, options?: RequestOptions): Promise<Cue> {
-    return this.client.request({ method: 'POST', path: `/v1/cues/${id(cueId)}/resume`, safe: true, options })
-  }
+/**
+ * `client.stats`: the tenant's ops overview (long-polls waiting, reaper lag, worker states).
+ *
+ * @example
+ * ```ts
+ * const { reaper, workers } = await client.stats.get()
+ * if (reaper.overdue_leases > 0) console.warn('leases overdue by', reaper.oldest_overdue_ms, 'ms')
+ * ```
+ */
+export class StatsApi {
+  constructor(private readonly client: Client) {}
 
-  /** `POST /v1/cues/{id}/fire`: fires the cue now; returns the created execution. */
-  fire(cueId: string, options?: RequestOptions): Promise<ExecutionRecord> {
-    return this.client.request({ method: 'POST', path: `/v1/cues/${id(cueId)}/fire`, safe: false, options })
+  /** `GET /v1/stats`. */
+  get(options?: RequestOptions): Promise<StatsResponse> {
+    return this.client.request({
+      method: 'GET',
+      path: '/v1/stats',
+      schema: StatsResponse,
+      safe: true,
+      options,
+    })
   }
 }
 

@@ -3,11 +3,15 @@ import type {
   BatchOutcomeRequest,
   ClaimByIdRequest,
   ClaimRequest,
+  CueScheduleInput,
+  CueStatus,
   EnqueueRequest,
   ExecutionStatus,
+  FireCueRequest,
   HeartbeatRequest,
   OutcomeRequest,
   ReleaseRequest,
+  UpdateCueRequest,
   WorkerHeartbeatRequest,
 } from '@cuekit/protocol'
 import type { z } from 'zod'
@@ -138,51 +142,7 @@ export interface ListLeasesInput {
 }
 
 /**
- * A cue's schedule: recurring (cron + IANA timezone) or once (`at`).
- *
- * @example
- * ```ts
- * const schedule: CueSchedule = { type: 'recurring', cron: '*\/5 * * * *', timezone: 'UTC' }
- * ```
- */
-export interface CueSchedule {
-  type: 'recurring' | 'once'
-  cron?: string | null
-  at?: string | null
-  timezone?: string
-}
-
-/**
- * A cue record (CueAPI's shape).
- *
- * @example
- * ```ts
- * const cue: Cue = await client.cues.get('cue_abc')
- * console.log(cue.name, cue.status, cue.next_run)
- * ```
- */
-export interface Cue {
-  id: string
-  name: string
-  description: string | null
-  status: 'active' | 'paused' | 'completed' | 'failed'
-  transport: 'webhook' | 'worker'
-  schedule: CueSchedule
-  callback: { url: string | null; method: string; headers: Record<string, string> }
-  payload: unknown
-  retry: { max_attempts: number; backoff_minutes: number[] }
-  catch_up?: unknown
-  next_run: string | null
-  last_run: string | null
-  run_count: number
-  fired_count: number
-  created_at: string
-  updated_at: string
-  [field: string]: unknown
-}
-
-/**
- * The body of `POST /v1/cues` (CueAPI's fields; more pass through).
+ * The body of `POST /v1/cues` (CueAPI's nested shape).
  *
  * @example
  * ```ts
@@ -193,26 +153,20 @@ export interface Cue {
  * }
  * ```
  */
-export interface CreateCueInput {
+export type CreateCueInput = Omit<z.input<typeof UpdateCueRequest>, 'status' | 'name' | 'schedule'> & {
   name: string
-  description?: string
-  schedule: CueSchedule
-  transport?: 'webhook' | 'worker'
-  callback?: { url?: string | null; method?: string; headers?: Record<string, string> }
-  payload?: unknown
-  retry?: { max_attempts?: number; backoff_minutes?: number[] }
-  [field: string]: unknown
+  schedule: z.input<typeof CueScheduleInput>
 }
 
 /**
- * The body of `PATCH /v1/cues/{id}`.
+ * The body of `PATCH /v1/cues/{id}`: any subset; `status` pauses or resumes.
  *
  * @example
  * ```ts
  * const patch: UpdateCueInput = { description: 'weekly now', schedule: { type: 'recurring', cron: '0 9 * * 1' } }
  * ```
  */
-export type UpdateCueInput = Partial<CreateCueInput>
+export type UpdateCueInput = z.input<typeof UpdateCueRequest>
 
 /**
  * The query of `GET /v1/cues`.
@@ -223,22 +177,17 @@ export type UpdateCueInput = Partial<CreateCueInput>
  * ```
  */
 export interface ListCuesInput {
-  status?: Cue['status']
+  status?: CueStatus
   limit?: number
   offset?: number
 }
 
 /**
- * A page of `GET /v1/cues`.
+ * The body of `POST /v1/cues/{id}/fire`.
  *
  * @example
  * ```ts
- * const { cues, total }: CueList = await client.cues.list()
+ * const input: FireCueInput = { payload_override: { day: 'monday' }, idempotency_key: 'monday-rerun' }
  * ```
  */
-export interface CueList {
-  cues: Cue[]
-  total: number
-  limit: number
-  offset: number
-}
+export type FireCueInput = z.input<typeof FireCueRequest>

@@ -1,21 +1,24 @@
 import type { ServerProcess } from '@cuekit/scripts/lib/server-process'
+import { waitFor } from '@cuekit/scripts/lib/wait'
 import {
   ClaimFailedError,
   Client,
   ConflictError,
+  checkWebhook,
   ExecutionCancelledError,
   LeaseLostError,
   NotFoundError,
   OutcomeAlreadyReportedError,
   UnauthorizedError,
   ValidationError,
+  verifyWebhook,
 } from '@cuekit/sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startServer, tenantOn } from './helpers.ts'
+import { fakeServer, startServer, tenantOn } from './helpers.ts'
 
 let server: ServerProcess
 beforeAll(async () => {
-  server = await startServer()
+  server = await startServer({ CUEKIT_WEBHOOK_ALLOW_PRIVATE: 'true' })
 })
 afterAll(async () => {
   await server?.kill()
@@ -197,5 +200,78 @@ describe('Client against the control plane', () => {
     expect(seen.some((s) => s.endsWith(':pending'))).toBe(true)
     expect(seen.at(-1)).toMatch(/:success$/)
     expect(id).toBeTruthy()
+  })
+
+  it('cues: create, list, get, update, pause, resume, fire, delete', async () => {
+    const { client } = await tenantOn(server)
+    const cue = await client.cues.create({
+      name: 'nightly',
+      transport: 'worker',
+      schedule: { type: 'recurring', cron: '0 3 * * *', timezone: 'Europe/Paris' },
+      payload: { task: 'report', day: 'any' },
+    })
+    expect(cue).toMatchObject({ name: 'nightly', status: 'active', transport: 'worker', task: 'report' })
+    expect(cue.next_run).not.toBeNull()
+    expect((await client.cues.list({ status: 'active' })).cues.map((c) => c.id)).toEqual([cue.id])
+    expect((await client.cues.pause(cue.id)).status).toBe('paused')
+    expect((await client.cues.resume(cue.id)).status).toBe('active')
+    expect((await client.cues.update(cue.id, { description: 'at three' })).description).toBe('at three')
+
+    const fired = await client.cues.fire(cue.id, {
+      payload_override: { day: 'monday' },
+      idempotency_key: 'mon',
+    })
+    expect(fired).toMatchObject({
+      cue_id: cue.id,
+      task: 'report',
+      payload: { task: 'report', day: 'monday' },
+    })
+    expect((await client.cues.fire(cue.id, { idempotency_key: 'mon' })).execution_id).toBe(fired.execution_id)
+    const detail = await client.cues.get(cue.id)
+    expect(detail.executions.map((e) => e.execution_id)).toEqual([fired.execution_id])
+
+    await client.cues.delete(cue.id)
+    await expect(client.cues.get(cue.id)).rejects.toBeInstanceOf(NotFoundError)
+    const stats = await client.stats.get()
+    expect(stats.reaper.overdue_leases).toBe(0)
+  })
+
+  it("webhook deliveries verify with the tenant's secret, raw or parsed", async () => {
+    const { client } = await tenantOn(server)
+    const deliveries: {
+      headers: Record<string, string | string[] | undefined>
+      raw: Buffer
+      parsed: unknown
+    }[] = []
+    const receiver = await fakeServer((req, parsed, res, raw) => {
+      deliveries.push({ headers: req.headers, raw, parsed })
+      res.writeHead(204)
+      res.end()
+    })
+    try {
+      const { webhook_secret } = await client.auth.webhookSecret()
+      expect(webhook_secret).toMatch(/^whsec_/)
+      const cue = await client.cues.create({
+        name: 'hook',
+        schedule: { type: 'once', at: '2099-01-01T00:00:00Z' },
+        callback: { url: `${receiver.url}/hook` },
+        payload: { name: 'Zoë', emoji: '😀', n: 1 },
+      })
+      const fired = await client.cues.fire(cue.id)
+      const delivery = await waitFor(() => deliveries[0], { timeoutMs: 10_000, message: 'no delivery' })
+      expect(delivery.headers['x-cueapi-execution-id']).toBe(fired.execution_id)
+      expect(verifyWebhook(webhook_secret, delivery.headers, delivery.raw)).toBe(true)
+      expect(
+        verifyWebhook(webhook_secret, delivery.headers, delivery.parsed as Record<string, unknown>),
+      ).toBe(true)
+      expect(checkWebhook('whsec_wrong', delivery.headers, delivery.raw)).toEqual({
+        ok: false,
+        reason: 'signature_mismatch',
+      })
+      // The bytes on the wire are Python's json.dumps(sort_keys=True): ASCII only.
+      expect(delivery.raw.toString('latin1')).toMatch(/^[ -~]*$/)
+    } finally {
+      await receiver.close()
+    }
   })
 })

@@ -199,6 +199,7 @@ describe('Client requests', () => {
       lease: null,
       cancel_requested: false,
       replayed_from: null,
+      triggered_by: null,
       idempotency_key: null,
       last_error: null,
       failure_reason: null,

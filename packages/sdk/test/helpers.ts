@@ -68,7 +68,12 @@ export function networkError(): TypeError {
   return new TypeError('fetch failed', { cause: new Error('ECONNRESET (simulated)') })
 }
 
-export type Route = (req: IncomingMessage, body: unknown, res: ServerResponse) => void | Promise<void>
+export type Route = (
+  req: IncomingMessage,
+  body: unknown,
+  res: ServerResponse,
+  raw: Buffer,
+) => void | Promise<void>
 
 /** A programmable HTTP server for client behaviour the real server cannot be made to show. */
 export async function fakeServer(
@@ -78,14 +83,15 @@ export async function fakeServer(
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8')
+      const raw = Buffer.concat(chunks)
+      const text = raw.toString('utf8')
       let body: unknown
       try {
         body = text ? JSON.parse(text) : undefined
       } catch {
         body = text
       }
-      Promise.resolve(route(req, body, res)).catch((error: unknown) => {
+      Promise.resolve(route(req, body, res, raw)).catch((error: unknown) => {
         res.statusCode = 500
         res.end(String(error))
       })

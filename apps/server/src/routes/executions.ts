@@ -259,17 +259,18 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       responses: { 200: { description: 'Per-item results', schema: BatchOutcomeResponse } },
     },
     async (c, { body }) => {
-      const tenant = c.get('tenant')
-      const results = await Promise.all(
-        body.outcomes.map(async ({ execution_id, ...item }) => {
-          try {
-            return await engine.report(tenant, execution_id, reportInput(item))
-          } catch (error) {
-            return { execution_id, error: itemError(error) }
-          }
-        }),
+      const results = await engine.reportMany(
+        c.get('tenant'),
+        body.outcomes.map(({ execution_id, ...item }) => ({ execution_id, ...reportInput(item) })),
       )
-      return c.json({ results }, 200)
+      return c.json(
+        {
+          results: results.map((r) =>
+            'error' in r ? { execution_id: r.execution_id, error: errorBody(r.error).error } : r,
+          ),
+        },
+        200,
+      )
     },
   )
 

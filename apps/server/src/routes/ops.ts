@@ -12,6 +12,7 @@ import {
   RegenerateKeyResponse,
   RegisterRequest,
   RegisterResponse,
+  StatsResponse,
   WorkerHeartbeatRequest,
   WorkerHeartbeatResponse,
 } from '@cuekit/protocol'
@@ -75,7 +76,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
         const { tenant, apiKey } = await tenants.create({ email, name: email, partitions: config.partitions })
         return c.json({ api_key: apiKey, email, tenant_id: tenant.id, user_id: tenant.id }, 201)
       } catch (error) {
-        if (error instanceof DuplicateEmailError) throw new HttpError('email_already_registered')
+        if (error instanceof DuplicateEmailError) throw new HttpError('duplicate_email')
         throw error
       }
     },
@@ -137,7 +138,10 @@ export function workerRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   for (const path of ['/v1/worker/heartbeat', '/v1/workers/heartbeat']) {
     route(app, s, { ...heartbeat, path }, async (c, { body }) => {
       const at = await engine.workerHeartbeat(c.get('tenant'), body.worker_id, body.handlers)
-      return c.json({ acknowledged: true as const, worker_id: body.worker_id, last_seen_at: at }, 200)
+      return c.json(
+        { acknowledged: true as const, worker_id: body.worker_id, last_seen_at: at, server_time: at },
+        200,
+      )
     })
   }
 
@@ -195,6 +199,49 @@ export function workerRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       responses: { 200: { description: 'Queues', schema: ListQueuesResponse } },
     },
     async (c) => c.json(await engine.queues(c.get('tenant')), 200),
+  )
+
+  route(
+    app,
+    s,
+    {
+      method: 'get',
+      path: '/v1/stats',
+      summary: 'Overview for ops: waiting long-polls, reaper lag, workers by state, counter totals',
+      tags: ['queues'],
+      responses: { 200: { description: 'Stats', schema: StatsResponse } },
+    },
+    async (c) => {
+      const tenant = c.get('tenant')
+      const [{ workers }, overdue] = await Promise.all([
+        engine.workers(tenant),
+        engine.leases(tenant, { expiring_within_seconds: 0, limit: 1000 }),
+      ])
+      const now = Date.parse(overdue.server_time)
+      const byState = { active: 0, stale: 0, dead: 0 }
+      const totals = { claimed: 0, completed: 0, failed: 0 }
+      for (const w of workers) {
+        byState[w.state] += 1
+        totals.claimed += w.claimed
+        totals.completed += w.completed
+        totals.failed += w.failed
+      }
+      const first = overdue.leases[0]
+      const reap = s.lastReap
+      const body: StatsResponse = {
+        server_time: overdue.server_time,
+        waiting_long_polls: s.waiters.waitingFor(tenant.id),
+        reaper: {
+          last_pass_at: reap ? new Date(reap.at).toISOString() : null,
+          last_pass_lag_ms: reap ? Math.round(reap.lagMs) : null,
+          overdue_leases: overdue.leases.length,
+          oldest_overdue_ms: first ? Math.max(0, now - Date.parse(first.expires_at)) : null,
+        },
+        workers: byState,
+        totals,
+      }
+      return c.json(body, 200)
+    },
   )
 
   route(

@@ -7,9 +7,16 @@
 -- Execution hash fields: t task, s status, a attempt, m max attempts, pr priority (absent = 0),
 -- bo backoff seconds csv, ls lease seconds, c created, u updated, sf scheduled for (absent = c),
 -- due next attempt time, f finished, qs queue sequence while pending, pl inline payload
--- (px = 1: payload in its own key), ep epoch, lease: tok w ca x lms hb lh, cx cancel requested,
--- cue cn cue id and name, rf replayed from, ik idempotency key, le last error, fr failure reason,
--- last outcome report (idempotent repeats): rt token, ro kind, rs status, ra attempt.
+-- (px = 1: payload in its own key), ep epoch, the lease: tok w ca x lms hb lh (kept after the
+-- lease ends: only status `delivering` makes them a lease; `w` is then the last worker), cx cancel
+-- requested, cue cn cue id and name, tb triggered by (scheduled, manual_fire, replay; absent =
+-- enqueued), rf replayed from, ik idempotency key, le last error, fr
+-- failure reason, the last outcome report (answered again when the same lease repeats it): rt
+-- token, rp 'kind:status:attempt'. The attempt history list holds finished attempts; the current
+-- one is the lease fields.
+--
+-- Writes that many items of one script share (queue appends, index entries, counters) are
+-- collected and made once by commit(), which every state-changing script calls last.
 
 local unpack = unpack or table.unpack
 local SEP = '\031'
@@ -71,15 +78,65 @@ local function clip(s, n)
   return s
 end
 
--- counts ------------------------------------------------------------------------------------
+local function push(list, ...)
+  for i = 1, select('#', ...) do
+    list[#list + 1] = select(i, ...)
+  end
+end
+
+-- deferred writes -----------------------------------------------------------------------------
+
+local COUNTS = {}       -- 'task SEP status' -> delta
+local WORKERS = {}      -- worker -> { field -> delta }
+local QUEUES = {}       -- queue key -> { task, prio, entries }
+local QUEUE_ORDER = {}
+local LOG = {}          -- new execution ids, creation order
+local LEASES_ADD = {}   -- score, id pairs
+local LEASES_REM = {}
+local DONE_ADD = {}     -- score, id pairs
+local NOTIFY = {}       -- task -> executions that became claimable
+local NOTIFY_N = 0
+local NEXT_DUE = nil    -- earliest new deadline (lease expiry, due time), for the wake index
 
 local function count(task, status, delta)
-  redis.call('HINCRBY', K_COUNTS, task .. SEP .. status, delta)
+  local k = task .. SEP .. status
+  COUNTS[k] = (COUNTS[k] or 0) + delta
 end
 
 local function move_count(task, from, to)
   count(task, from, -1)
   count(task, to, 1)
+end
+
+-- Worker counters: cl claimed, co completed, fa failed (failure or expiry), rl released,
+-- cn cancelled while held. Leases in flight = cl - co - fa - rl - cn.
+local function worker_add(worker, field, delta)
+  if not worker or worker == '' then
+    return
+  end
+  local w = WORKERS[worker]
+  if not w then
+    w = {}
+    WORKERS[worker] = w
+  end
+  w[field] = (w[field] or 0) + delta
+end
+
+local function worker_seen(worker, now)
+  redis.call('ZADD', K_WORKERS, fmt(now), worker)
+end
+
+local function note_due(t)
+  if NEXT_DUE == nil or t < NEXT_DUE then
+    NEXT_DUE = t
+  end
+end
+
+local function due_str()
+  if NEXT_DUE == nil then
+    return ''
+  end
+  return fmt(NEXT_DUE)
 end
 
 -- pending queues ----------------------------------------------------------------------------
@@ -108,74 +165,111 @@ local function refresh_queue(prio, task)
   refresh_ready(task)
 end
 
-local NOTIFY = {}
-local NOTIFY_N = 0
-
--- Appends to the tail; the indexes change only when the queue was empty before.
-local function queue_push(id, task, prio)
-  local seq = fmt(redis.call('INCR', K_SEQ))
-  local len = redis.call('RPUSH', k_queue(prio, task), seq .. ':' .. id)
-  redis.call('HSET', k_exec(id), 'qs', seq)
-  if len == 1 then
-    refresh_queue(prio, task)
+-- Queue sequence numbers come in blocks: one INCRBY per script, not one INCR per execution.
+-- Unused numbers of a block are simply skipped; order across scripts is kept.
+local SEQ_NEXT, SEQ_LAST = 0, -1
+local function next_seq()
+  if SEQ_NEXT > SEQ_LAST then
+    SEQ_LAST = tonumber(redis.call('INCRBY', K_SEQ, 1024))
+    SEQ_NEXT = SEQ_LAST - 1023
   end
+  local seq = SEQ_NEXT
+  SEQ_NEXT = SEQ_NEXT + 1
+  return fmt(seq)
+end
+
+-- Appends to the tail of the task's queue (written by commit). Returns the sequence to store as
+-- the execution's `qs`.
+local function queue_push(id, task, prio)
+  local seq = next_seq()
+  local q = k_queue(prio, task)
+  local pending = QUEUES[q]
+  if not pending then
+    pending = { task, prio, {} }
+    QUEUES[q] = pending
+    QUEUE_ORDER[#QUEUE_ORDER + 1] = q
+  end
+  local entries = pending[3]
+  entries[#entries + 1] = seq .. ':' .. id
   NOTIFY[task] = (NOTIFY[task] or 0) + 1
   NOTIFY_N = NOTIFY_N + 1
+  return seq
 end
 
--- The best non-empty queue among `tasks` (nil: any task): lowest score = highest priority,
--- then oldest head. Returns task, priority or nil.
+-- The best non-empty queue among `tasks` (nil: any task): lowest score = highest priority, then
+-- oldest head. Returns task, priority, and the score of the next-best queue: entries of the best
+-- queue keep the global order while their score stays below it.
 local function best_queue(tasks)
-  local task
+  local task, best, second = nil, nil, math.huge
   if tasks == nil then
-    local r = redis.call('ZRANGE', K_READY, 0, 0)
-    task = r[1]
-  else
-    local best
-    for _, t in ipairs(tasks) do
-      local s = redis.call('ZSCORE', K_READY, t)
-      if s and (best == nil or tonumber(s) < best) then
-        task, best = t, tonumber(s)
+    -- Internal tasks (`@...`, e.g. webhook deliveries) are claimed only by name.
+    local r = redis.call('ZRANGE', K_READY, 0, 7, 'WITHSCORES')
+    for i = 1, #r, 2 do
+      if string.sub(r[i], 1, 1) ~= '@' then
+        if not task then
+          task, best = r[i], tonumber(r[i + 1])
+        else
+          second = tonumber(r[i + 1])
+          break
+        end
       end
     end
+    if not task then
+      return nil
+    end
+  else
+    for _, t in ipairs(tasks) do
+      local s = redis.call('ZSCORE', K_READY, t)
+      if s then
+        s = tonumber(s)
+        if best == nil or s < best then
+          if best ~= nil then
+            second = best
+          end
+          task, best = t, s
+        elseif s < second then
+          second = s
+        end
+      end
+    end
+    if not task then
+      return nil
+    end
   end
-  if not task then
-    return nil
-  end
-  local p = redis.call('ZRANGE', k_task(task), 0, 0)
+  local p = redis.call('ZRANGE', k_task(task), 0, 1, 'WITHSCORES')
   if not p[1] then
     redis.call('ZREM', K_READY, task)
-    return task, nil
+    return task, nil, second
   end
-  return task, p[1]
+  if p[3] and tonumber(p[4]) < second then
+    second = tonumber(p[4])
+  end
+  return task, p[1], second
 end
 
--- Pops the head entry; returns the execution id when it is still pending at that position
--- (cancel and claim-by-id leave stale entries behind instead of an O(n) LREM).
-local function queue_pop(prio, task)
-  local entry = redis.call('LPOP', k_queue(prio, task))
-  refresh_queue(prio, task)
-  if not entry then
-    return nil
+-- Takes up to `want` entries from the head of a queue, stopping before the first whose score
+-- reaches `limit` (the head itself is always taken). Returns the entries taken.
+local function queue_take(prio, task, want, limit)
+  local q = k_queue(prio, task)
+  local entries = redis.call('LRANGE', q, 0, want - 1)
+  local base = rank(prio) * RANK_BASE
+  local k = 0
+  for i = 1, #entries do
+    local seq = tonumber(string.match(entries[i], '^(%d+):'))
+    if i > 1 and base + seq >= limit then
+      break
+    end
+    k = i
   end
-  local seq, id = string.match(entry, '^(%d+):(.*)$')
-  local st = hmget(k_exec(id), 's', 'qs')
-  if st[1] == 'pending' and st[2] == seq then
-    return id
+  if k > 0 then
+    redis.call('LTRIM', q, k, -1)
+    refresh_queue(prio, task)
   end
-  return nil
-end
-
-local function flush_notify()
-  if NOTIFY_N == 0 then
-    return
+  local taken = {}
+  for i = 1, k do
+    taken[i] = entries[i]
   end
-  local parts = { TENANT, fmt(NOTIFY_N) }
-  for task, n in pairs(NOTIFY) do
-    parts[#parts + 1] = task
-    parts[#parts + 1] = fmt(n)
-  end
-  redis.call('PUBLISH', NOTIFY_CH, table.concat(parts, SEP))
+  return taken
 end
 
 -- events ------------------------------------------------------------------------------------
@@ -190,65 +284,89 @@ local function event(id, task, status, attempt, worker, now)
   end
 end
 
--- workers -----------------------------------------------------------------------------------
+-- commit ------------------------------------------------------------------------------------
 
-local function worker_seen(worker, now)
-  redis.call('ZADD', K_WORKERS, fmt(now), worker)
-  redis.call('HSET', k_worker(worker), 'ls', fmt(now))
-end
-
-local function worker_inc(worker, field, delta)
-  if worker and worker ~= '' then
-    redis.call('HINCRBY', k_worker(worker), field, delta)
+local function commit()
+  for _, q in ipairs(QUEUE_ORDER) do
+    local pending = QUEUES[q]
+    local entries = pending[3]
+    local len = redis.call('RPUSH', q, unpack(entries))
+    if len == #entries then
+      refresh_queue(pending[2], pending[1])
+    end
+  end
+  if #LOG > 0 then
+    redis.call('RPUSH', K_LOG, unpack(LOG))
+  end
+  if #LEASES_REM > 0 then
+    redis.call('ZREM', K_LEASES, unpack(LEASES_REM))
+  end
+  if #LEASES_ADD > 0 then
+    redis.call('ZADD', K_LEASES, unpack(LEASES_ADD))
+  end
+  if #DONE_ADD > 0 then
+    redis.call('ZADD', K_DONE, unpack(DONE_ADD))
+  end
+  for k, delta in pairs(COUNTS) do
+    if delta ~= 0 then
+      redis.call('HINCRBY', K_COUNTS, k, delta)
+    end
+  end
+  for worker, fields in pairs(WORKERS) do
+    for field, delta in pairs(fields) do
+      redis.call('HINCRBY', k_worker(worker), field, delta)
+    end
+  end
+  if NOTIFY_N > 0 then
+    local parts = { TENANT, fmt(NOTIFY_N) }
+    for task, n in pairs(NOTIFY) do
+      parts[#parts + 1] = task
+      parts[#parts + 1] = fmt(n)
+    end
+    redis.call('PUBLISH', NOTIFY_CH, table.concat(parts, SEP))
   end
 end
 
 -- attempt history ---------------------------------------------------------------------------
 -- entry: attempt SEP epoch SEP worker SEP claimed_at SEP ended_at SEP how SEP error
 
-local function history_push(id, attempt, epoch, worker, now)
+local function history_add(id, attempt, epoch, worker, claimed_at, how, err, now)
   local h = k_history(id)
-  redis.call('RPUSH', h, table.concat({ fmt(attempt), fmt(epoch), worker, fmt(now), '', '', '' }, SEP))
-  redis.call('LTRIM', h, -HISTORY_MAX, -1)
-end
-
-local function history_end(id, how, err, now)
-  local h = k_history(id)
-  local last = redis.call('LINDEX', h, -1)
-  if not last then
-    return
+  local len = redis.call('RPUSH', h, table.concat({ attempt or '0', epoch or '0', worker or '', claimed_at or '', fmt(now), how,
+    clip(err, 500) }, SEP))
+  if len > HISTORY_MAX then
+    redis.call('LTRIM', h, -HISTORY_MAX, -1)
   end
-  local f = {}
-  for part in string.gmatch(last .. SEP, '([^' .. SEP .. ']*)' .. SEP) do
-    f[#f + 1] = part
-  end
-  f[5], f[6], f[7] = fmt(now), how, clip(err, 500)
-  redis.call('LSET', h, -1, table.concat(f, SEP, 1, 7))
 end
 
 -- transitions shared by several scripts -----------------------------------------------------
 
-local LEASE_FIELDS = { 'tok', 'w', 'ca', 'x', 'lms', 'hb', 'lh' }
+-- What lease-ending scripts read; the positions are used as f[...] below.
+local LEASE_READ = { 's', 'tok', 'x', 'w', 'rt', 'rp', 't', 'a', 'm', 'pr', 'bo', 'cx', 'ep', 'ca', 'cue', 'tb' }
+local F_S, F_TOK, F_X, F_W, F_RT, F_RP, F_T, F_A = 1, 2, 3, 4, 5, 6, 7, 8
+local F_M, F_PR, F_BO, F_CX, F_EP, F_CA, F_CUE, F_TB = 9, 10, 11, 12, 13, 14, 15, 16
 
--- Ends the current lease: index, fields, history, worker in-flight count.
-local function end_lease(id, worker, how, err, now)
-  redis.call('ZREM', K_LEASES, id)
-  redis.call('HDEL', k_exec(id), unpack(LEASE_FIELDS))
-  history_end(id, how, err, now)
-  worker_inc(worker, 'in', -1)
+local WORKER_FIELD = { success = 'co', failure = 'fa', lease_expired = 'fa', released = 'rl', cancelled = 'cn' }
+
+-- Ends the current lease: lease index, history entry, the worker's counters. The lease fields
+-- stay (the status says they are no lease any more), which saves a write on the hot path.
+local function end_lease(id, f, how, err, now)
+  LEASES_REM[#LEASES_REM + 1] = id
+  history_add(id, f[F_A], f[F_EP], f[F_W], f[F_CA], how, err, now)
+  worker_add(f[F_W], WORKER_FIELD[how], 1)
 end
 
-local NEXT_DUE = nil
-local function note_due(t)
-  if NEXT_DUE == nil or t < NEXT_DUE then
-    NEXT_DUE = t
+-- `from` is the previous status (nil for a new execution); `extra` more hash fields to set.
+local function make_pending(id, task, prio, from, now, extra)
+  local seq = queue_push(id, task, prio)
+  local fields = { 's', 'pending', 'u', fmt(now), 'qs', seq }
+  if extra then
+    push(fields, unpack(extra))
   end
-end
-
-local function make_pending(id, task, prio, from, now)
-  redis.call('HSET', k_exec(id), 's', 'pending', 'u', fmt(now))
-  redis.call('HDEL', k_exec(id), 'due')
-  queue_push(id, task, prio)
+  redis.call('HSET', k_exec(id), unpack(fields))
+  if from == 'scheduled' or from == 'retrying' then
+    redis.call('HDEL', k_exec(id), 'due')
+  end
   if from then
     move_count(task, from, 'pending')
   else
@@ -256,8 +374,12 @@ local function make_pending(id, task, prio, from, now)
   end
 end
 
-local function make_waiting(id, task, status, from, due, now)
-  redis.call('HSET', k_exec(id), 's', status, 'due', fmt(due), 'u', fmt(now))
+local function make_waiting(id, task, status, from, due, now, extra)
+  local fields = { 's', status, 'due', fmt(due), 'u', fmt(now) }
+  if extra then
+    push(fields, unpack(extra))
+  end
+  redis.call('HSET', k_exec(id), unpack(fields))
   redis.call('ZADD', K_SCHED, fmt(due), id)
   if from then
     move_count(task, from, status)
@@ -267,11 +389,49 @@ local function make_waiting(id, task, status, from, due, now)
   note_due(due)
 end
 
-local function finish(id, task, status, from, now)
-  redis.call('HSET', k_exec(id), 's', status, 'f', fmt(now), 'u', fmt(now))
-  redis.call('HDEL', k_exec(id), 'due', 'qs')
-  redis.call('ZADD', K_DONE, fmt(now), id)
+-- A one-time cue ends with the execution its tick fired: `completed` on success, else `failed`.
+-- Manual fires and replays do not decide it. `cue` and `tb` are the execution's fields.
+local function cue_settle(cue, tb, status, now)
+  if not cue or tb ~= 'scheduled' then
+    return
+  end
+  local c = k_cue(cue)
+  local g = hmget(c, 'ty', 'st')
+  if g[1] == 'once' and (g[2] == 'active' or g[2] == 'paused') then
+    local final = 'failed'
+    if status == 'success' then
+      final = 'completed'
+    end
+    redis.call('HSET', c, 'st', final, 'u', fmt(now))
+    redis.call('ZREM', K_CUE_DUE, cue)
+  end
+end
+
+-- A reported attempt (success or failure) counts as a run of the cue that fired it.
+local function cue_ran(cue, now)
+  if cue and redis.call('EXISTS', k_cue(cue)) == 1 then
+    redis.call('HINCRBY', k_cue(cue), 'rc', 1)
+    redis.call('HSET', k_cue(cue), 'lr', fmt(now))
+  end
+end
+
+-- `f`: the execution's LEASE_READ fields when the caller has them (for the cue it came from).
+local function finish(id, task, status, from, now, extra, f)
+  local fields = { 's', status, 'f', fmt(now), 'u', fmt(now) }
+  if extra then
+    push(fields, unpack(extra))
+  end
+  redis.call('HSET', k_exec(id), unpack(fields))
+  if from == 'pending' then
+    redis.call('HDEL', k_exec(id), 'qs')
+  elseif from == 'scheduled' or from == 'retrying' then
+    redis.call('HDEL', k_exec(id), 'due')
+  end
+  push(DONE_ADD, fmt(now), id)
   move_count(task, from, status)
+  if f then
+    cue_settle(f[F_CUE], f[F_TB], status, now)
+  end
 end
 
 local function backoff_ms(bo, attempt)
@@ -299,47 +459,37 @@ local function payload_of(id, inline, external)
   return 'null'
 end
 
-local function due_str()
-  if NEXT_DUE == nil then
-    return ''
-  end
-  return fmt(NEXT_DUE)
-end
-
 -- creation ----------------------------------------------------------------------------------
 
 -- Creates an execution from a flat field list (the enqueue item layout, see enqueue.lua) and
 -- returns its status. `inline_max`: payloads up to this many bytes stay in the hash.
-local function create_execution(id, task, payload, prio, max_attempts, bo, lease_s, at, delay, ik, cue, cn, rf, inline_max, now)
-  local e = k_exec(id)
-  local fields = { 't', task, 'm', max_attempts, 'c', fmt(now), 'u', fmt(now) }
-  local function add(k, v)
-    fields[#fields + 1] = k
-    fields[#fields + 1] = v
-  end
+local function create_execution(id, task, payload, prio, max_attempts, bo, lease_s, at, delay, ik, cue, cn, rf, inline_max, now, tb)
+  local fields = { 't', task, 'm', max_attempts, 'c', fmt(now) }
   if prio ~= '0' then
-    add('pr', prio)
+    push(fields, 'pr', prio)
   end
   if bo ~= '' then
-    add('bo', bo)
+    push(fields, 'bo', bo)
   end
   if lease_s ~= '' then
-    add('ls', lease_s)
+    push(fields, 'ls', lease_s)
   end
   if ik ~= '' then
-    add('ik', ik)
+    push(fields, 'ik', ik)
   end
   if cue ~= '' then
-    add('cue', cue)
-    add('cn', cn)
+    push(fields, 'cue', cue, 'cn', cn)
   end
   if rf ~= '' then
-    add('rf', rf)
+    push(fields, 'rf', rf)
+  end
+  if tb and tb ~= '' then
+    push(fields, 'tb', tb)
   end
   if #payload <= inline_max then
-    add('pl', payload)
+    push(fields, 'pl', payload)
   else
-    add('px', '1')
+    push(fields, 'px', '1')
     redis.call('SET', k_payload(id), payload)
   end
   local due = nil
@@ -349,65 +499,79 @@ local function create_execution(id, task, payload, prio, max_attempts, bo, lease
     due = now + tonumber(delay)
   end
   if due ~= nil then
-    add('sf', fmt(due))
+    push(fields, 'sf', fmt(due))
   end
-  redis.call('HSET', e, unpack(fields))
-  redis.call('RPUSH', K_LOG, id)
+  LOG[#LOG + 1] = id
+  if cue ~= '' and redis.call('EXISTS', k_cue(cue)) == 1 then
+    redis.call('LPUSH', k_cue_recent(cue), id)
+    redis.call('LTRIM', k_cue_recent(cue), 0, CUE_RECENT_MAX - 1)
+  end
   local status
   if due ~= nil and due > now then
-    make_waiting(id, task, 'scheduled', nil, due, now)
+    make_waiting(id, task, 'scheduled', nil, due, now, fields)
     status = 'scheduled'
   else
-    make_pending(id, task, prio, nil, now)
+    make_pending(id, task, prio, nil, now, fields)
     status = 'pending'
   end
   event(id, task, status, 0, '', now)
   return status
 end
 
--- Grants a fresh lease on a pending execution. Returns the claim item (12 fields).
-local function grant(id, worker, lease_ms, default_lease_ms, token, now)
-  local e = k_exec(id)
-  local f = hmget(e, 't', 'a', 'ep', 'ls', 'm', 'sf', 'c', 'cue', 'cn', 'pl', 'px')
-  local task = f[1]
-  local attempt = num(f[2], 0) + 1
-  local epoch = num(f[3], 0) + 1
+-- What claims read of a pending execution; the positions are used as g[...] below.
+local CLAIM_READ = { 's', 'qs', 't', 'a', 'ep', 'ls', 'm', 'sf', 'c', 'cue', 'cn', 'pl', 'px' }
+
+-- Grants a fresh lease on a pending execution whose fields `g` (CLAIM_READ) were just read.
+-- Returns the claim item (12 fields).
+local function grant(id, g, worker, lease_ms, default_lease_ms, token, now)
+  local task = g[3]
+  local attempt = num(g[4], 0) + 1
+  local epoch = num(g[5], 0) + 1
   local lms = lease_ms
   if lms <= 0 then
-    lms = f[4] and tonumber(f[4]) * 1000 or default_lease_ms
+    lms = g[6] and tonumber(g[6]) * 1000 or default_lease_ms
   end
   local exp = now + lms
+  local e = k_exec(id)
   redis.call('HSET', e, 's', 'delivering', 'a', fmt(attempt), 'ep', fmt(epoch), 'tok', token, 'w', worker,
-    'lw', worker, 'ca', fmt(now), 'x', fmt(exp), 'lms', fmt(lms), 'hb', '0', 'u', fmt(now))
-  redis.call('HDEL', e, 'qs', 'lh', 'rt', 'ro', 'rs', 'ra', 'due')
-  redis.call('ZADD', K_LEASES, fmt(exp), id)
+    'ca', fmt(now), 'x', fmt(exp), 'lms', fmt(lms), 'u', fmt(now))
+  redis.call('HDEL', e, 'qs', 'hb', 'lh', 'rt', 'rp')
+  push(LEASES_ADD, fmt(exp), id)
   move_count(task, 'pending', 'delivering')
-  history_push(id, attempt, epoch, worker, now)
+  worker_add(worker, 'cl', 1)
   event(id, task, 'delivering', attempt, worker, now)
   note_due(exp)
-  return { id, task, payload_of(id, f[10], f[11]), f[6] or f[7], fmt(attempt), f[5], fmt(epoch), fmt(exp),
-    fmt(lms), token, f[8] or '', f[9] or '' }
+  return { id, task, payload_of(id, g[12], g[13]), g[8] or g[9], fmt(attempt), g[7], fmt(epoch), fmt(exp),
+    fmt(lms), token, g[10] or '', g[11] or '' }
 end
 
--- Validates an outcome report of `kind` ('s' success, 'f' failure, 'r' release). Returns a code:
--- 'ok' (apply it), 'repeat' (the same lease reporting the same thing again: answer as before)
--- or an error code; and the execution fields read.
-local REPORT_FIELDS = { 's', 'tok', 'x', 'w', 'rt', 'ro', 'rs', 'ra', 't', 'a', 'm', 'pr', 'bo', 'cx', 'ep' }
+-- The last report: kind ('s' success, 'f' failure, 'r' release), the status and attempt it answered.
+local function last_report(f)
+  if not f[F_RP] then
+    return nil
+  end
+  return string.match(f[F_RP], '^(%a):([%a_]+):(%d+)$')
+end
+
+-- Validates an outcome report of `kind`. Returns a code: 'ok' (apply it), 'repeat' (the same
+-- lease reporting the same thing again: answer as before, see repeat_answer) or an error code;
+-- and the execution fields read (LEASE_READ).
 local function check_report(id, token, worker, kind, now)
-  local f = hmget(k_exec(id), unpack(REPORT_FIELDS))
-  local s = f[1]
+  local f = hmget(k_exec(id), unpack(LEASE_READ))
+  local s = f[F_S]
   if not s then
     return 'execution_not_found', f
   end
+  local last = last_report(f)
   if token ~= '' then
-    if s == 'delivering' and token == f[2] then
-      if now >= tonumber(f[3]) then
+    if s == 'delivering' and token == f[F_TOK] then
+      if now >= tonumber(f[F_X]) then
         return 'lease_lost', f
       end
       return 'ok', f
     end
-    if f[5] and token == f[5] then
-      if f[6] == kind then
+    if last and token == f[F_RT] then
+      if last == kind then
         return 'repeat', f
       end
       return 'outcome_already_reported', f
@@ -416,16 +580,16 @@ local function check_report(id, token, worker, kind, now)
   end
   -- CueAPI clients send no token: accept the current valid holder, checked by worker id if sent.
   if s == 'delivering' then
-    if worker ~= '' and worker ~= f[4] then
+    if worker ~= '' and worker ~= f[F_W] then
       return 'not_execution_owner', f
     end
-    if now >= tonumber(f[3]) then
+    if now >= tonumber(f[F_X]) then
       return 'lease_lost', f
     end
     return 'ok', f
   end
-  if f[6] then
-    if f[6] == kind then
+  if last then
+    if last == kind then
       return 'repeat', f
     end
     return 'outcome_already_reported', f
@@ -436,6 +600,13 @@ local function check_report(id, token, worker, kind, now)
   return 'execution_not_claiming', f
 end
 
-local function remember_report(id, token, kind, status, attempt)
-  redis.call('HSET', k_exec(id), 'rt', token, 'ro', kind, 'rs', status, 'ra', fmt(attempt))
+-- The status and attempt a repeated report is answered with.
+local function repeat_answer(f)
+  local _, status, attempt = last_report(f)
+  return status, attempt
+end
+
+-- Hash fields that remember a report, so the same lease repeating it gets the same answer.
+local function report_fields(token, kind, status, attempt)
+  return { 'rt', token, 'rp', kind .. ':' .. status .. ':' .. fmt(attempt) }
 end

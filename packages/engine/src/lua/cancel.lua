@@ -8,30 +8,30 @@
 -- Errors: execution_not_found; execution_not_cancellable (success or failed).
 local id = ARGV[6]
 local e = k_exec(id)
-local f = hmget(e, 's', 't', 'a', 'x', 'w', 'cx')
-local s = f[1]
+local f = hmget(e, unpack(LEASE_READ))
+local s = f[F_S]
 if not s then
   return { 'execution_not_found' }
 end
-local task, attempt = f[2], num(f[3], 0)
+local task, attempt = f[F_T], num(f[F_A], 0)
 if s == 'success' or s == 'failed' then
   return { 'execution_not_cancellable' }
 end
 if s == 'cancelled' then
-  return { 'ok', 'cancelled', fmt(attempt), f[6] == '1' and '1' or '0' }
+  return { 'ok', 'cancelled', fmt(attempt), f[F_CX] == '1' and '1' or '0' }
 end
 local now = now_ms()
 if s == 'delivering' then
-  if now < tonumber(f[4]) then
+  if now < tonumber(f[F_X]) then
     redis.call('HSET', e, 'cx', '1', 'u', fmt(now))
     return { 'ok', 'delivering', fmt(attempt), '1' }
   end
-  end_lease(id, f[5], 'cancelled', '', now)
+  end_lease(id, f, 'cancelled', '', now)
 elseif s == 'scheduled' or s == 'retrying' then
   redis.call('ZREM', K_SCHED, id)
 end
 -- a pending execution's queue entry stays behind; claim.lua skips it
-finish(id, task, 'cancelled', s, now)
-redis.call('HSET', e, 'fr', 'cancelled')
+finish(id, task, 'cancelled', s, now, { 'fr', 'cancelled' }, f)
 event(id, task, 'cancelled', attempt, '', now)
+commit()
 return { 'ok', 'cancelled', fmt(attempt), '0' }

@@ -1,13 +1,14 @@
 -- claim: leases up to `max` pending executions to one worker, best first: highest priority, then
--- the oldest queue head across the requested tasks, FIFO within a task and priority.
+-- the oldest queue head across the requested tasks, FIFO within a task and priority. Runs of one
+-- queue that keep that order are taken in one LRANGE/LTRIM.
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
 -- ARGV[6]  worker id
 -- ARGV[7]  max executions (1..100)
 -- ARGV[8]  lease ms for this claim (0: the execution's own lease_seconds, else ARGV[9])
 -- ARGV[9]  default lease ms
--- ARGV[10]  token base (random); each lease's token is base .. '.' .. i
--- ARGV[11] number of task names that follow (0: any task)
+-- ARGV[10] token base (random); each lease's token is base .. '.' .. i
+-- ARGV[11] number of task names that follow (0: any task); no duplicates
 -- ARGV[12..] task names
 -- Returns {'ok', now, n, then n items of 12 fields: id, task, payload JSON, scheduled_for ms,
 --          attempt, max attempts, epoch, expires_at ms, lease ms, token, cue id, cue name}
@@ -24,28 +25,27 @@ end
 local now = now_ms()
 local out = { 'ok', fmt(now), 0 }
 local n = 0
+-- Stale entries (cancelled, claimed by id) are skipped; the guard bounds one call's work.
 local guard = max * 4 + 64
 while n < max and guard > 0 do
-  guard = guard - 1
-  local task, prio = best_queue(tasks)
+  local task, prio, limit = best_queue(tasks)
   if not task then
     break
   end
+  guard = guard - 1
   if prio then
-    local id = queue_pop(prio, task)
-    if id then
-      n = n + 1
-      local item = grant(id, worker, lease_ms, default_ms, base .. '.' .. n, now)
-      for j = 1, 12 do
-        out[#out + 1] = item[j]
+    for _, entry in ipairs(queue_take(prio, task, max - n, limit)) do
+      guard = guard - 1
+      local seq, id = string.match(entry, '^(%d+):(.*)$')
+      local g = hmget(k_exec(id), unpack(CLAIM_READ))
+      if g[1] == 'pending' and g[2] == seq then
+        n = n + 1
+        push(out, unpack(grant(id, g, worker, lease_ms, default_ms, base .. '.' .. n, now)))
       end
     end
   end
 end
 out[3] = n
 worker_seen(worker, now)
-if n > 0 then
-  worker_inc(worker, 'cl', n)
-  worker_inc(worker, 'in', n)
-end
+commit()
 return ret(out)

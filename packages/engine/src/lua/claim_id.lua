@@ -5,25 +5,22 @@
 -- ARGV[7]  worker id
 -- ARGV[8]  lease ms for this claim (0: the execution's own, else ARGV[9])
 -- ARGV[9]  default lease ms
--- ARGV[10]  token
+-- ARGV[10] token
 -- Returns {'ok', now, 1, then the 12 claim fields as in claim.lua}
--- Errors: {'execution_not_found'}, {'claim_failed'} when it is not pending.
+-- Errors: {'execution_not_found'}, {'claim_failed'} when it is not pending or its task is internal
+--         (`@...`: webhook executions belong to the built-in dispatcher).
 local id, worker = ARGV[6], ARGV[7]
-local s = redis.call('HGET', k_exec(id), 's')
-if not s then
+local g = hmget(k_exec(id), unpack(CLAIM_READ))
+if not g[1] then
   return { 'execution_not_found' }
 end
 local now = now_ms()
 worker_seen(worker, now)
-if s ~= 'pending' then
+if g[1] ~= 'pending' or string.sub(g[3], 1, 1) == '@' then
   return { 'claim_failed' }
 end
 -- The queue entry stays behind; claim.lua skips it because `qs` no longer matches.
-local item = grant(id, worker, tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10], now)
-worker_inc(worker, 'cl', 1)
-worker_inc(worker, 'in', 1)
 local out = { 'ok', fmt(now), 1 }
-for j = 1, 12 do
-  out[#out + 1] = item[j]
-end
+push(out, unpack(grant(id, g, worker, tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10], now)))
+commit()
 return ret(out)

@@ -15,7 +15,12 @@ if ntasks > 0 then
     tasks[i] = ARGV[7 + i]
   end
 else
-  tasks = redis.call('ZRANGE', K_READY, 0, -1)
+  -- Internal tasks (`@...`) are never listed to workers.
+  for _, t in ipairs(redis.call('ZRANGE', K_READY, 0, -1)) do
+    if string.sub(t, 1, 1) ~= '@' then
+      tasks[#tasks + 1] = t
+    end
+  end
 end
 local out = { 'ok', fmt(now_ms()), 0 }
 local n = 0

@@ -1,29 +1,37 @@
--- complete: a valid lease reports success; the execution becomes `success`.
+-- complete: valid leases report success; each execution becomes `success`. Takes a batch (a
+-- worker's coalesced reports); every item succeeds or fails on its own.
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
--- ARGV[6]  execution id
--- ARGV[7]  lease token ('': CueAPI client)
--- ARGV[8]  worker id ('': not checked)
--- ARGV[9]  outcome evidence JSON ('': none)
--- Returns {'ok', status, attempt, next attempt ms or '', now, '1' if this repeats an earlier report}
--- Errors: execution_not_found, lease_lost, outcome_already_reported, not_execution_owner,
---         execution_not_claiming, execution_cancelled (see check_report in _lib.lua).
-local id, token, worker, evidence = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+-- ARGV[6]  n: number of items
+-- ARGV[7..] n items of 4: execution id, lease token ('': CueAPI client), worker id ('': not
+--          checked), outcome evidence JSON ('': none)
+-- Returns {'ok', now, then per item: code ('ok' or an error code), status, attempt,
+--          '1' if this repeats an earlier report}
+-- Errors (per item): execution_not_found, lease_lost, outcome_already_reported,
+--         not_execution_owner, execution_not_claiming, execution_cancelled (see check_report).
+local n = tonumber(ARGV[6])
 local now = now_ms()
-local code, f = check_report(id, token, worker, 's', now)
-if code == 'repeat' then
-  return { 'ok', f[7], f[8], '', fmt(now), '1' }
+local out = { 'ok', fmt(now) }
+for i = 0, n - 1 do
+  local b = 7 + i * 4
+  local id, token, worker, evidence = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
+  local code, f = check_report(id, token, worker, 's', now)
+  if code == 'repeat' then
+    local status, attempt = repeat_answer(f)
+    push(out, 'ok', status, attempt, '1')
+  elseif code ~= 'ok' then
+    push(out, code, '', '', '')
+  else
+    local task, attempt = f[F_T], tonumber(f[F_A])
+    end_lease(id, f, 'success', '', now)
+    cue_ran(f[F_CUE], now)
+    finish(id, task, 'success', 'delivering', now, report_fields(f[F_TOK], 's', 'success', attempt), f)
+    if evidence ~= '' then
+      redis.call('SET', k_outcome(id), evidence)
+    end
+    event(id, task, 'success', attempt, f[F_W], now)
+    push(out, 'ok', 'success', fmt(attempt), '0')
+  end
 end
-if code ~= 'ok' then
-  return { code }
-end
-local task, attempt, holder = f[9], tonumber(f[10]), f[4]
-end_lease(id, holder, 'success', '', now)
-finish(id, task, 'success', 'delivering', now)
-remember_report(id, f[2], 's', 'success', attempt)
-if evidence ~= '' then
-  redis.call('SET', k_outcome(id), evidence)
-end
-worker_inc(holder, 'co', 1)
-event(id, task, 'success', attempt, holder, now)
-return { 'ok', 'success', fmt(attempt), '', fmt(now), '0' }
+commit()
+return ret(out)

@@ -38,5 +38,5 @@ for i = 0, n - 1 do
   end
 end
 out[3] = due_str()
-flush_notify()
+commit()
 return ret(out)

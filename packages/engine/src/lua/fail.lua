@@ -7,7 +7,7 @@
 -- ARGV[7]  lease token ('': CueAPI client)
 -- ARGV[8]  worker id ('': not checked)
 -- ARGV[9]  error message
--- ARGV[10]  retry allowed: '1' or '0'
+-- ARGV[10] retry allowed: '1' or '0'
 -- ARGV[11] retry after ms ('': the execution's backoff for this attempt)
 -- ARGV[12] outcome evidence JSON ('': none)
 -- ARGV[13] default backoff seconds csv
@@ -18,48 +18,48 @@ local retry, retry_after, evidence, default_bo = ARGV[10] == '1', ARGV[11], ARGV
 local now = now_ms()
 local code, f = check_report(id, token, worker, 'f', now)
 if code == 'repeat' then
-  return { 'ok', f[7], f[8], '', fmt(now), '1' }
+  local status, attempt = repeat_answer(f)
+  return { 'ok', status, attempt, '', fmt(now), '1' }
 end
 if code ~= 'ok' then
   return { code }
 end
-local e = k_exec(id)
-local task, attempt, max, prio, holder = f[9], tonumber(f[10]), tonumber(f[11]), f[12] or '0', f[4]
-end_lease(id, holder, 'failure', err, now)
-redis.call('HSET', e, 'le', clip(err, 2000))
+local task, attempt, max, prio = f[F_T], tonumber(f[F_A]), tonumber(f[F_M]), f[F_PR] or '0'
+end_lease(id, f, 'failure', err, now)
+cue_ran(f[F_CUE], now)
 local status
-if f[14] == '1' then
-  finish(id, task, 'cancelled', 'delivering', now)
-  redis.call('HSET', e, 'fr', 'cancelled')
+if f[F_CX] == '1' then
   status = 'cancelled'
 elseif retry and attempt < max then
   local delay
   if retry_after ~= '' then
     delay = tonumber(retry_after)
   else
-    delay = backoff_ms(f[13] or default_bo, attempt)
+    delay = backoff_ms(f[F_BO] or default_bo, attempt)
   end
+  status = delay > 0 and 'retrying' or 'pending'
+  local extra = report_fields(f[F_TOK], 'f', status, attempt)
+  push(extra, 'le', clip(err, 2000))
   if delay > 0 then
-    make_waiting(id, task, 'retrying', 'delivering', now + delay, now)
-    status = 'retrying'
+    make_waiting(id, task, 'retrying', 'delivering', now + delay, now, extra)
   else
-    make_pending(id, task, prio, 'delivering', now)
-    status = 'pending'
+    make_pending(id, task, prio, 'delivering', now, extra)
   end
 else
-  finish(id, task, 'failed', 'delivering', now)
-  if retry then
-    redis.call('HSET', e, 'fr', 'attempts_exhausted')
-  else
-    redis.call('HSET', e, 'fr', 'non_retryable')
-  end
   status = 'failed'
 end
-remember_report(id, f[2], 'f', status, attempt)
+if status == 'cancelled' or status == 'failed' then
+  local reason = 'cancelled'
+  if status == 'failed' then
+    reason = retry and 'attempts_exhausted' or 'non_retryable'
+  end
+  local extra = report_fields(f[F_TOK], 'f', status, attempt)
+  push(extra, 'le', clip(err, 2000), 'fr', reason)
+  finish(id, task, status, 'delivering', now, extra, f)
+end
 if evidence ~= '' then
   redis.call('SET', k_outcome(id), evidence)
 end
-worker_inc(holder, 'fa', 1)
-event(id, task, status, attempt, holder, now)
-flush_notify()
+event(id, task, status, attempt, f[F_W], now)
+commit()
 return { 'ok', status, fmt(attempt), due_str(), fmt(now), '0' }

@@ -35,7 +35,7 @@ while pos >= base and n < limit and scanned < max_scan do
     local id = chunk[j]
     pos = lo + j - 2
     scanned = scanned + 1
-    local f = hmget(k_exec(id), 's', 't', 'cue', 'lw')
+    local f = hmget(k_exec(id), 's', 't', 'cue', 'w')
     if f[1] and (want == nil or want[f[1]]) and (task == '' or f[2] == task) and (cue == '' or f[3] == cue)
       and (worker == '' or f[4] == worker) then
       n = n + 1

@@ -9,8 +9,10 @@ local limit = tonumber(ARGV[6])
 local now = now_ms()
 local ids = redis.call('ZRANGEBYSCORE', K_SCHED, '-inf', fmt(now), 'LIMIT', 0, limit)
 local promoted = 0
+if #ids > 0 then
+  redis.call('ZREM', K_SCHED, unpack(ids))
+end
 for _, id in ipairs(ids) do
-  redis.call('ZREM', K_SCHED, id)
   local f = hmget(k_exec(id), 's', 't', 'pr', 'a')
   if f[1] == 'scheduled' or f[1] == 'retrying' then
     make_pending(id, f[2], f[3] or '0', f[1], now)
@@ -18,10 +20,10 @@ for _, id in ipairs(ids) do
     promoted = promoted + 1
   end
 end
+commit()
 local out = { 'ok', fmt(now), promoted, '' }
 local first = redis.call('ZRANGE', K_SCHED, 0, 0, 'WITHSCORES')
 if first[2] then
   out[4] = first[2]
 end
-flush_notify()
 return ret(out)

@@ -16,7 +16,9 @@ for _, id in ipairs(ids) do
     count(f[2], f[1], -1)
     redis.call('DEL', k_exec(id), k_payload(id), k_outcome(id), k_history(id))
   end
-  redis.call('ZREM', K_DONE, id)
+end
+if #ids > 0 then
+  redis.call('ZREM', K_DONE, unpack(ids))
 end
 local gone = redis.call('ZRANGEBYSCORE', K_WORKERS, '-inf', fmt(cutoff), 'LIMIT', 0, limit)
 for _, w in ipairs(gone) do
@@ -31,6 +33,7 @@ for _ = 1, limit do
   redis.call('LPOP', K_LOG)
   redis.call('INCR', K_LOGBASE)
 end
+commit()
 local out = { 'ok', fmt(now), #ids, '' }
 local first = redis.call('ZRANGE', K_DONE, 0, 0, 'WITHSCORES')
 if first[2] then

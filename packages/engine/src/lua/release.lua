@@ -12,28 +12,32 @@ local id, token, worker, delay = ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9]) or
 local now = now_ms()
 local code, f = check_report(id, token, worker, 'r', now)
 if code == 'repeat' then
-  return { 'ok', f[7], f[8], '', fmt(now), '1' }
+  local status, attempt = repeat_answer(f)
+  return { 'ok', status, attempt, '', fmt(now), '1' }
 end
 if code ~= 'ok' then
   return { code }
 end
-local e = k_exec(id)
-local task, attempt, prio, holder = f[9], tonumber(f[10]) - 1, f[12] or '0', f[4]
-end_lease(id, holder, 'released', '', now)
-redis.call('HSET', e, 'a', fmt(attempt))
+local task, attempt, prio = f[F_T], tonumber(f[F_A]) - 1, f[F_PR] or '0'
+end_lease(id, f, 'released', '', now)
 local status
-if f[14] == '1' then
-  finish(id, task, 'cancelled', 'delivering', now)
-  redis.call('HSET', e, 'fr', 'cancelled')
+if f[F_CX] == '1' then
   status = 'cancelled'
 elseif delay > 0 then
-  make_waiting(id, task, 'scheduled', 'delivering', now + delay, now)
   status = 'scheduled'
 else
-  make_pending(id, task, prio, 'delivering', now)
   status = 'pending'
 end
-remember_report(id, f[2], 'r', status, attempt)
-event(id, task, status, attempt, holder, now)
-flush_notify()
+local extra = report_fields(f[F_TOK], 'r', status, attempt)
+push(extra, 'a', fmt(attempt))
+if status == 'cancelled' then
+  push(extra, 'fr', 'cancelled')
+  finish(id, task, 'cancelled', 'delivering', now, extra, f)
+elseif status == 'scheduled' then
+  make_waiting(id, task, 'scheduled', 'delivering', now + delay, now, extra)
+else
+  make_pending(id, task, prio, 'delivering', now, extra)
+end
+event(id, task, status, attempt, f[F_W], now)
+commit()
 return { 'ok', status, fmt(attempt), due_str(), fmt(now), '0' }

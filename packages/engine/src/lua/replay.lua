@@ -17,6 +17,6 @@ if f[1] ~= 'success' and f[1] ~= 'failed' and f[1] ~= 'cancelled' then
 end
 local now = now_ms()
 local status = create_execution(id, f[2], payload_of(src, f[9], f[10]), f[3] or '0', f[4], f[5] or '', f[6] or '', '',
-  '', '', f[7] or '', f[8] or '', src, inline_max, now)
-flush_notify()
+  '', '', f[7] or '', f[8] or '', src, inline_max, now, 'replay')
+commit()
 return { 'ok', fmt(now), id, status }

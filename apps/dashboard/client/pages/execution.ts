@@ -1,0 +1,195 @@
+import type { AttemptRecord, ExecutionRecord, TransitionResponse } from '@cuekit/protocol'
+import { ApiError } from '../api.ts'
+import { h, patch } from '../dom.ts'
+import { duration, json } from '../format.ts'
+import type { Page, PageContext } from '../page.ts'
+import { ago, badge, button, errorBox, executionLink, facts, leaseCountdown, link, time } from '../ui.ts'
+
+const TERMINAL = new Set(['success', 'failed', 'cancelled'])
+
+export function executionPage(ctx: PageContext): Page {
+  const id = decodeURIComponent(ctx.rest[0] ?? '')
+  const heading = h('h1', { tabindex: -1 }, 'Execution ', h('code', null, id))
+  const actions = h('div', { class: 'actions' })
+  const region = h('div')
+  const view = h(
+    'section',
+    null,
+    h(
+      'div',
+      { class: 'page-header' },
+      h('p', { class: 'crumbs' }, link('#/executions', 'Executions')),
+      heading,
+      actions,
+    ),
+    region,
+  )
+  let last = ''
+  let record: ExecutionRecord | null = null
+
+  const act = async (verb: 'cancel' | 'replay') => {
+    try {
+      if (verb === 'replay') {
+        const created = await ctx.api.post<ExecutionRecord>(`/v1/executions/${encodeURIComponent(id)}/replay`)
+        ctx.announce(`Replayed as execution ${created.execution_id}.`)
+        ctx.navigate(`#/executions/${encodeURIComponent(created.execution_id)}`)
+        return
+      }
+      if (!window.confirm(`Cancel execution ${id}?`)) return
+      const res = await ctx.api.post<TransitionResponse>(`/v1/executions/${encodeURIComponent(id)}/cancel`)
+      ctx.announce(
+        res.status === 'cancelled'
+          ? `Execution ${id} cancelled.`
+          : `Cancel requested: the worker learns it on its next heartbeat.`,
+      )
+    } catch (error) {
+      ctx.announce(`Could not ${verb} ${id}: ${error instanceof ApiError ? error.message : error}`)
+    }
+    ctx.refresher.soon(0)
+  }
+
+  return {
+    title: `Execution ${id}`,
+    view,
+    get liveIntervalMs() {
+      // A lease's heartbeats emit no events; otherwise the record changes only with events.
+      return record?.status === 'delivering' ? 5000 : 30_000
+    },
+    onEvent: (e) => e.execution_id === id,
+    async refresh() {
+      try {
+        record = await ctx.api.get<ExecutionRecord>(`/v1/executions/${encodeURIComponent(id)}`)
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) {
+          patch(region, errorBox(`No execution ${id} in this tenant (it may have passed its retention).`))
+          patch(actions)
+          return
+        }
+        throw error
+      }
+      const key = JSON.stringify({ ...record, lease: record.lease && { ...record.lease, remaining_ms: 0 } })
+      if (key === last) return
+      last = key
+      const now = ctx.clock.now()
+      const r = record
+      patch(
+        actions,
+        badge(r.status),
+        r.cancel_requested && !TERMINAL.has(r.status) ? badge('cancel requested', 'cancel') : null,
+        TERMINAL.has(r.status)
+          ? button('Replay', () => void act('replay'), { 'data-key': 'replay' })
+          : button('Cancel execution', () => void act('cancel'), {
+              class: 'danger',
+              'data-key': 'cancel',
+              disabled: r.cancel_requested ? true : null,
+            }),
+      )
+      patch(
+        region,
+        h(
+          'div',
+          { class: 'detail-grid' },
+          h(
+            'section',
+            { 'aria-labelledby': 'exec-facts' },
+            h('h2', { id: 'exec-facts' }, 'Details'),
+            facts([
+              ['Task', link(`#/executions?task=${encodeURIComponent(r.task)}`, r.task)],
+              ['Status', r.status],
+              ['Attempt', `${r.attempt} of ${r.max_attempts}`],
+              ['Priority', String(r.priority)],
+              [
+                'Cue',
+                r.cue_id
+                  ? link(`#/executions?cue=${encodeURIComponent(r.cue_id)}`, r.cue_name ?? r.cue_id)
+                  : null,
+              ],
+              ['Scheduled for', time(r.scheduled_for)],
+              ['Created', time(r.created_at)],
+              ['Updated', time(r.updated_at)],
+              ['Finished', r.finished_at ? time(r.finished_at) : null],
+              ['Next attempt', r.next_attempt_at ? time(r.next_attempt_at) : null],
+              ['Replayed from', r.replayed_from ? executionLink(r.replayed_from) : null],
+              ['Idempotency key', r.idempotency_key ? h('code', null, r.idempotency_key) : null],
+              ['Failure reason', r.failure_reason?.replace(/_/g, ' ') ?? null],
+              ['Last error', r.last_error ? h('span', { class: 'error-text' }, r.last_error) : null],
+            ]),
+          ),
+          h(
+            'section',
+            { 'aria-labelledby': 'exec-lease' },
+            h('h2', { id: 'exec-lease' }, 'Current lease'),
+            r.lease
+              ? h(
+                  'div',
+                  { class: Date.parse(r.lease.expires_at) <= now ? 'lease expired' : 'lease' },
+                  facts([
+                    [
+                      'Worker',
+                      link(`#/leases?worker=${encodeURIComponent(r.lease.worker_id)}`, r.lease.worker_id),
+                    ],
+                    ['Epoch', String(r.lease.epoch)],
+                    ['Claimed', time(r.lease.claimed_at)],
+                    ['Expires', leaseCountdown(r.lease.expires_at, now)],
+                    ['Lease length', duration(r.lease.lease_seconds * 1000)],
+                    ['Heartbeats', String(r.lease.heartbeats)],
+                    ['Last heartbeat', ago(r.lease.last_heartbeat_at, now)],
+                  ]),
+                )
+              : h('p', { class: 'muted' }, 'None: no worker holds this execution now.'),
+          ),
+        ),
+        h(
+          'section',
+          { 'aria-labelledby': 'exec-attempts' },
+          h('h2', { id: 'exec-attempts' }, 'Attempt history'),
+          r.attempts.length
+            ? h(
+                'ol',
+                { class: 'timeline', 'aria-label': `${r.attempts.length} attempts, oldest first` },
+                r.attempts.map((a) => attemptItem(a, now)),
+              )
+            : h('p', { class: 'muted' }, 'Not claimed yet.'),
+        ),
+        h(
+          'section',
+          { 'aria-labelledby': 'exec-payload' },
+          h('h2', { id: 'exec-payload' }, 'Payload'),
+          h('pre', { class: 'code', tabindex: 0, 'aria-label': 'Payload JSON' }, json(r.payload)),
+        ),
+        r.outcome
+          ? h(
+              'section',
+              { 'aria-labelledby': 'exec-outcome' },
+              h('h2', { id: 'exec-outcome' }, 'Reported outcome'),
+              h('pre', { class: 'code', tabindex: 0, 'aria-label': 'Outcome JSON' }, json(r.outcome)),
+            )
+          : null,
+      )
+    },
+  }
+}
+
+function attemptItem(a: AttemptRecord, now: number): HTMLElement {
+  const ended = a.ended_at ? Date.parse(a.ended_at) : null
+  const took = (ended ?? now) - Date.parse(a.claimed_at)
+  return h(
+    'li',
+    { class: `attempt outcome-${a.outcome ?? 'open'}`, 'data-attempt': a.attempt },
+    h(
+      'p',
+      { class: 'attempt-head' },
+      h('strong', null, `Attempt ${a.attempt}`),
+      ' ',
+      badge(a.outcome ?? 'in progress', a.outcome ?? 'delivering'),
+    ),
+    facts([
+      ['Worker', h('code', null, a.worker_id)],
+      ['Epoch', String(a.epoch)],
+      ['Claimed', time(a.claimed_at)],
+      ['Ended', a.ended_at ? time(a.ended_at) : 'still running'],
+      [a.ended_at ? 'Took' : 'Running for', duration(took)],
+    ]),
+    a.error ? h('pre', { class: 'code error-text' }, a.error) : null,
+  )
+}

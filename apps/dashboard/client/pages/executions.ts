@@ -1,0 +1,154 @@
+import type { ExecutionStatus, ExecutionSummary, ListExecutionsResponse } from '@cuekit/protocol'
+import { h, patch } from '../dom.ts'
+import type { Page, PageContext } from '../page.ts'
+import { ago, badge, button, executionLink, field, link, pageHeader, table } from '../ui.ts'
+
+export const STATUSES: ExecutionStatus[] = [
+  'scheduled',
+  'pending',
+  'delivering',
+  'retrying',
+  'success',
+  'failed',
+  'cancelled',
+]
+export const PAGE_SIZE = 25
+
+// Cursors of the pages before the current one, for "Previous": the API pages forward only.
+const history: { filters: string; cursors: string[] } = { filters: '', cursors: [] }
+
+export function executionsPage(ctx: PageContext): Page {
+  const status = ctx.params.get('status') ?? ''
+  const task = ctx.params.get('task') ?? ''
+  const cue = ctx.params.get('cue') ?? ''
+  const cursor = ctx.params.get('cursor') ?? ''
+  const filters = JSON.stringify([status, task, cue])
+  if (history.filters !== filters) {
+    history.filters = filters
+    history.cursors = []
+  }
+
+  const statusSelect = h(
+    'select',
+    { name: 'status' },
+    h('option', { value: '' }, 'Any status'),
+    STATUSES.map((s) => h('option', { value: s, selected: s === status }, s)),
+  )
+  const taskInput = h('input', { name: 'task', value: task, autocomplete: 'off' })
+  const cueInput = h('input', { name: 'cue', value: cue, autocomplete: 'off', placeholder: 'cue ID' })
+  const go = (params: Record<string, string>) => {
+    const q = new URLSearchParams()
+    for (const [k, v] of Object.entries(params)) if (v) q.set(k, v)
+    ctx.navigate(`#/executions${q.size ? `?${q}` : ''}`)
+  }
+  const form = h(
+    'form',
+    {
+      class: 'filters',
+      'aria-label': 'Filter executions',
+      onSubmit: (e: Event) => {
+        e.preventDefault()
+        go({ status: statusSelect.value, task: taskInput.value.trim(), cue: cueInput.value.trim() })
+      },
+    },
+    field('Status', statusSelect),
+    field('Task', taskInput),
+    field('Cue', cueInput),
+    h('button', { type: 'submit' }, 'Apply'),
+    status || task || cue ? link('#/executions', 'Clear filters', { class: 'button-link' }) : null,
+  )
+  const region = h('div')
+  const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of executions' })
+  const view = h(
+    'section',
+    null,
+    pageHeader('Executions', 'Newest first. Open one for its payload, current lease and attempt history.'),
+    form,
+    region,
+    pager,
+  )
+  let last = ''
+
+  return {
+    title: 'Executions',
+    view,
+    liveIntervalMs: 15_000,
+    onEvent: () => true,
+    async refresh() {
+      const res = await ctx.api.get<ListExecutionsResponse>('/v1/executions', {
+        status: status || undefined,
+        task: task || undefined,
+        cue_id: cue || undefined,
+        cursor: cursor || undefined,
+        limit: PAGE_SIZE,
+      })
+      const key = JSON.stringify(res)
+      if (key === last) return
+      last = key
+      const now = ctx.clock.now()
+      const pageNo = history.cursors.length + 1
+      patch(
+        region,
+        executionsTable(res.executions, now, `Executions, page ${pageNo}${describe(status, task, cue)}`),
+      )
+      const base = { status, task, cue }
+      patch(
+        pager,
+        button(
+          'Previous page',
+          () => {
+            const prev = history.cursors.pop()
+            go({ ...base, cursor: prev ?? '' })
+          },
+          { disabled: cursor ? null : true, 'data-key': 'prev' },
+        ),
+        h('span', { class: 'page-no' }, `Page ${pageNo}`),
+        button(
+          'Next page',
+          () => {
+            history.cursors.push(cursor)
+            go({ ...base, cursor: res.next_cursor ?? '' })
+          },
+          { disabled: res.has_more && res.next_cursor ? null : true, 'data-key': 'next' },
+        ),
+      )
+    },
+  }
+}
+
+function describe(status: string, task: string, cue: string): string {
+  const parts = [status && `status ${status}`, task && `task ${task}`, cue && `cue ${cue}`].filter(Boolean)
+  return parts.length ? `, ${parts.join(', ')}` : ''
+}
+
+export function executionsTable(executions: ExecutionSummary[], now: number, caption: string): HTMLElement {
+  return table({
+    caption,
+    columns: [
+      { label: 'Execution' },
+      { label: 'Task' },
+      { label: 'Status' },
+      { label: 'Attempt', numeric: true },
+      { label: 'Worker' },
+      { label: 'Updated' },
+      { label: 'Last error' },
+    ],
+    rows: executions.map((e) => ({
+      key: e.execution_id,
+      cells: [
+        executionLink(e.execution_id),
+        e.task,
+        badge(e.status),
+        `${e.attempt} of ${e.max_attempts}`,
+        e.lease ? e.lease.worker_id : h('span', { class: 'muted' }, '—'),
+        ago(e.updated_at, now),
+        e.last_error ? h('span', { class: 'error-text' }, truncate(e.last_error, 120)) : '',
+      ],
+    })),
+    empty: 'No executions match.',
+  })
+}
+
+export function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s
+}

@@ -1,0 +1,550 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { createTenant, type ServerProcess, startServerProcess } from '@cuekit/scripts/lib/server-process'
+import { waitFor } from '@cuekit/scripts/lib/wait'
+import { type Browser, type BrowserContext, chromium, type Page, type Request } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+
+// The dashboard in Debian's chromium against a real server process on a private redis-server:
+// sign in, watch leases live, see a dead worker's lease reclaimed, replay failures.
+
+const CHROMIUM = '/usr/bin/chromium'
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url))
+const artifacts = `${repoRoot}artifacts/e2e`
+// The README's screenshot is rewritten only on request (npm run docs:screenshots), so that an
+// ordinary test run leaves the working tree clean.
+const writeDocs = process.env.CUEKIT_DOCS_SCREENSHOTS === '1'
+
+let server: ServerProcess
+let apiKey: string
+let browser: Browser
+let context: BrowserContext
+let page: Page
+const pageErrors: string[] = []
+const requests: string[] = []
+
+// ------------------------------------------------------------------ a worker made of fetch calls
+
+async function api<T = any>(method: string, path: string, body?: unknown, key = apiKey): Promise<T> {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  const text = await res.text()
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
+  return (text ? JSON.parse(text) : null) as T
+}
+
+const enqueue = async (task: string, payload: unknown = {}, extra: Record<string, unknown> = {}) =>
+  (await api<{ execution_id: string }>('POST', '/v1/executions', { task, payload, ...extra })).execution_id
+
+interface Held {
+  execution_id: string
+  token: string
+  attempt: number
+}
+
+async function claim(workerId: string, task: string, leaseSeconds: number): Promise<Held> {
+  const res = await api('POST', '/v1/executions/claim', {
+    worker_id: workerId,
+    task,
+    lease_seconds: leaseSeconds,
+  })
+  expect(res.claimed, `${workerId} claims ${task}`).toBe(true)
+  const e = res.executions[0]
+  return { execution_id: e.execution_id, token: e.lease.token, attempt: e.attempt }
+}
+
+const heartbeat = (h: Held) =>
+  api('POST', `/v1/executions/${h.execution_id}/heartbeat`, { lease_token: h.token })
+const complete = (h: Held) =>
+  api('POST', `/v1/executions/${h.execution_id}/outcome`, {
+    lease_token: h.token,
+    success: true,
+    result: 'ok',
+  })
+const fail = (h: Held, error: string) =>
+  api('POST', `/v1/executions/${h.execution_id}/outcome`, {
+    lease_token: h.token,
+    success: false,
+    error,
+    retry: false,
+  })
+
+// ------------------------------------------------------------------ browser helpers
+
+const go = async (hash: string) => {
+  await page.evaluate(`location.hash = ${JSON.stringify(hash)}`)
+}
+const row = (id: string) => page.locator(`tr[data-row="${id}"]`)
+// Functions passed to waitForFunction run in the page (the CSP forbids string evaluation there);
+// this file is type-checked for Node without the DOM, hence `(globalThis as any).document`.
+/** Waits until a data cell (0 = the first after the row header) of a row reads `text`. */
+const cellReads = (id: string, index: number, text: string) =>
+  page.waitForFunction(
+    ([rowId, i, want]) =>
+      (globalThis as any).document.querySelectorAll(`tr[data-row="${rowId}"] td`)[i]?.textContent === want,
+    [id, index, text] as const,
+  )
+/** Waits until exactly `n` elements match `selector`. */
+const countIs = (selector: string, n: number) =>
+  page.waitForFunction(([sel, want]) => (globalThis as any).document.querySelectorAll(sel).length === want, [
+    selector,
+    n,
+  ] as const)
+const shot = (name: string) => page.screenshot({ path: `${artifacts}/${name}.png`, fullPage: true })
+
+async function signIn(p: Page, key: string): Promise<void> {
+  await p.goto(`${server.url}/dashboard`)
+  await p.getByLabel('API key').fill(key)
+  await p.getByRole('button', { name: 'Sign in' }).click()
+  await p.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
+}
+
+function watch(p: Page): void {
+  p.on('pageerror', (e) => pageErrors.push(String(e)))
+  p.on('console', (m) => {
+    // Chromium logs every 4xx answer: the refused key (401) and the cue API before it exists (404).
+    if (m.type() === 'error' && !/status of (401|404)/.test(m.text())) pageErrors.push(m.text())
+  })
+  p.on('request', (r: Request) => requests.push(r.url()))
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: the e2e tests drive Debian's chromium (apt-get install chromium).`,
+    )
+  }
+  mkdirSync(artifacts, { recursive: true })
+  server = await startServerProcess({ redisUrl: inject('redisUrl') })
+  apiKey = (await createTenant(server.url, server.adminKey, 'e2e')).api_key
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC' })
+  context.setDefaultTimeout(10_000)
+  page = await context.newPage()
+  watch(page)
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+describe('dashboard in chromium', () => {
+  it('signs in with a key that stays out of URLs, the page and the logs', async () => {
+    await page.goto(`${server.url}/dashboard`)
+    await page.getByLabel('API key').fill(`cue_sk_${'0'.repeat(32)}`)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('alert').filter({ hasText: 'refused' }).waitFor()
+
+    await page.getByLabel('API key').fill(apiKey)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
+    await page.locator('.connection[data-state="live"]').waitFor()
+
+    expect(await page.evaluate("sessionStorage.getItem('cuekit.dashboard.apiKey')")).toBe(apiKey)
+    expect(page.url()).not.toContain(apiKey)
+    expect(await page.content()).not.toContain(apiKey)
+    expect(requests.some((u) => u.includes(apiKey))).toBe(false)
+    expect(server.output.join('')).not.toContain(apiKey)
+    await shot('overview-signed-in')
+  })
+
+  it('shows a claimed execution on Leases as it happens, with a countdown and heartbeats', async () => {
+    await go('#/leases')
+    await page.getByRole('heading', { level: 1, name: 'Leases' }).waitFor()
+    const id = await enqueue('e2e-report', { report: 'weekly' })
+    const held = await claim('worker-a', 'e2e-report', 90)
+
+    // No navigation: the claim's event refreshes the table.
+    const r = row(id)
+    await r.waitFor()
+    await expect(r.textContent()).resolves.toContain('worker-a')
+    const countdown = r.locator('.countdown')
+    const first = await countdown.textContent()
+    expect(first).toMatch(/^in 1m (2\d|30)s$/)
+    await page.waitForFunction(
+      ([sel, before]) => (globalThis as any).document.querySelector(sel)?.textContent !== before,
+      [`tr[data-row="${id}"] .countdown`, first] as const,
+    )
+
+    await heartbeat(held)
+    await cellReads(id, 6, '1') // heartbeats
+
+    // More leases for the README's screenshot: three workers, tasks and expiries.
+    for (const [worker, task, seconds, beats] of [
+      ['worker-b', 'send-email', 75, 2],
+      ['worker-b', 'resize-image', 300, 0],
+      ['worker-c', 'charge-card', 120, 1],
+      ['worker-c', 'send-email', 600, 3],
+    ] as const) {
+      await enqueue(task, { to: 'ops@example.com' })
+      const held = await claim(worker, task, seconds)
+      for (let i = 0; i < beats; i++) await heartbeat(held)
+    }
+    await page.locator('tr.lease').nth(4).waitFor()
+    const expiries = await page
+      .locator('tr.lease .countdown')
+      .evaluateAll((els) => els.map((e) => Date.parse(e.getAttribute('data-expires')!)))
+    expect(expiries).toEqual([...expiries].sort((a, b) => a - b))
+    await shot('leases')
+    if (writeDocs) {
+      mkdirSync(`${repoRoot}docs`, { recursive: true })
+      await page.screenshot({ path: `${repoRoot}docs/leases.png` })
+    }
+
+    // Filter by worker, then by task.
+    await page.getByLabel('Worker', { exact: true }).fill('worker-c')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await countIs('tr.lease', 2)
+    expect(page.url()).toContain('worker=worker-c')
+    await page.getByRole('link', { name: 'Clear filters' }).click()
+    await page.getByLabel('Task', { exact: true }).fill('e2e-report')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await countIs('tr.lease', 1)
+    await row(id).waitFor()
+
+    // Its detail page, live: delivering now, success when the worker reports.
+    await go(`#/executions/${id}`)
+    await page.locator('.actions .badge-delivering').waitFor()
+    await complete(held)
+    await page.locator('.actions .badge-success').waitFor()
+    const attempt = page.locator('li.attempt[data-attempt="1"]')
+    await expect(attempt.textContent()).resolves.toMatch(/Attempt 1.*success.*worker-a/s)
+    await page.getByText('None: no worker holds this execution now.').waitFor()
+    await expect(page.locator('pre.code').first().textContent()).resolves.toContain('"report": "weekly"')
+    await shot('execution-success')
+  })
+
+  it("reclaims a dead worker's execution after its lease expires: attempt 2 under the same ID", async () => {
+    const id = await enqueue('e2e-dead', { n: 1 })
+    await go('#/leases?task=e2e-dead')
+    await claim('worker-dead', 'e2e-dead', 2)
+    await row(id).filter({ hasText: 'worker-dead' }).waitFor()
+
+    // The worker never reports: the reaper re-queues the execution and the row goes.
+    await row(id).waitFor({ state: 'detached', timeout: 8000 })
+    const again = await claim('worker-b', 'e2e-dead', 60)
+    expect(again).toMatchObject({ execution_id: id, attempt: 2 })
+    await row(id).filter({ hasText: 'worker-b' }).waitFor()
+    await cellReads(id, 3, '2') // epoch
+
+    await go(`#/executions/${id}`)
+    const first = page.locator('li.attempt[data-attempt="1"]')
+    const second = page.locator('li.attempt[data-attempt="2"]')
+    await second.waitFor()
+    await expect(first.textContent()).resolves.toMatch(/lease expired.*worker-dead/s)
+    await expect(second.textContent()).resolves.toMatch(/in progress.*worker-b/s)
+    await shot('execution-reclaimed')
+    await complete(again)
+  })
+
+  it('marks expired leases the reaper has not reached yet', async () => {
+    const now = Date.now()
+    const lease = (id: string, expiresIn: number) => ({
+      execution_id: id,
+      task: 'e2e-stuck',
+      worker_id: 'worker-gone',
+      attempt: 1,
+      epoch: 1,
+      claimed_at: new Date(now - 60_000).toISOString(),
+      expires_at: new Date(now + expiresIn).toISOString(),
+      remaining_ms: expiresIn,
+      lease_seconds: 30,
+      heartbeats: 0,
+      last_heartbeat_at: null,
+      cancel_requested: false,
+    })
+    // The real reaper re-queues within milliseconds, so this state is staged.
+    await page.route('**/v1/leases?*', (route) =>
+      route.fulfill({
+        json: {
+          leases: [lease('stuck-1', -4000), lease('fine-1', 50_000)],
+          server_time: new Date(now).toISOString(),
+        },
+      }),
+    )
+    await go('#/leases?task=e2e-stuck')
+    await row('stuck-1').waitFor()
+    expect(await row('stuck-1').getAttribute('class')).toContain('expired')
+    expect(await row('stuck-1').locator('.countdown').textContent()).toMatch(
+      /^expired \d+s ago, awaiting reaper$/,
+    )
+    expect(await row('fine-1').getAttribute('class')).not.toContain('expired')
+    await page.getByText('2 live leases, 1 expired and awaiting the reaper').waitFor()
+    await shot('leases-expired')
+    await page.unroute('**/v1/leases?*')
+  })
+
+  it('replays failures from the Failed page, one and in bulk, and cancels unfinished work', async () => {
+    const failedId = await enqueue('e2e-fail', { card: '4242' })
+    await fail(await claim('worker-a', 'e2e-fail', 30), 'card declined')
+    const bulk: string[] = []
+    for (let i = 0; i < 2; i++) {
+      bulk.push(await enqueue('e2e-bulk', { i }))
+      await fail(await claim('worker-a', 'e2e-bulk', 30), `bulk failure ${i}`)
+    }
+    const pendingId = await enqueue('e2e-cancel', {})
+
+    await go('#/failed')
+    await row(failedId).filter({ hasText: 'card declined' }).waitFor()
+    await shot('failed')
+    await page.getByRole('button', { name: `Replay ${failedId}` }).click()
+    await row(failedId).filter({ hasText: 'Replayed as' }).waitFor()
+    const replays = await api('GET', '/v1/executions?task=e2e-fail')
+    const replay = replays.executions.find((e: any) => e.replayed_from === failedId)
+    expect(replay).toMatchObject({ status: 'pending', task: 'e2e-fail', payload: { card: '4242' } })
+    await page.locator('#toast', { hasText: `Replayed ${failedId} as ${replay.execution_id}` }).waitFor()
+
+    for (const id of bulk) await page.getByLabel(`Select ${id}`).check()
+    await page.getByRole('button', { name: 'Replay selected (2)' }).click()
+    await page.locator('#toast', { hasText: 'Replayed 2 of 2 executions.' }).waitFor()
+    const after = await api('GET', '/v1/executions?task=e2e-bulk&status=pending')
+    expect(after.executions.map((e: any) => e.replayed_from).sort()).toEqual([...bulk].sort())
+
+    page.once('dialog', (d) => void d.accept())
+    await page.getByRole('button', { name: `Cancel ${pendingId}` }).click()
+    await waitFor(async () => (await api('GET', `/v1/executions/${pendingId}`)).status === 'cancelled', {
+      timeoutMs: 5000,
+    })
+    await row(pendingId).waitFor({ state: 'detached' })
+  })
+
+  it('pages executions with the cursor and filters them by status, task and cue', async () => {
+    await api('POST', '/v1/executions/bulk', {
+      executions: Array.from({ length: 30 }, (_, i) => ({ task: 'e2e-page', payload: { i } })),
+    })
+    await go('#/executions?task=e2e-page')
+    await page.getByRole('heading', { level: 1, name: 'Executions' }).waitFor()
+    await countIs('tbody tr[data-row]', 25)
+    await page.getByRole('button', { name: 'Next page' }).click()
+    await page.getByText('Page 2', { exact: true }).waitFor()
+    await countIs('tbody tr[data-row]', 5)
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true)
+    await page.getByRole('button', { name: 'Previous page' }).click()
+    await page.getByText('Page 1', { exact: true }).waitFor()
+    await countIs('tbody tr[data-row]', 25)
+
+    await page.getByLabel('Status', { exact: true }).selectOption('success')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page.getByText('No executions match.').waitFor()
+    expect(page.url()).toMatch(/status=success.*task=e2e-page|task=e2e-page.*status=success/)
+    await page.getByLabel('Task', { exact: true }).fill('e2e-report')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await countIs('tbody tr[data-row]', 1)
+    await page.getByLabel('Cue', { exact: true }).fill('cue_that_does_not_exist')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page.getByText('No executions match.').waitFor()
+  })
+
+  it('lists workers with state, handlers, leases in flight and counters', async () => {
+    await api('POST', '/v1/worker/heartbeat', { worker_id: 'worker-h', handlers: ['e2e-report', 'e2e-fail'] })
+    await go('#/workers')
+    const h = row('worker-h')
+    await h.waitFor()
+    await expect(h.textContent()).resolves.toMatch(/worker-h.*active.*e2e-report, e2e-fail/s)
+    await cellReads('worker-b', 3, '2') // in flight
+    // worker-a completed one and failed three.
+    await cellReads('worker-a', 5, '1')
+    await cellReads('worker-a', 6, '3')
+    await shot('workers')
+  })
+
+  it('shows per-task counts, throughput from the event stream, waiting long-polls and reaper lag', async () => {
+    const waiting = new AbortController()
+    const longPoll = fetch(`${server.url}/v1/executions/claim`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ worker_id: 'worker-poll', task: 'e2e-nothing', wait_seconds: 20 }),
+      signal: waiting.signal,
+    }).catch(() => null)
+    await waitFor(async () => (await api('GET', '/v1/stats')).waiting_long_polls === 1, { timeoutMs: 5000 })
+
+    await go('#/')
+    const tile = (label: string) => page.locator('.tile', { has: page.locator('dt', { hasText: label }) })
+    await tile('Waiting long-polls').locator('.value', { hasText: '1' }).waitFor()
+    await tile('Reaper lag').locator('.value', { hasText: '0 ms' }).waitFor()
+    await tile('Active workers').locator('.value').waitFor()
+    waiting.abort()
+    await longPoll
+
+    await cellReads('e2e-report', 4, '1') // success
+    await cellReads('e2e-page', 0, '30') // pending
+    // Claims seen on the stream since sign-in are in the chart.
+    await page.waitForFunction(() => {
+      const text = (globalThis as any).document.querySelector('[data-summary="claims"]')?.textContent ?? ''
+      return Number(/(\d+) in the last 15 minutes/.exec(text)?.[1] ?? 0) >= 8
+    })
+    expect(await page.locator('figure[data-chart="claims"] svg[role="img"] rect.bar').count()).toBe(90)
+    await shot('overview')
+  })
+
+  it('renders cues in their own time zone with pause, resume and fire, and says when there is no cue API', async () => {
+    const probe = await fetch(`${server.url}/v1/cues`, { headers: { authorization: `Bearer ${apiKey}` } })
+    if (probe.status === 404) {
+      await go('#/cues')
+      await page.getByText('Cues are not available on this server').waitFor()
+    }
+
+    // The documented CueAPI shape, staged so the page is tested with or without the cue API.
+    let cue = {
+      id: 'cue_e2e_1',
+      name: 'nightly-report',
+      description: 'Builds the nightly report',
+      status: 'active',
+      transport: 'worker',
+      schedule: { type: 'recurring', cron: '0 2 * * *', at: null, timezone: 'Europe/Paris' },
+      callback: { url: null, method: 'POST', headers: {} },
+      payload: { task: 'e2e-report' },
+      next_run: '2026-07-01T00:00:00.000Z',
+      last_run: '2026-06-30T00:00:00.000Z',
+      fired_count: 12,
+      run_count: 12,
+    }
+    const patches: unknown[] = []
+    let fired = 0
+    await page.route('**/v1/cues**', async (route) => {
+      const req = route.request()
+      if (req.method() === 'GET')
+        return route.fulfill({ json: { cues: [cue], total: 1, limit: 100, offset: 0 } })
+      if (req.method() === 'PATCH') {
+        const body = req.postDataJSON()
+        patches.push(body)
+        cue = { ...cue, ...body }
+        return route.fulfill({ json: cue })
+      }
+      fired += 1
+      return route.fulfill({ status: 201, json: { execution_id: 'exec_fired_1', id: 'exec_fired_1' } })
+    })
+    await go('#/')
+    await go('#/cues')
+    const r = row('cue_e2e_1')
+    await r.waitFor()
+    // 00:00 UTC is 02:00 in Paris in summer.
+    await expect(r.textContent()).resolves.toMatch(
+      /nightly-report.*0 2 \* \* \*.*Europe\/Paris.*1 Jul 2026, 02:00:00 CEST/s,
+    )
+    await page.getByRole('button', { name: 'Pause cue nightly-report' }).click()
+    await page.getByRole('button', { name: 'Resume cue nightly-report' }).waitFor()
+    await page.getByRole('button', { name: 'Resume cue nightly-report' }).click()
+    await page.getByRole('button', { name: 'Pause cue nightly-report' }).waitFor()
+    expect(patches).toEqual([{ status: 'paused' }, { status: 'active' }])
+    await page.getByRole('button', { name: 'Fire cue nightly-report now' }).click()
+    await page.locator('#toast', { hasText: 'execution exec_fired_1' }).waitFor()
+    expect(fired).toBe(1)
+    await shot('cues')
+    await page.unroute('**/v1/cues**')
+  })
+
+  it('is usable with the keyboard and labelled for screen readers', async () => {
+    await go('#/leases')
+    await page.getByRole('heading', { level: 1, name: 'Leases' }).waitFor()
+    await page.reload()
+    // Still signed in after a reload (sessionStorage), and the first Tab reaches the skip link.
+    await page.getByRole('heading', { level: 1, name: 'Leases' }).waitFor()
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content')
+    await page.keyboard.press('Enter')
+    expect(await page.evaluate('document.activeElement.tagName')).toBe('H1')
+
+    await page.getByRole('banner').waitFor()
+    await page.getByRole('navigation', { name: 'Dashboard pages' }).waitFor()
+    await page.getByRole('main').waitFor()
+    expect(await page.getByRole('link', { name: 'Leases', exact: true }).getAttribute('aria-current')).toBe(
+      'page',
+    )
+    expect(await page.locator('[aria-live="polite"]').count()).toBeGreaterThan(0)
+    for (const [hash, title] of [
+      ['#/', 'Overview'],
+      ['#/leases', 'Leases'],
+      ['#/workers', 'Workers'],
+      ['#/executions', 'Executions'],
+      ['#/failed', 'Failed'],
+    ] as const) {
+      await go(hash)
+      await page.getByRole('heading', { level: 1, name: title }).waitFor()
+      await page.locator('table').first().waitFor()
+      const uncaptioned = await page.locator('table:not(:has(caption))').count()
+      expect(uncaptioned, `${hash}: every table has a caption`).toBe(0)
+      const headless = await page.locator('thead th:not([scope="col"])').count()
+      expect(headless, `${hash}: column headers are scoped`).toBe(0)
+    }
+
+    // Keyboard navigation through the nav, with a visible focus ring.
+    await go('#/')
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
+    await page.getByRole('link', { name: 'Workers', exact: true }).focus()
+    const outline = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')
+    expect(outline).not.toBe('none')
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { level: 1, name: 'Workers' }).waitFor()
+    expect(await page.evaluate('document.activeElement.tagName')).toBe('H1')
+  })
+
+  it('reads at 390 px and in dark mode', async () => {
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.emulateMedia({ colorScheme: 'dark' })
+    for (const [hash, title] of [
+      ['#/', 'Overview'],
+      ['#/leases', 'Leases'],
+      ['#/failed', 'Failed'],
+    ] as const) {
+      await go(hash)
+      await page.getByRole('heading', { level: 1, name: title }).waitFor()
+      await page.locator('table').first().waitFor()
+      const width = await page.evaluate('document.documentElement.scrollWidth')
+      expect(width, `${hash} fits 390 px`).toBeLessThanOrEqual(390)
+      await shot(`${title.toLowerCase()}-390-dark`)
+    }
+    const bg = String(await page.evaluate('getComputedStyle(document.documentElement).backgroundColor'))
+    const [r, g, b] = (bg.match(/\d+/g) ?? []).map(Number)
+    expect((r ?? 255) + (g ?? 255) + (b ?? 255), `dark background, got ${bg}`).toBeLessThan(150)
+    await page.setViewportSize({ width: 1280, height: 800 })
+    await page.emulateMedia({ colorScheme: 'light' })
+  })
+
+  it('falls back to polling when the event stream is blocked, without a request storm', async () => {
+    const blocked = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC' })
+    blocked.setDefaultTimeout(10_000)
+    let streamAttempts = 0
+    await blocked.route('**/v1/events', (route) => {
+      streamAttempts += 1
+      return route.abort('blockedbyclient')
+    })
+    const p = await blocked.newPage()
+    p.on('pageerror', (e) => pageErrors.push(String(e)))
+    const queueReads: number[] = []
+    p.on('request', (r) => {
+      if (r.url().endsWith('/v1/queues')) queueReads.push(Date.now())
+    })
+    await signIn(p, apiKey)
+    await p.getByText('Polling every 5 s').waitFor()
+
+    const started = Date.now()
+    await enqueue('e2e-poll', {})
+    await p.locator('tr[data-row="e2e-poll"]').waitFor({ timeout: 8000 })
+    const elapsed = Date.now() - started
+    const reads = queueReads.filter((t) => t >= started).length
+    // One read per 5 s poll (and the first), never one per event or per component.
+    expect(reads).toBeLessThanOrEqual(Math.ceil(elapsed / 5000) + 1)
+    expect(streamAttempts).toBeLessThanOrEqual(5)
+    await p.screenshot({ path: `${artifacts}/overview-polling.png`, fullPage: true })
+    await blocked.close()
+  })
+
+  it('raised no script errors or CSP violations', () => {
+    expect(pageErrors).toEqual([])
+  })
+})

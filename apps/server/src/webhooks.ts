@@ -1,0 +1,390 @@
+import { createHmac } from 'node:crypto'
+import http from 'node:http'
+import https from 'node:https'
+import { hostname } from 'node:os'
+import { type Engine, EngineError, type StoredCue, type TenantRecord, type Tenants } from '@cuekit/engine'
+import { type ClaimedExecution, pythonJsonDumps, WEBHOOK_TASK, type WebhookBody } from '@cuekit/protocol'
+import type { Logger } from 'pino'
+import type { Metrics } from './metrics.ts'
+import { checkWebhookUrl, lookupFor, type Resolver, WebhookUrlError } from './ssrf.ts'
+
+/** Python's `datetime.isoformat()` of a UTC instant, as CueAPI writes `scheduled_for`. */
+export function pythonIsoformat(isoUtc: string): string {
+  const d = new Date(isoUtc)
+  const base = d.toISOString().slice(0, 19)
+  const ms = d.getUTCMilliseconds()
+  return `${base}${ms ? `.${String(ms * 1000).padStart(6, '0')}` : ''}+00:00`
+}
+
+/** `v1=` + hex HMAC-SHA256 over `"<timestamp>." + body` with the tenant's secret (DESIGN §8). */
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`
+}
+
+export interface WebhookRequest {
+  url: string
+  method: 'POST' | 'GET' | 'PUT' | 'PATCH'
+  headers: Record<string, string>
+  body: string
+  timeoutMs: number
+  allowPrivate: boolean
+  signal?: AbortSignal
+  resolve?: Resolver
+}
+
+export interface WebhookResult {
+  ok: boolean
+  status: number | null
+  /** A readable reason when not ok. */
+  error: string | null
+  /** The first 2000 characters of the answer. */
+  responseBody: string
+}
+
+const RESPONSE_SNIPPET = 2000
+
+/**
+ * One HTTP request to a webhook: the host is resolved and checked by the SSRF guard and the socket
+ * connects to the checked address; redirects are not followed; the whole exchange must finish
+ * within the timeout. Never throws: every failure is a result.
+ */
+export async function sendWebhook(req: WebhookRequest): Promise<WebhookResult> {
+  const fail = (error: string, status: number | null = null): WebhookResult => ({
+    ok: false,
+    status,
+    error,
+    responseBody: '',
+  })
+  let addresses: Awaited<ReturnType<typeof checkWebhookUrl>>
+  try {
+    addresses = await checkWebhookUrl(req.url, {
+      allowPrivate: req.allowPrivate,
+      ...(req.resolve ? { resolve: req.resolve } : {}),
+    })
+  } catch (error) {
+    return fail(error instanceof WebhookUrlError ? error.message : String(error))
+  }
+  const url = new URL(req.url)
+  const client = url.protocol === 'https:' ? https : http
+  const sendsBody = req.method !== 'GET'
+  const headers: Record<string, string> = { ...req.headers }
+  if (sendsBody) headers['Content-Length'] = String(Buffer.byteLength(req.body))
+  return new Promise<WebhookResult>((resolve) => {
+    let settled = false
+    const finish = (result: WebhookResult) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      req.signal?.removeEventListener('abort', onAbort)
+      resolve(result)
+    }
+    const request = client.request({
+      protocol: url.protocol,
+      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port || undefined,
+      path: `${url.pathname}${url.search}`,
+      method: req.method,
+      headers,
+      // One connection per delivery: no pooled socket is shared across tenants or checks.
+      agent: false,
+      lookup: lookupFor(addresses[0]!) as never,
+    })
+    const timer = setTimeout(() => {
+      finish(fail('Webhook endpoint timed out'))
+      request.destroy()
+    }, req.timeoutMs)
+    const onAbort = () => {
+      finish(fail('Delivery aborted: the server is shutting down'))
+      request.destroy()
+    }
+    req.signal?.addEventListener('abort', onAbort, { once: true })
+    request.on('error', (err: NodeJS.ErrnoException) => {
+      finish(fail(`Webhook delivery failed: ${err.code ?? err.message}`))
+    })
+    request.on('response', (res) => {
+      const status = res.statusCode ?? 0
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        if (body.length < RESPONSE_SNIPPET) body += chunk
+        else res.destroy()
+      })
+      const done = () => {
+        const snippet = body.slice(0, RESPONSE_SNIPPET)
+        if (status >= 200 && status < 300) {
+          finish({ ok: true, status, error: null, responseBody: snippet })
+        } else {
+          const why =
+            status >= 300 && status < 400
+              ? `Webhook endpoint answered ${status} (redirects are not followed)`
+              : `Webhook endpoint rejected request (${status})`
+          finish({ ok: false, status, error: why, responseBody: snippet })
+        }
+      }
+      res.on('end', done)
+      // The status is known; a body cut short (or destroyed past the snippet) does not change it.
+      res.on('close', done)
+      res.on('error', () => {})
+    })
+    if (sendsBody) request.end(req.body)
+    else request.end()
+  })
+}
+
+/** Worker ids of the built-in dispatchers (one per server process). */
+export const DISPATCHER_WORKER_PREFIX = 'cuekit-webhooks@'
+
+export interface DispatcherOptions {
+  engine: Engine
+  tenants: Tenants
+  log: Logger
+  metrics?: Metrics
+  allowPrivate: boolean
+  /** Deliveries in flight on this server at most. */
+  concurrency?: number
+  /** Coarse re-check of every tenant with webhook cues, in case a notification was lost. */
+  recheckMs?: number
+  /** How long stop() lets in-flight deliveries finish before releasing their leases. */
+  stopGraceMs?: number
+  resolve?: Resolver
+}
+
+interface InFlight {
+  tenant: TenantRecord
+  item: ClaimedExecution
+  abort: AbortController
+  done: Promise<void>
+}
+
+/**
+ * The built-in webhook dispatcher: a worker of the engine like any other. It claims executions of
+ * the internal `@webhook` task with a lease of the cue's timeout plus a margin (set when the cue
+ * fired), delivers them, and reports the outcome with its lease token. A server that dies
+ * mid-delivery leaves the lease to expire; the reaper re-queues the execution and any server's
+ * dispatcher delivers it again under the same execution ID (at-least-once).
+ *
+ * It wakes on the same "executions became claimable" notifications as long-polls, and re-checks
+ * the tenants that have webhook cues on a coarse timer.
+ */
+export class WebhookDispatcher {
+  readonly workerId = `${DISPATCHER_WORKER_PREFIX}${hostname()}:${process.pid}`
+  private running = false
+  private timer: NodeJS.Timeout | null = null
+  private readonly inFlight = new Set<InFlight>()
+  private readonly draining = new Set<string>()
+  private readonly again = new Set<string>()
+  /** Tenants left with work when this server was at capacity: retried as slots free up. */
+  private readonly saturated = new Set<string>()
+  private readonly tenantCache = new Map<string, { tenant: TenantRecord | null; until: number }>()
+  private readonly concurrency: number
+  private readonly recheckMs: number
+  private readonly stopGraceMs: number
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.concurrency = options.concurrency ?? 32
+    this.recheckMs = options.recheckMs ?? 5000
+    this.stopGraceMs = options.stopGraceMs ?? 5000
+  }
+
+  get size(): number {
+    return this.inFlight.size
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.timer = setInterval(() => void this.recheck(), this.recheckMs)
+    this.timer.unref()
+    void this.recheck()
+  }
+
+  /** From the pub/sub notification: some executions of `tasks` became claimable in a tenant. */
+  notify(tenantId: string, tasks: Map<string, number>): void {
+    if (this.running && tasks.has(WEBHOOK_TASK)) this.kick(tenantId)
+  }
+
+  /** Stops claiming; in-flight deliveries get a grace period, then are aborted and released. */
+  async stop(): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    if (this.timer) clearInterval(this.timer)
+    const all = [...this.inFlight]
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, this.stopGraceMs).unref())
+    await Promise.race([Promise.all(all.map((f) => f.done)), grace])
+    for (const f of this.inFlight) f.abort.abort()
+    await Promise.all([...this.inFlight].map((f) => f.done))
+  }
+
+  private async recheck(): Promise<void> {
+    try {
+      for (const id of await this.options.tenants.webhookTenantIds()) this.kick(id)
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message }, 'webhook dispatcher re-check failed')
+    }
+  }
+
+  private kick(tenantId: string): void {
+    if (!this.running) return
+    if (this.draining.has(tenantId)) {
+      this.again.add(tenantId)
+      return
+    }
+    this.draining.add(tenantId)
+    void this.drain(tenantId).finally(() => this.draining.delete(tenantId))
+  }
+
+  private async tenant(id: string): Promise<TenantRecord | null> {
+    const hit = this.tenantCache.get(id)
+    if (hit && hit.until > Date.now()) return hit.tenant
+    const tenant = await this.options.tenants.get(id)
+    this.tenantCache.set(id, { tenant, until: Date.now() + 30_000 })
+    return tenant
+  }
+
+  private async drain(tenantId: string): Promise<void> {
+    try {
+      const tenant = await this.tenant(tenantId)
+      if (!tenant) return
+      do {
+        this.again.delete(tenantId)
+        while (this.running) {
+          const free = this.concurrency - this.inFlight.size
+          if (free <= 0) {
+            this.saturated.add(tenantId)
+            return
+          }
+          const want = Math.min(free, 100)
+          const claimed = await this.options.engine.claim(tenant, {
+            worker_id: this.workerId,
+            task: WEBHOOK_TASK,
+            max: want,
+          })
+          for (const item of claimed) this.begin(tenant, item)
+          if (claimed.length < want) break
+        }
+      } while (this.running && this.again.has(tenantId))
+    } catch (err) {
+      this.options.log.warn({ err: (err as Error).message, tenant_id: tenantId }, 'webhook claim failed')
+    }
+  }
+
+  private begin(tenant: TenantRecord, item: ClaimedExecution): void {
+    const abort = new AbortController()
+    const entry: InFlight = { tenant, item, abort, done: Promise.resolve() }
+    entry.done = this.deliver(entry)
+      .catch((err: Error) =>
+        this.options.log.error(
+          { err: err.message, execution_id: item.execution_id },
+          'webhook delivery crashed',
+        ),
+      )
+      .finally(() => {
+        this.inFlight.delete(entry)
+        const waiting = [...this.saturated]
+        this.saturated.clear()
+        for (const id of waiting) this.kick(id)
+      })
+    this.inFlight.add(entry)
+  }
+
+  private async deliver({ tenant, item, abort }: InFlight): Promise<void> {
+    const { engine, tenants, log, metrics } = this.options
+    const lease = { lease_token: item.lease.token }
+    let cue: StoredCue
+    try {
+      cue = await engine.cues.read(tenant, item.cue_id ?? '')
+    } catch (error) {
+      if (!(error instanceof EngineError && error.code === 'cue_not_found')) throw error
+      await this.report(tenant, item, {
+        success: false,
+        error: 'The cue was deleted.',
+        retry: false,
+        ...lease,
+      })
+      return
+    }
+    const secret = await tenants.webhookSecret(tenant.id)
+    const envelope: WebhookBody = {
+      attempt: item.attempt,
+      cue_id: cue.id,
+      execution_id: item.execution_id,
+      name: item.cue_name ?? cue.record.name,
+      payload: item.payload,
+      scheduled_for: pythonIsoformat(item.scheduled_for),
+    }
+    const body = pythonJsonDumps(envelope)
+    const timestamp = Math.floor(Date.now() / 1000)
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'User-Agent': 'Cuekit-Webhook/1.0',
+      'X-CueAPI-Execution-Id': item.execution_id,
+      'X-CueAPI-Cue-Id': cue.id,
+      'X-CueAPI-Scheduled-For': envelope.scheduled_for,
+      'X-CueAPI-Attempt': String(item.attempt),
+      'X-CueAPI-Timestamp': String(timestamp),
+      'X-CueAPI-Signature': signWebhook(secret, timestamp, body),
+    }
+    // CueAPI merges the cue's headers last: they may replace any of the above.
+    for (const [name, value] of Object.entries(cue.config.callback.headers)) {
+      for (const existing of Object.keys(headers)) {
+        if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing]
+      }
+      headers[name] = value
+    }
+    const result = await sendWebhook({
+      url: cue.config.callback.url ?? '',
+      method: cue.config.callback.method,
+      headers,
+      body,
+      timeoutMs: cue.config.delivery.timeout_seconds * 1000,
+      allowPrivate: this.options.allowPrivate,
+      signal: abort.signal,
+      ...(this.options.resolve ? { resolve: this.options.resolve } : {}),
+    })
+    if (abort.signal.aborted) {
+      // Shutting down: hand the execution back without spending its attempt.
+      metrics?.webhookDeliveries.inc({ result: 'released' })
+      await engine.release(tenant, item.execution_id, lease).catch(() => {})
+      return
+    }
+    metrics?.webhookDeliveries.inc({ result: result.ok ? 'success' : 'failure' })
+    if (!result.ok) {
+      log.info(
+        {
+          execution_id: item.execution_id,
+          cue_id: cue.id,
+          attempt: item.attempt,
+          status: result.status,
+          err: result.error,
+        },
+        'webhook delivery failed',
+      )
+    }
+    await this.report(
+      tenant,
+      item,
+      result.ok ? { success: true, ...lease } : { success: false, error: result.error, ...lease },
+    )
+  }
+
+  private async report(
+    tenant: TenantRecord,
+    item: ClaimedExecution,
+    input: Parameters<Engine['report']>[2],
+  ): Promise<void> {
+    try {
+      await this.options.engine.report(tenant, item.execution_id, input)
+    } catch (error) {
+      // The lease ended meanwhile (expired, cancelled, or a CueAPI client reported first): the
+      // engine already decided; nothing of ours to undo.
+      if (error instanceof EngineError) {
+        this.options.log.info(
+          { execution_id: item.execution_id, code: error.code },
+          'webhook outcome not recorded',
+        )
+        return
+      }
+      throw error
+    }
+  }
+}

@@ -1,0 +1,467 @@
+import {
+  type CatchUpPolicy,
+  type CreateCueRequest,
+  CUE_LIMITS,
+  type CueDelivery,
+  type CueDetail,
+  type CueMethod,
+  type CueOnFailure,
+  type CueRecord,
+  type CueStatus,
+  type CueTransport,
+  type CueVerification,
+  type ExecutionRecord,
+  LIMITS,
+  type ListCuesResponse,
+  TaskName,
+  type UpdateCueRequest,
+  WEBHOOK_TASK,
+} from '@cuekit/protocol'
+import { customAlphabet } from 'nanoid'
+import { fieldsOf, int, iso, isoOrNull } from './decode.ts'
+import type { Engine, TenantRef } from './engine.ts'
+import { check, EngineError } from './errors.ts'
+import { newExecutionIdIn } from './ids.ts'
+import type { PartitionRef } from './keys.ts'
+import { DEFAULT_MISSED_GRACE_MS, firstFire, planTicks, type ScheduleSpec } from './schedule.ts'
+import type { Reply } from './scripts.ts'
+
+/** CueAPI's cue ids: `cue_` and 12 characters of [a-z0-9]. */
+export const newCueId = () => `cue_${customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 12)()}`
+
+/** A cue's configuration as a client set it, normalised (defaults filled in). Stored as JSON. */
+export interface CueConfig {
+  name: string
+  description: string | null
+  schedule: ScheduleSpec
+  transport: CueTransport
+  callback: { url: string | null; method: CueMethod; headers: Record<string, string> }
+  payload: Record<string, unknown>
+  task: string | null
+  retry: {
+    max_attempts: number
+    backoff_minutes?: number[] | undefined
+    backoff_seconds?: number[] | undefined
+  }
+  catch_up: CatchUpPolicy
+  delivery: CueDelivery
+  alerts: Record<string, unknown> | null
+  on_failure: CueOnFailure | null
+  verification: CueVerification | null
+  on_success_fire: string | null
+  require_payload_override: boolean
+  required_payload_keys: string[]
+}
+
+/** A stored cue: its configuration and the scheduler's state. */
+export interface StoredCue {
+  id: string
+  version: string
+  status: CueStatus
+  config: CueConfig
+  record: CueRecord
+}
+
+export interface CueOptions {
+  /** Lease of a webhook execution beyond the cue's timeout, so a slow answer still lands. */
+  webhookLeaseMarginSeconds?: number
+  /** How late a tick may fire and still count as on time (see planTicks). */
+  missedGraceMs?: number
+}
+
+export interface FireInput {
+  payload_override?: Record<string, unknown> | null | undefined
+  merge_strategy?: 'merge' | 'replace' | undefined
+  send_at?: string | null | undefined
+  idempotency_key?: string | null | undefined
+}
+
+const DUE_BATCH = 200
+const UPDATE_TRIES = 5
+
+/** Cue storage and the scheduler. Cues live in partition 0 of their tenant (see keys.ts). */
+export class Cues {
+  private readonly leaseMarginSeconds: number
+  private readonly graceMs: number
+
+  constructor(
+    private readonly engine: Engine,
+    options: CueOptions = {},
+  ) {
+    this.leaseMarginSeconds = options.webhookLeaseMarginSeconds ?? 10
+    this.graceMs = options.missedGraceMs ?? DEFAULT_MISSED_GRACE_MS
+  }
+
+  private home(tenant: TenantRef): PartitionRef {
+    return { tenantId: tenant.id, partition: 0 }
+  }
+
+  /** The create body with CueAPI's defaults filled in. */
+  static configFromCreate(body: CreateCueRequest): CueConfig {
+    return {
+      name: body.name,
+      description: body.description ?? null,
+      schedule: scheduleOf(body.schedule),
+      transport: body.transport,
+      callback: callbackOf(body.transport, body.callback),
+      payload: body.payload,
+      task: body.task ?? null,
+      retry: retryOf(body.retry),
+      catch_up: body.catch_up,
+      delivery: body.delivery ?? {
+        timeout_seconds: CUE_LIMITS.defaultTimeoutSeconds,
+        outcome_deadline_seconds: 300,
+      },
+      alerts: body.alerts ?? null,
+      on_failure: body.on_failure ?? null,
+      verification: body.verification ?? null,
+      on_success_fire: body.on_success_fire ?? null,
+      require_payload_override: body.require_payload_override ?? false,
+      required_payload_keys: body.required_payload_keys ?? [],
+    }
+  }
+
+  /** A PATCH applied to a configuration: what is sent replaces, what is omitted stays. */
+  static applyPatch(current: CueConfig, patch: UpdateCueRequest): CueConfig {
+    const transport = patch.transport ?? current.transport
+    const next: CueConfig = { ...current, transport }
+    if (patch.name !== undefined) next.name = patch.name
+    if (patch.description !== undefined) next.description = patch.description ?? null
+    if (patch.schedule !== undefined) next.schedule = scheduleOf(patch.schedule)
+    // CueAPI: callback replaces the stored one (omitted method and headers reset to POST and {}).
+    if (patch.callback !== undefined) next.callback = callbackOf(transport, patch.callback)
+    else if (transport === 'worker') next.callback = callbackOf(transport, null)
+    if (patch.payload !== undefined) next.payload = patch.payload
+    if (patch.task !== undefined) next.task = patch.task ?? null
+    if (patch.retry !== undefined) next.retry = retryOf(patch.retry)
+    if (patch.catch_up !== undefined) next.catch_up = patch.catch_up
+    if (patch.delivery !== undefined)
+      next.delivery = patch.delivery ?? {
+        timeout_seconds: CUE_LIMITS.defaultTimeoutSeconds,
+        outcome_deadline_seconds: 300,
+      }
+    if (patch.alerts !== undefined) next.alerts = patch.alerts ?? null
+    if (patch.on_failure !== undefined) next.on_failure = patch.on_failure ?? null
+    if (patch.verification !== undefined) next.verification = patch.verification ?? null
+    if (patch.on_success_fire !== undefined) next.on_success_fire = patch.on_success_fire ?? null
+    if (patch.require_payload_override !== undefined)
+      next.require_payload_override = patch.require_payload_override
+    if (patch.required_payload_keys !== undefined) next.required_payload_keys = patch.required_payload_keys
+    return next
+  }
+
+  /** The store's clock now (Redis's, estimated; a test clock when the engine has one). */
+  now(): number {
+    return this.engine.storeNow()
+  }
+
+  async create(tenant: TenantRef, config: CueConfig): Promise<CueRecord> {
+    checkConfig(config)
+    const id = newCueId()
+    const nr = firstFire(config.schedule, this.now())
+    const reply = await this.engine.scripts.partition('cue_create', this.home(tenant), [
+      id,
+      config.name,
+      config.schedule.type,
+      config.transport,
+      ...this.executionArgs(config),
+      String(nr),
+      JSON.stringify(config),
+      tenant.partitions,
+    ])
+    check(reply)
+    this.engine.sawNow(int(reply[1]))
+    await this.engine.hint(this.home(tenant), nr)
+    return (await this.read(tenant, id)).record
+  }
+
+  /** Task, payload, max attempts, backoff and lease of the executions this cue fires. */
+  private executionArgs(config: CueConfig): string[] {
+    return [
+      taskOf(config, config.payload),
+      JSON.stringify(config.payload),
+      String(config.retry.max_attempts),
+      backoffSecondsOf(config.retry).join(','),
+      config.transport === 'webhook' ? String(config.delivery.timeout_seconds + this.leaseMarginSeconds) : '',
+    ]
+  }
+
+  async read(tenant: TenantRef, id: string): Promise<StoredCue> {
+    const reply = await this.engine.scripts.partition('cue_get', this.home(tenant), [id, 0, 0])
+    check(reply)
+    return storedOf(id, fieldsOf(reply[2] as Reply))
+  }
+
+  /** The cue with a page of its most recent executions, newest first. */
+  async get(tenant: TenantRef, id: string, page: { limit: number; offset: number }): Promise<CueDetail> {
+    const reply = await this.engine.scripts.partition('cue_get', this.home(tenant), [
+      id,
+      page.offset,
+      page.limit,
+    ])
+    check(reply)
+    const now = int(reply[1])
+    const { record } = storedOf(id, fieldsOf(reply[2] as Reply))
+    const n = int(reply[4])
+    const executions = []
+    for (let k = 0; k < n; k++) {
+      const at = 5 + k * 3
+      executions.push(
+        this.engine.summary(String(reply[at]), reply[at + 1] as Reply, String(reply[at + 2]), now),
+      )
+    }
+    return {
+      ...record,
+      executions,
+      execution_total: int(reply[3]),
+      execution_limit: page.limit,
+      execution_offset: page.offset,
+    }
+  }
+
+  async list(
+    tenant: TenantRef,
+    query: { status?: CueStatus | undefined; limit: number; offset: number },
+  ): Promise<ListCuesResponse> {
+    const reply = await this.engine.scripts.partition('cue_list', this.home(tenant), [
+      query.status ?? '',
+      query.offset,
+      query.limit,
+    ])
+    check(reply)
+    const n = int(reply[3])
+    const cues: CueRecord[] = []
+    for (let k = 0; k < n; k++) {
+      cues.push(storedOf(String(reply[4 + k * 2]), fieldsOf(reply[5 + k * 2] as Reply)).record)
+    }
+    return { cues, total: int(reply[2]), limit: query.limit, offset: query.offset }
+  }
+
+  /**
+   * Applies an edit: `edit` gets the stored cue and returns its new configuration and status (it
+   * may be async, e.g. to check a webhook URL). Retried when another edit landed meanwhile.
+   */
+  async update(
+    tenant: TenantRef,
+    id: string,
+    edit: (current: StoredCue) => Promise<{ config: CueConfig; status: CueStatus }>,
+  ): Promise<CueRecord> {
+    for (let attempt = 0; attempt < UPDATE_TRIES; attempt++) {
+      const current = await this.read(tenant, id)
+      const { config, status } = await edit(current)
+      checkConfig(config)
+      const scheduleChanged = JSON.stringify(config.schedule) !== JSON.stringify(current.config.schedule)
+      let nr = 'keep'
+      if (status !== 'active') nr = ''
+      else if (scheduleChanged || current.status !== 'active') {
+        // Resumed or re-scheduled: continue from now, never a burst of the ticks in between.
+        nr = String(firstFire(config.schedule, this.now()))
+      }
+      const reply = await this.engine.scripts.partition('cue_update', this.home(tenant), [
+        id,
+        current.version,
+        config.name,
+        status,
+        config.schedule.type,
+        config.transport,
+        ...this.executionArgs(config),
+        nr,
+        JSON.stringify(config),
+      ])
+      if (reply[0] === 'cue_conflict') continue
+      check(reply)
+      this.engine.sawNow(int(reply[1]))
+      if (nr !== '' && nr !== 'keep') await this.engine.hint(this.home(tenant), Number(nr))
+      return (await this.read(tenant, id)).record
+    }
+    throw new EngineError('cue_conflict')
+  }
+
+  async delete(tenant: TenantRef, id: string): Promise<void> {
+    check(await this.engine.scripts.partition('cue_delete', this.home(tenant), [id]))
+  }
+
+  /** A manual fire: one new execution now (or at `send_at`), whatever the schedule or status. */
+  async fire(tenant: TenantRef, cue: StoredCue, input: FireInput): Promise<ExecutionRecord> {
+    const config = cue.config
+    const override = input.payload_override ?? null
+    if (config.require_payload_override && override === null)
+      throw new EngineError('payload_override_required')
+    const payload =
+      override === null
+        ? config.payload
+        : input.merge_strategy === 'replace'
+          ? override
+          : { ...config.payload, ...override }
+    const missing = config.required_payload_keys.filter((k) => !(k in payload))
+    if (missing.length > 0) {
+      throw new EngineError(
+        'missing_required_payload_keys',
+        `The payload lacks required keys: ${missing.join(', ')}.`,
+      )
+    }
+    const body = JSON.stringify(payload)
+    if (Buffer.byteLength(body) > LIMITS.bodyLimitBytes) throw new EngineError('payload_too_large')
+    const at = input.send_at ? Date.parse(input.send_at) : null
+    const ref = this.home(tenant)
+    const executionId = newExecutionIdIn(0, tenant.partitions)
+    const reply = await this.engine.scripts.partition('cue_fire', ref, [
+      cue.id,
+      executionId,
+      at === null ? '' : String(at),
+      body,
+      taskOf(config, payload),
+      this.engine.inlinePayloadBytes,
+      input.idempotency_key ?? '',
+      LIMITS.idempotencyTtlSeconds,
+    ])
+    check(reply)
+    this.engine.sawNow(int(reply[1]))
+    if (reply[4] !== '') await this.engine.hint(ref, int(reply[4]))
+    return this.engine.get(tenant, String(reply[2]))
+  }
+
+  /**
+   * The scheduler's share of a maintenance pass over a partition: fires the due cues' ticks and
+   * returns how many executions it created and when a cue is next due.
+   */
+  async schedule(ref: PartitionRef): Promise<{ fired: number; next: number | null }> {
+    if (ref.partition !== 0) return { fired: 0, next: null }
+    const due = await this.engine.scripts.partition('cue_due', ref, [DUE_BATCH])
+    check(due)
+    const now = int(due[1])
+    let next = due[2] === '' ? null : int(due[2])
+    const n = int(due[3])
+    // Each cue's tick is its own atomic script; issued together they share a round trip.
+    const ticked = await Promise.all(Array.from({ length: n }, (_, k) => this.tick(ref, due, 4 + k * 6, now)))
+    let fired = 0
+    for (const t of ticked) {
+      fired += t.fired
+      if (t.next !== null) next = next === null ? t.next : Math.min(next, t.next)
+    }
+    return { fired, next }
+  }
+
+  /** Plans one due cue's ticks (item at `at` of a cue_due reply) and applies the plan. */
+  private async tick(
+    ref: PartitionRef,
+    due: Reply,
+    at: number,
+    now: number,
+  ): Promise<{ fired: number; next: number | null }> {
+    const partitions = int(due[at + 5], 1)
+    const id = String(due[at])
+    const version = String(due[at + 1])
+    const nextRun = String(due[at + 2])
+    const lastFired = due[at + 3] === '' ? Number.NEGATIVE_INFINITY : int(due[at + 3])
+    let plan: { ticks: number[]; next: number | null }
+    try {
+      const config = JSON.parse(String(due[at + 4])) as CueConfig
+      plan = planTicks(config.schedule, config.catch_up, Number(nextRun), now, this.graceMs)
+    } catch {
+      // A schedule that no longer parses (e.g. a zone dropped from the runtime's tz data) stops
+      // firing instead of failing every pass; the cue keeps its configuration.
+      plan = { ticks: [], next: null }
+    }
+    const ticks = plan.ticks.filter((t) => t > lastFired)
+    const reply = await this.engine.scripts.partition('cue_tick', ref, [
+      id,
+      version,
+      nextRun,
+      plan.next === null ? '' : String(plan.next),
+      this.engine.inlinePayloadBytes,
+      ticks.length,
+      ...ticks.flatMap((t) => [newExecutionIdIn(0, partitions), String(t)]),
+    ])
+    check(reply)
+    return { fired: int(reply[2]), next: reply[3] === '' ? null : int(reply[3]) }
+  }
+}
+
+function scheduleOf(s: CreateCueRequest['schedule']): ScheduleSpec {
+  return s.type === 'recurring'
+    ? { type: 'recurring', cron: s.cron ?? null, timezone: s.timezone }
+    : { type: 'once', at: s.at ? new Date(Date.parse(s.at)).toISOString() : null, timezone: s.timezone }
+}
+
+function callbackOf(transport: CueTransport, cb: CreateCueRequest['callback']): CueConfig['callback'] {
+  return {
+    url: transport === 'worker' ? null : (cb?.url ?? null),
+    method: cb?.method ?? 'POST',
+    headers: cb?.headers ?? {},
+  }
+}
+
+function retryOf(r: CreateCueRequest['retry']): CueConfig['retry'] {
+  if (!r)
+    return {
+      max_attempts: CUE_LIMITS.defaultRetryAttempts,
+      backoff_minutes: [...CUE_LIMITS.defaultBackoffMinutes],
+    }
+  if (r.backoff_seconds) return { max_attempts: r.max_attempts, backoff_seconds: r.backoff_seconds }
+  return {
+    max_attempts: r.max_attempts,
+    backoff_minutes: r.backoff_minutes ?? [...CUE_LIMITS.defaultBackoffMinutes],
+  }
+}
+
+function backoffSecondsOf(r: CueConfig['retry']): number[] {
+  if (r.backoff_seconds) return r.backoff_seconds
+  return (r.backoff_minutes ?? CUE_LIMITS.defaultBackoffMinutes).map((m) => m * 60)
+}
+
+/** Worker cues queue under the explicit task, else `payload.task`, else `default`. */
+function taskOf(config: CueConfig, payload: Record<string, unknown>): string {
+  if (config.transport === 'webhook') return WEBHOOK_TASK
+  if (config.task) return config.task
+  const fromPayload = TaskName.safeParse(payload.task)
+  return fromPayload.success ? fromPayload.data : 'default'
+}
+
+function checkConfig(config: CueConfig): void {
+  if (config.transport === 'webhook' && !config.callback.url) {
+    throw new EngineError('validation_error', 'callback.url: a webhook cue needs a callback URL.')
+  }
+}
+
+function storedOf(id: string, h: Record<string, string>): StoredCue {
+  if (!h.cfg) throw new EngineError('cue_not_found')
+  const config = JSON.parse(h.cfg) as CueConfig
+  const status = (h.st ?? 'active') as CueStatus
+  const schedule: CueRecord['schedule'] = { type: config.schedule.type, timezone: config.schedule.timezone }
+  if (config.schedule.type === 'recurring' && config.schedule.cron) schedule.cron = config.schedule.cron
+  if (config.schedule.type === 'once' && config.schedule.at) schedule.at = config.schedule.at
+  const backoffSeconds = backoffSecondsOf(config.retry)
+  const record: CueRecord = {
+    id,
+    name: h.n ?? config.name,
+    description: config.description,
+    status,
+    transport: config.transport,
+    schedule,
+    callback: config.callback,
+    payload: config.payload,
+    task: config.transport === 'worker' ? (h.t ?? null) : null,
+    retry: {
+      max_attempts: config.retry.max_attempts,
+      backoff_minutes: config.retry.backoff_minutes ?? backoffSeconds.map((s) => s / 60),
+      backoff_seconds: backoffSeconds,
+    },
+    catch_up: config.catch_up,
+    delivery: config.delivery,
+    alerts: config.alerts,
+    on_failure: config.on_failure,
+    verification: config.verification,
+    on_success_fire: config.on_success_fire,
+    require_payload_override: config.require_payload_override,
+    required_payload_keys: config.required_payload_keys,
+    next_run: isoOrNull(h.nr),
+    last_run: isoOrNull(h.lr),
+    run_count: int(h.rc),
+    fired_count: int(h.fc),
+    warning: null,
+    created_at: iso(h.c ?? 0),
+    updated_at: iso(h.u ?? h.c ?? 0),
+  }
+  return { id, version: h.v ?? '1', status, config, record }
+}

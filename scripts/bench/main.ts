@@ -1,0 +1,396 @@
+// `npm run bench [-- --quick] [-- --json FILE] [-- --only a,b]`: Cuekit measured side by side
+// with BullMQ on one private redis-server. See docs/benchmarks.md for the targets.
+import { spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { cpus, totalmem } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { Engine } from '@cuekit/engine'
+import { Queue } from 'bullmq'
+import { Redis } from 'ioredis'
+import { type RedisServer, startRedisServer } from '../lib/redis-server.ts'
+import { createTenant, type ServerProcess, startServerProcess } from '../lib/server-process.ts'
+import { waitFor } from '../lib/wait.ts'
+import { type Api, api, bulkEnqueue } from './http.ts'
+import { median, percentile, round } from './stats.ts'
+
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const jsonFile = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined
+const only = args.includes('--only') ? new Set(args[args.indexOf('--only') + 1]!.split(',')) : null
+const profile = args.includes('--cpu-prof')
+
+const SIZE = {
+  throughput: quick ? 2000 : 20_000,
+  rounds: quick ? 1 : 3,
+  wake: quick ? 100 : 1000,
+  reclaim: quick ? 20 : 200,
+  liveLeases: quick ? 10_000 : 100_000,
+  expiredLeases: quick ? 100 : 1000,
+  waiters: quick ? 500 : 10_000,
+  wakeUnderLoad: quick ? 20 : 200,
+  memory: quick ? 10_000 : 100_000,
+}
+
+const results: Record<string, number> = {}
+const notes: string[] = []
+const SDK = '@cuekit/sdk'
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
+
+function log(line: string) {
+  process.stderr.write(`${line}\n`)
+}
+
+/** Runs a bench child process (tsx, workspace sources) and returns its JSON line. */
+function child(file: string, env: Record<string, string>): Promise<{ ms: number; n: number }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--conditions=cuekit-source', '--import', 'tsx', here(file)], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    p.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? ''
+      try {
+        resolve(JSON.parse(line))
+      } catch {
+        reject(new Error(`${file} exited ${code} without a result: ${out}`))
+      }
+    })
+  })
+}
+
+// ---------------------------------------------------------------- scenarios
+
+async function throughput(redis: RedisServer, server: ServerProcess, call: Api, apiKey: string) {
+  const n = SIZE.throughput
+  const ours: number[] = []
+  const theirs: number[] = []
+  const enqueueOurs: number[] = []
+  const enqueueTheirs: number[] = []
+  for (let r = 0; r < SIZE.rounds; r++) {
+    const task = `bench-${r}`
+    let t = performance.now()
+    await bulkEnqueue(call, n, task, { n: r })
+    enqueueOurs.push(n / ((performance.now() - t) / 1000))
+    const cuekit = await child('cuekit-worker.ts', {
+      CUEKIT_URL: server.url,
+      CUEKIT_API_KEY: apiKey,
+      N: String(n),
+      TASK: task,
+      CONCURRENCY: '16',
+    })
+    ours.push(n / (cuekit.ms / 1000))
+    const queue = new Queue(`bench-${r}`, { connection: { host: '127.0.0.1', port: redis.port } })
+    t = performance.now()
+    for (let i = 0; i < n; i += 1000) {
+      await queue.addBulk(
+        Array.from({ length: Math.min(1000, n - i) }, () => ({ name: 'bench', data: { n: r } })),
+      )
+    }
+    enqueueTheirs.push(n / ((performance.now() - t) / 1000))
+    const bull = await child('bullmq-worker.ts', {
+      REDIS_PORT: String(redis.port),
+      N: String(n),
+      QUEUE: `bench-${r}`,
+      CONCURRENCY: '16',
+    })
+    theirs.push(n / (bull.ms / 1000))
+    await queue.obliterate({ force: true })
+    await queue.close()
+    log(
+      `  round ${r + 1}: cuekit ${round(ours.at(-1)!, 0)}/s, bullmq ${round(theirs.at(-1)!, 0)}/s; enqueue ${round(enqueueOurs.at(-1)!, 0)}/s vs addBulk ${round(enqueueTheirs.at(-1)!, 0)}/s`,
+    )
+  }
+  results.throughput_per_s = round(median(ours), 0)
+  results.bullmq_throughput_per_s = round(median(theirs), 0)
+  results.throughput_ratio = round(results.throughput_per_s / results.bullmq_throughput_per_s, 2)
+  results.enqueue_per_s = round(median(enqueueOurs), 0)
+  results.bullmq_enqueue_per_s = round(median(enqueueTheirs), 0)
+  results.enqueue_ratio = round(results.enqueue_per_s / results.bullmq_enqueue_per_s, 2)
+}
+
+async function wake(server: ServerProcess, apiKey: string, call: Api) {
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK lands with its own branch
+  const { Worker } = (await import(SDK)) as any
+  const latencies: number[] = []
+  let enqueuedAt = 0
+  let started: (() => void) | null = null
+  const worker = new Worker({
+    baseUrl: server.url,
+    apiKey,
+    workerId: 'bench-wake',
+    concurrency: 1,
+    waitSeconds: 20,
+    handlers: {
+      wake: async () => {
+        latencies.push(performance.now() - enqueuedAt)
+        started?.()
+      },
+    },
+  })
+  void worker.start()
+  // Let the worker's first long-poll arrive, then enqueue one at a time and time handler start.
+  await new Promise((r) => setTimeout(r, 300))
+  for (let i = 0; i < SIZE.wake; i++) {
+    const handlerStarted = new Promise<void>((r) => {
+      started = r
+    })
+    enqueuedAt = performance.now()
+    await call('POST', '/v1/executions', { task: 'wake' })
+    await handlerStarted
+    // Give the worker time to report and go back to waiting: we measure an idle worker.
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  await worker.stop({ timeoutMs: 5000 })
+  results.wake_p50_ms = round(percentile(latencies, 50), 2)
+  results.wake_p99_ms = round(percentile(latencies, 99), 2)
+}
+
+async function reclaim(call: Api) {
+  const n = SIZE.reclaim
+  await bulkEnqueue(call, n, 'reclaim')
+  // The dead worker: takes every execution, one claim at a time, with a 2 s lease, and never
+  // reports. Its leases expire over as long as its claims took.
+  const expiries = new Map<string, number>()
+  for (let i = 0; i < n; i++) {
+    const r = await call('POST', '/v1/executions/claim', {
+      worker_id: 'dead',
+      task: 'reclaim',
+      lease_seconds: 2,
+    })
+    for (const e of r.executions) expiries.set(e.execution_id, Date.parse(e.lease.expires_at))
+  }
+  const latencies: number[] = []
+  const abort = new AbortController()
+  // Waiting workers: long-poll claims in loops. Latency = the new lease's claim time minus the
+  // old lease's expiry, both from the server's (Redis) clock.
+  const waiters = Array.from({ length: 4 }, async (_, i) => {
+    while (latencies.length < n && !abort.signal.aborted) {
+      const r = await call(
+        'POST',
+        '/v1/executions/claim',
+        { worker_id: `alive-${i}`, task: 'reclaim', wait_seconds: 5, lease_seconds: 600 },
+        abort.signal,
+      ).catch(() => null)
+      for (const e of r?.executions ?? []) {
+        const claimedAt = Date.parse(e.lease.expires_at) - e.lease.lease_seconds * 1000
+        const expired = expiries.get(e.execution_id)
+        if (expired !== undefined) latencies.push(claimedAt - expired)
+      }
+    }
+  })
+  await waitFor(() => latencies.length >= n, { timeoutMs: 60_000, message: 'not every lease was reclaimed' })
+  abort.abort()
+  await Promise.allSettled(waiters)
+  results.reclaim_p50_ms = round(percentile(latencies, 50), 1)
+  results.reclaim_p99_ms = round(percentile(latencies, 99), 1)
+}
+
+async function reapPass(redis: RedisServer) {
+  const client = new Redis(redis.port)
+  const engine = new Engine({ redis: client, prefix: 'reapbench' })
+  const tenant = { id: 'tn_reap', partitions: 1 }
+  const live = SIZE.liveLeases
+  const expired = SIZE.expiredLeases
+  for (let i = 0; i < live + expired; i += 1000) {
+    await engine.enqueue(
+      tenant,
+      Array.from({ length: 1000 }, () => ({ task: i < expired ? 'short' : 'long' })),
+    )
+  }
+  for (let c = 0; c < expired; c += 100) {
+    await engine.claim(tenant, { worker_id: 'w', task: 'short', max: 100, lease_seconds: 0.2 })
+  }
+  for (let c = 0; c < live; c += 100) {
+    await engine.claim(tenant, { worker_id: 'w', task: 'long', max: 100, lease_seconds: 3600 })
+  }
+  await waitFor(
+    async () => (await engine.leases(tenant, { limit: expired })).leases.every((l) => l.remaining_ms <= 0),
+    { timeoutMs: 10_000 },
+  )
+  await client.config('RESETSTAT')
+  const t = performance.now()
+  const pass = await engine.maintainPartition({ tenantId: tenant.id, partition: 0 })
+  const roundTrip = performance.now() - t
+  const stats = await client.info('commandstats')
+  const scripts = [...stats.matchAll(/cmdstat_eval(?:sha)?:calls=(\d+),usec=(\d+)/g)].reduce(
+    (a, m) => a + Number(m[2]),
+    0,
+  )
+  if (pass.requeued !== expired) throw new Error(`reap re-queued ${pass.requeued}, expected ${expired}`)
+  // The pass is promote + reap + purge; Redis time of all three (they ran in one pipeline).
+  results.reap_pass_ms = round(scripts / 1000, 2)
+  results.reap_pass_round_trip_ms = round(roundTrip, 2)
+  client.disconnect()
+}
+
+/** RSS of a process in MB, from /proc. */
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024
+}
+
+async function idleWaiters(redisUrl: string) {
+  const server = await startServerProcess({ redisUrl, env: { LOG_LEVEL: 'warn', CUEKIT_RATE_LIMIT: '0' } })
+  const { api_key } = await createTenant(server.url, server.adminKey)
+  const call = api(server.url, api_key)
+  const rssBefore = rssMb(server.process.pid!)
+  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY })
+  const body = JSON.stringify({ worker_id: 'idle', task: 'idle', wait_seconds: 30 })
+  let answered = 0
+  const pending = new Set<() => void>()
+  const onAnswer: ((claimed: boolean) => void)[] = []
+  const poll = () =>
+    new Promise<void>((resolve) => {
+      const req = request(
+        `${server.url}/v1/executions/claim`,
+        {
+          method: 'POST',
+          agent,
+          headers: { authorization: `Bearer ${api_key}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          let text = ''
+          res.on('data', (d) => {
+            text += d
+          })
+          res.on('end', () => {
+            answered++
+            const claimed = text.includes('"claimed":true')
+            onAnswer.shift()?.(claimed)
+            resolve()
+          })
+        },
+      )
+      req.on('error', () => resolve())
+      pending.add(() => req.destroy())
+      req.end(body)
+    })
+  const waiting = async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text()
+    return Number(/cuekit_waiting_long_polls (\d+)/.exec(text)?.[1] ?? 0)
+  }
+  const polls: Promise<void>[] = []
+  for (let i = 0; i < SIZE.waiters; i += 500) {
+    for (let j = i; j < Math.min(SIZE.waiters, i + 500); j++) polls.push(poll())
+    await waitFor(async () => (await waiting()) >= Math.min(SIZE.waiters, i + 500), { timeoutMs: 20_000 })
+  }
+  const rss = rssMb(server.process.pid!)
+  // Wake latency while they all wait: enqueue one, time until a waiting claim answers with it.
+  const latencies: number[] = []
+  for (let i = 0; i < SIZE.wakeUnderLoad; i++) {
+    const answeredWith = new Promise<boolean>((r) => onAnswer.push(r))
+    const t = performance.now()
+    await call('POST', '/v1/executions', { task: 'idle' })
+    if (await answeredWith) latencies.push(performance.now() - t)
+    polls.push(poll())
+  }
+  results.waiters = SIZE.waiters
+  results.waiters_rss_mb = round(rss, 0)
+  results.waiters_rss_before_mb = round(rssBefore, 0)
+  results.waiters_wake_p99_ms = round(percentile(latencies, 99), 2)
+  results.waiters_wake_p50_ms = round(percentile(latencies, 50), 2)
+  for (const cancel of pending) cancel()
+  agent.destroy()
+  await server.stop()
+  if (answered < SIZE.wakeUnderLoad) notes.push('idle waiters: fewer answers than enqueues')
+}
+
+async function memory(redis: RedisServer) {
+  const client = new Redis(redis.port)
+  const engine = new Engine({ redis: client, prefix: 'membench' })
+  const tenant = { id: 'tn_AbCdEf123456', partitions: 1 }
+  const payload = { data: 'x'.repeat(89) }
+  const payloadBytes = JSON.stringify(payload).length
+  await engine.enqueue(tenant, [{ task: 'send-email', payload }])
+  const used = async () => Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1])
+  const before = await used()
+  for (let i = 0; i < SIZE.memory; i += 1000) {
+    await engine.enqueue(
+      tenant,
+      Array.from({ length: 1000 }, () => ({ task: 'send-email', payload })),
+    )
+  }
+  const perExecution = (await used()) - before
+  results.bytes_per_execution = round(perExecution / SIZE.memory - payloadBytes, 0)
+  results.payload_bytes = payloadBytes
+  client.disconnect()
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const redis = await startRedisServer()
+  const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir=artifacts/profiles'] : []
+  const server = await startServerProcess({
+    redisUrl: redis.url,
+    env: { LOG_LEVEL: 'warn', CUEKIT_RATE_LIMIT: '0' },
+    nodeArgs,
+  })
+  const { api_key } = await createTenant(server.url, server.adminKey)
+  const call = api(server.url, api_key)
+  const scenarios: [string, () => Promise<void>][] = [
+    ['throughput', () => throughput(redis, server, call, api_key)],
+    ['wake', () => wake(server, api_key, call)],
+    ['reclaim', () => reclaim(call)],
+    ['reap', () => reapPass(redis)],
+    ['waiters', () => idleWaiters(redis.url)],
+    ['memory', () => memory(redis)],
+  ]
+  const started = Date.now()
+  try {
+    for (const [name, run] of scenarios) {
+      if (only && !only.has(name)) continue
+      const t = Date.now()
+      log(`${name}...`)
+      await run()
+      log(`${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s`)
+    }
+  } finally {
+    await server.stop()
+    await redis.stop()
+  }
+  const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'cpu'}, ${round(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`
+  const rows: [string, string, string][] = [
+    ['throughput_per_s', 'SDK worker (1 process, concurrency 16) over HTTP', '>= 1.5x BullMQ'],
+    ['bullmq_throughput_per_s', 'BullMQ Worker (1 process, concurrency 16)', ''],
+    ['throughput_ratio', 'Cuekit / BullMQ', '>= 1.5'],
+    ['enqueue_per_s', 'bulk endpoint, 1,000 per request', ''],
+    ['bullmq_enqueue_per_s', 'BullMQ addBulk, 1,000 per call', ''],
+    ['enqueue_ratio', 'Cuekit / BullMQ', '>= 1'],
+    ['wake_p50_ms', 'enqueue -> handler start, idle worker', ''],
+    ['wake_p99_ms', '', '<= 5'],
+    ['reclaim_p50_ms', 'lease expiry -> claimed again (Redis clock)', ''],
+    ['reclaim_p99_ms', '', '<= 50'],
+    [
+      'reap_pass_ms',
+      `one pass: ${SIZE.liveLeases} live + ${SIZE.expiredLeases} expired leases (Redis time)`,
+      '<= 10',
+    ],
+    ['waiters', 'concurrent waiting claims on one server', '10,000'],
+    ['waiters_rss_mb', 'server RSS while they wait', '<= 300'],
+    ['waiters_wake_p99_ms', 'enqueue -> a waiting claim answers', ''],
+    ['bytes_per_execution', 'Redis bytes per queued execution, excl. payload', '<= 400'],
+  ]
+  const lines = [
+    `Cuekit bench${quick ? ' (--quick)' : ''}: ${machine}; ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    '',
+    '| metric | value | what | target |',
+    '|---|---|---|---|',
+    ...rows
+      .filter(([k]) => k in results)
+      .map(([k, what, target]) => `| ${k} | ${results[k]} | ${what} | ${target} |`),
+    ...notes.map((n) => `note: ${n}`),
+  ]
+  console.log(lines.join('\n'))
+  if (jsonFile) {
+    writeFileSync(jsonFile, `${JSON.stringify({ machine, quick, ...results }, null, 2)}\n`)
+  }
+}
+
+await main()
+process.exit(0)
