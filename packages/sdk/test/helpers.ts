@@ -8,8 +8,9 @@ let prefixes = 0
 
 /**
  * A control plane on the project's private Redis, under a key prefix of its own. Tear it down with
- * `kill()`: a graceful `stop()` waits out its 30 s force timeout whenever a keep-alive connection
- * was busy at SIGTERM (reported to the server's owner).
+ * `kill()`: a graceful `stop()` waits out the server's 30 s force timeout whenever a client holds a
+ * connection that has not sent a request yet, which undici does right after an aborted request
+ * (reported to the server's owner).
  */
 export function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
   prefixes += 1
