@@ -297,6 +297,8 @@ interface Active {
   cancelled: boolean
   /** Released at the stop deadline: whatever the handler does next is ignored. */
   released: boolean
+  /** False once the server said the lease cannot be extended any more (gone or cancelled). */
+  extendable: boolean
   evidence: Evidence
 }
 
@@ -563,6 +565,7 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
       lost: null,
       cancelled: false,
       released: false,
+      extendable: true,
       evidence: {},
     }
     active.nextBeatAt = sentAt + this.beatInterval(active)
@@ -764,6 +767,7 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
   private beating(): Active[] {
     return [...this.active.values()].filter(
       (a) =>
+        a.extendable &&
         !a.released &&
         !a.cancelled &&
         a.lost === null &&
@@ -832,9 +836,13 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
           this.beatLater(a, new Error('the heartbeat answer left this lease out'))
         } else if ('error' in result) {
           const error = errorFromBody(result.error, { executionId: a.execution.execution_id })
-          if (result.error.code === 'execution_cancelled') this.cancelled(a)
-          else if (LOST_CODES.has(result.error.code)) this.lose(a, 'server', error)
-          else this.beatLater(a, error)
+          const cancelled = result.error.code === 'execution_cancelled'
+          if (cancelled || LOST_CODES.has(result.error.code)) {
+            // Also true of a lease whose outcome was just recorded: stop extending it either way.
+            a.extendable = false
+            if (cancelled) this.cancelled(a)
+            else this.lose(a, 'server', error)
+          } else this.beatLater(a, error)
         } else {
           this.extended(a, sentAt, result.lease.remaining_ms)
         }

@@ -342,6 +342,44 @@ describe('Worker', () => {
     expect(w.events.find((e) => e.name === 'reported')?.args[0]).toMatchObject({ status: 'success' })
   })
 
+  it('a lease whose outcome is recorded is not heartbeated while the answer is retried', async () => {
+    const { client, apiKey } = await tenantOn(server)
+    const { execution_id } = await client.executions.enqueue({ task: 'quiet' })
+    let reports = 0
+    let retried: number | undefined
+    const net = recordingFetch({
+      intercept: async (call) => {
+        // Hold the retry back: meanwhile every heartbeat of this lease answers lease_lost.
+        if (call.path.endsWith('/outcome') && ++reports === 2) {
+          retried = net.calls.length
+          await new Promise((resolve) => setTimeout(resolve, 1000))
+        }
+        return undefined
+      },
+      after: async (call, response) => {
+        if (call.path.endsWith('/outcome') && reports === 1) {
+          await response.arrayBuffer()
+          throw networkError()
+        }
+        return response
+      },
+    })
+    const w = worker({
+      baseUrl: server.url,
+      apiKey,
+      leaseSeconds: 1,
+      heartbeatIntervalMs: 50,
+      fetch: net.fetch,
+      handlers: { quiet: async () => 'ok' },
+    })
+    await w.worker.start()
+    await waitFor(() => w.count('reported') === 1, { message: 'reported' })
+    const during = net.calls.slice(retried).filter((c) => c.path === '/v1/executions/heartbeats')
+    expect(during.length).toBeLessThanOrEqual(2)
+    expect(w.count('lease_lost')).toBe(0)
+    expect((await client.executions.get(execution_id)).status).toBe('success')
+  })
+
   it('outcomes finishing together are coalesced into one batch report', async () => {
     const { client, apiKey } = await tenantOn(server)
     const n = 10
