@@ -18,7 +18,7 @@ import type {
   TransitionResponse,
   WorkerRecord,
 } from '@cuekit/protocol'
-import { type ErrorCode, LIMITS, TaskName } from '@cuekit/protocol'
+import { AttemptEnd, type ErrorCode, LIMITS, TaskName } from '@cuekit/protocol'
 import type { Cluster, Redis } from 'ioredis'
 import { Cues } from './cues.ts'
 import {
@@ -536,18 +536,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       this.defaultBackoff,
     )
     const attempts = (reply[5] as Reply).map((e) => toAttempt(String(e)))
-    // The attempt in progress lives in the lease fields until it ends.
-    if (summary.lease) {
-      attempts.push({
-        attempt: summary.attempt,
-        epoch: summary.lease.epoch,
-        worker_id: summary.lease.worker_id,
-        claimed_at: summary.lease.claimed_at,
-        ended_at: null,
-        outcome: null,
-        error: null,
-      })
-    }
+    const latest = latestAttempt(fields)
+    if (latest) attempts.push(latest)
     return { ...summary, attempts }
   }
 
@@ -866,6 +856,25 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   partitions(tenant: TenantRef): PartitionRef[] {
     return Array.from({ length: tenant.partitions }, (_, p) => this.ref(tenant, p))
+  }
+}
+
+/**
+ * The latest attempt lives in the lease fields (see _lib.lua) unless it was written to the
+ * history when the execution went back to the queue (`hp`, its epoch).
+ */
+function latestAttempt(h: Record<string, string>): ExecutionRecord['attempts'][number] | null {
+  if (!h.ca || int(h.ep) <= int(h.hp)) return null
+  const how = AttemptEnd.safeParse(h.ho)
+  const ended = how.success
+  return {
+    attempt: int(h.a),
+    epoch: int(h.ep),
+    worker_id: h.w ?? '',
+    claimed_at: iso(h.ca),
+    ended_at: ended ? isoOrNull(h.f) : null,
+    outcome: ended ? how.data : null,
+    error: ended && how.data === 'failure' ? (h.le ?? null) : null,
   }
 }
 

@@ -12,8 +12,12 @@
 -- requested, cue cn cue id and name, tb triggered by (scheduled, manual_fire, replay; absent =
 -- enqueued), rf replayed from, ik idempotency key, le last error, fr
 -- failure reason, the last outcome report (answered again when the same lease repeats it): rt
--- token, rp 'kind:status:attempt'. The attempt history list holds finished attempts; the current
--- one is the lease fields.
+-- token, rp 'kind:status:attempt'; hp the epoch of the last attempt written to the history, ho how
+-- the latest attempt ended when that ended the execution.
+--
+-- The attempt history list holds the attempts that ended with the execution going back to the
+-- queue. The latest attempt lives in the lease fields: running (status delivering), or the one
+-- that ended the execution (`ho`). So an execution that succeeds first time has no history key.
 --
 -- Writes that many items of one script share (queue appends, index entries, counters) are
 -- collected and made once by commit(), which every state-changing script calls last.
@@ -348,12 +352,18 @@ local F_M, F_PR, F_BO, F_CX, F_EP, F_CA, F_CUE, F_TB = 9, 10, 11, 12, 13, 14, 15
 
 local WORKER_FIELD = { success = 'co', failure = 'fa', lease_expired = 'fa', released = 'rl', cancelled = 'cn' }
 
--- Ends the current lease: lease index, history entry, the worker's counters. The lease fields
--- stay (the status says they are no lease any more), which saves a write on the hot path.
-local function end_lease(id, f, how, err, now)
+-- Ends the current lease: lease index and the worker's counters. The lease fields stay (the
+-- status says they are no lease any more). An attempt after which the execution goes back to the
+-- queue is written to the history now; one that ends the execution (`terminal`) stays in the lease
+-- fields with `ho`. Returns the hash fields to set with the caller's status change.
+local function end_lease(id, f, how, err, now, terminal)
   LEASES_REM[#LEASES_REM + 1] = id
-  history_add(id, f[F_A], f[F_EP], f[F_W], f[F_CA], how, err, now)
   worker_add(f[F_W], WORKER_FIELD[how], 1)
+  if terminal then
+    return { 'ho', how }
+  end
+  history_add(id, f[F_A], f[F_EP], f[F_W], f[F_CA], how, err, now)
+  return { 'hp', f[F_EP] }
 end
 
 -- `from` is the previous status (nil for a new execution); `extra` more hash fields to set.
@@ -533,9 +543,10 @@ local function grant(id, g, worker, lease_ms, default_lease_ms, token, now)
   end
   local exp = now + lms
   local e = k_exec(id)
+  -- One write: the previous lease's leftovers are overwritten ('' reads as absent), and the stale
+  -- queue sequence is harmless once the status is no longer pending.
   redis.call('HSET', e, 's', 'delivering', 'a', fmt(attempt), 'ep', fmt(epoch), 'tok', token, 'w', worker,
-    'ca', fmt(now), 'x', fmt(exp), 'lms', fmt(lms), 'u', fmt(now))
-  redis.call('HDEL', e, 'qs', 'hb', 'lh', 'rt', 'rp')
+    'ca', fmt(now), 'x', fmt(exp), 'lms', fmt(lms), 'u', fmt(now), 'hb', '0', 'lh', '', 'rp', '', 'ho', '')
   push(LEASES_ADD, fmt(exp), id)
   move_count(task, 'pending', 'delivering')
   worker_add(worker, 'cl', 1)

@@ -21,17 +21,19 @@ if s == 'cancelled' then
   return { 'ok', 'cancelled', fmt(attempt), f[F_CX] == '1' and '1' or '0' }
 end
 local now = now_ms()
+local extra = {}
 if s == 'delivering' then
   if now < tonumber(f[F_X]) then
     redis.call('HSET', e, 'cx', '1', 'u', fmt(now))
     return { 'ok', 'delivering', fmt(attempt), '1' }
   end
-  end_lease(id, f, 'cancelled', '', now)
+  extra = end_lease(id, f, 'cancelled', '', now, true)
 elseif s == 'scheduled' or s == 'retrying' then
   redis.call('ZREM', K_SCHED, id)
 end
 -- a pending execution's queue entry stays behind; claim.lua skips it
-finish(id, task, 'cancelled', s, now, { 'fr', 'cancelled' }, f)
+push(extra, 'fr', 'cancelled')
+finish(id, task, 'cancelled', s, now, extra, f)
 event(id, task, 'cancelled', attempt, '', now)
 commit()
 return { 'ok', 'cancelled', fmt(attempt), '0' }

@@ -23,9 +23,10 @@ for i = 0, n - 1 do
     push(out, code, '', '', '')
   else
     local task, attempt = f[F_T], tonumber(f[F_A])
-    end_lease(id, f, 'success', '', now)
+    local extra = report_fields(f[F_TOK], 's', 'success', attempt)
+    push(extra, unpack(end_lease(id, f, 'success', '', now, true)))
     cue_ran(f[F_CUE], now)
-    finish(id, task, 'success', 'delivering', now, report_fields(f[F_TOK], 's', 'success', attempt), f)
+    finish(id, task, 'success', 'delivering', now, extra, f)
     if evidence ~= '' then
       redis.call('SET', k_outcome(id), evidence)
     end

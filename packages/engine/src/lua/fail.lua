@@ -25,36 +25,35 @@ if code ~= 'ok' then
   return { code }
 end
 local task, attempt, max, prio = f[F_T], tonumber(f[F_A]), tonumber(f[F_M]), f[F_PR] or '0'
-end_lease(id, f, 'failure', err, now)
-cue_ran(f[F_CUE], now)
+local delay = 0
 local status
 if f[F_CX] == '1' then
   status = 'cancelled'
 elseif retry and attempt < max then
-  local delay
   if retry_after ~= '' then
     delay = tonumber(retry_after)
   else
     delay = backoff_ms(f[F_BO] or default_bo, attempt)
   end
   status = delay > 0 and 'retrying' or 'pending'
-  local extra = report_fields(f[F_TOK], 'f', status, attempt)
-  push(extra, 'le', clip(err, 2000))
-  if delay > 0 then
-    make_waiting(id, task, 'retrying', 'delivering', now + delay, now, extra)
-  else
-    make_pending(id, task, prio, 'delivering', now, extra)
-  end
 else
   status = 'failed'
 end
-if status == 'cancelled' or status == 'failed' then
+local terminal = status == 'cancelled' or status == 'failed'
+local extra = report_fields(f[F_TOK], 'f', status, attempt)
+push(extra, 'le', clip(err, 2000))
+push(extra, unpack(end_lease(id, f, 'failure', err, now, terminal)))
+cue_ran(f[F_CUE], now)
+if status == 'retrying' then
+  make_waiting(id, task, 'retrying', 'delivering', now + delay, now, extra)
+elseif status == 'pending' then
+  make_pending(id, task, prio, 'delivering', now, extra)
+else
   local reason = 'cancelled'
   if status == 'failed' then
     reason = retry and 'attempts_exhausted' or 'non_retryable'
   end
-  local extra = report_fields(f[F_TOK], 'f', status, attempt)
-  push(extra, 'le', clip(err, 2000), 'fr', reason)
+  push(extra, 'fr', reason)
   finish(id, task, status, 'delivering', now, extra, f)
 end
 if evidence ~= '' then

@@ -22,19 +22,25 @@ for _, id in ipairs(ids) do
     redis.call('ZADD', K_LEASES, f[F_X], id)
   else
     local task, attempt = f[F_T], tonumber(f[F_A])
-    end_lease(id, f, 'lease_expired', '', now)
     local status
     if f[F_CX] == '1' then
       status = 'cancelled'
-      finish(id, task, status, 'delivering', now, { 'fr', 'cancelled' }, f)
-      failed = failed + 1
     elseif attempt >= tonumber(f[F_M]) then
       status = 'failed'
-      finish(id, task, status, 'delivering', now, { 'fr', 'lease_expired', 'le', 'lease expired' }, f)
-      failed = failed + 1
     else
       status = 'pending'
-      make_pending(id, task, f[F_PR] or '0', 'delivering', now)
+    end
+    local ended = end_lease(id, f, 'lease_expired', '', now, status ~= 'pending')
+    if status == 'cancelled' then
+      push(ended, 'fr', 'cancelled')
+      finish(id, task, status, 'delivering', now, ended, f)
+      failed = failed + 1
+    elseif status == 'failed' then
+      push(ended, 'fr', 'lease_expired', 'le', 'lease expired')
+      finish(id, task, status, 'delivering', now, ended, f)
+      failed = failed + 1
+    else
+      make_pending(id, task, f[F_PR] or '0', 'delivering', now, ended)
       requeued = requeued + 1
     end
     event(id, task, status, attempt, f[F_W], now)

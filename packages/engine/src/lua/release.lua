@@ -19,7 +19,6 @@ if code ~= 'ok' then
   return { code }
 end
 local task, attempt, prio = f[F_T], tonumber(f[F_A]) - 1, f[F_PR] or '0'
-end_lease(id, f, 'released', '', now)
 local status
 if f[F_CX] == '1' then
   status = 'cancelled'
@@ -30,6 +29,7 @@ else
 end
 local extra = report_fields(f[F_TOK], 'r', status, attempt)
 push(extra, 'a', fmt(attempt))
+push(extra, unpack(end_lease(id, f, 'released', '', now, status == 'cancelled')))
 if status == 'cancelled' then
   push(extra, 'fr', 'cancelled')
   finish(id, task, 'cancelled', 'delivering', now, extra, f)
