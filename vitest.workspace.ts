@@ -40,6 +40,11 @@ export default defineConfig({
         include: ['apps/server/test/**/*.test.ts'],
         globalSetup: ['scripts/lib/vitest-redis-setup.ts'],
       }),
+      project({
+        name: 'sdk',
+        include: ['packages/sdk/test/**/*.test.ts'],
+        globalSetup: ['scripts/lib/vitest-redis-setup.ts'],
+      }),
       project({ name: 'dashboard', include: ['apps/dashboard/test/unit/**/*.test.ts'] }),
       project({
         name: 'e2e',
