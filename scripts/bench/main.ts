@@ -34,7 +34,6 @@ const SIZE = {
 
 const results: Record<string, number> = {}
 const notes: string[] = []
-const SDK = '@cuekit/sdk'
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
 
 function log(line: string) {
@@ -114,8 +113,7 @@ async function throughput(redis: RedisServer, server: ServerProcess, call: Api, 
 }
 
 async function wake(server: ServerProcess, apiKey: string, call: Api) {
-  // biome-ignore lint/suspicious/noExplicitAny: the SDK lands with its own branch
-  const { Worker } = (await import(SDK)) as any
+  const { Worker } = await import('@cuekit/sdk')
   const latencies: number[] = []
   let enqueuedAt = 0
   let started: (() => void) | null = null

@@ -100,6 +100,15 @@ const server = serve(
   },
 )
 const http = server as HttpServer
+// Requests being answered: shutdown waits for them, then closes every connection, including ones
+// that never sent a request (closeIdleConnections leaves those open).
+let inFlight = 0
+http.on('request', (_req, res) => {
+  inFlight++
+  res.once('close', () => {
+    inFlight--
+  })
+})
 
 let stopping = false
 async function shutdown(signal: string) {
@@ -114,8 +123,12 @@ async function shutdown(signal: string) {
   cuekit.stopWaiting()
   await new Promise<void>((resolve) => {
     http.close(() => resolve())
-    // Connections that finish their last request become idle later; close them as they do.
-    const sweep = setInterval(() => http.closeIdleConnections(), 100)
+    // Connections that finish their last request become idle later; close them as they do, and
+    // every connection once nothing is in flight.
+    const sweep = setInterval(() => {
+      if (inFlight === 0) http.closeAllConnections()
+      else http.closeIdleConnections()
+    }, 50)
     sweep.unref()
     http.closeIdleConnections()
   })

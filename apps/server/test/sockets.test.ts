@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { createTenant, type ServerProcess, startServerProcess } from '@cuekit/scripts/lib/server-process'
 import { waitFor } from '@cuekit/scripts/lib/wait'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -168,5 +169,16 @@ describe('shutdown', () => {
     ])
     expect(await exit).toBe(0)
     expect(Date.now() - started).toBeLessThan(10_000)
+  })
+
+  it('SIGTERM does not wait for connections that never sent a request', async () => {
+    const server = await startServerProcess({ redisUrl: inject('redisUrl') })
+    const socket = connect(server.port, '127.0.0.1')
+    await new Promise((resolve) => socket.once('connect', resolve))
+    const started = Date.now()
+    expect(await server.stop()).toBe(0)
+    // The forced exit would come after 30 s.
+    expect(Date.now() - started).toBeLessThan(10_000)
+    socket.destroy()
   })
 })
