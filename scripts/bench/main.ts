@@ -43,10 +43,15 @@ function log(line: string) {
 /** Runs a bench child process (tsx, workspace sources) and returns its JSON line. */
 function child(file: string, env: Record<string, string>): Promise<{ ms: number; n: number }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--conditions=cuekit-source', '--import', 'tsx', here(file)], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
+    const prof = profile ? ['--cpu-prof', '--cpu-prof-dir=artifacts/profiles'] : []
+    const p = spawn(
+      process.execPath,
+      [...prof, '--conditions=cuekit-source', '--import', 'tsx', here(file)],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
     let out = ''
     p.stdout.on('data', (d: Buffer) => {
       out += d.toString()

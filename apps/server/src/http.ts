@@ -1,7 +1,6 @@
 import { LIMITS } from '@cuekit/protocol'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { z } from 'zod'
 import type { AppEnv } from './context.ts'
 import { HttpError, validationError } from './errors.ts'
@@ -111,6 +110,27 @@ function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string
   return result.data
 }
 
+/**
+ * The body as text: straight from Node's request stream when served by @hono/node-server (a
+ * fraction of the cost of the WHATWG stream behind `c.req.text()`), else through Hono.
+ */
+async function readBody(c: Context<AppEnv>): Promise<string> {
+  const incoming = c.env?.incoming
+  if (!incoming || incoming.readableEnded || incoming.readableDidRead) {
+    const text = await c.req.text()
+    if (Buffer.byteLength(text) > LIMITS.bodyLimitBytes) throw new HttpError('payload_too_large')
+    return text
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > LIMITS.bodyLimitBytes) throw new HttpError('payload_too_large')
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
 /** JSON nesting deeper than this is refused: deeper values overflow the stack when serialised. */
 export const MAX_JSON_DEPTH = 128
 
@@ -138,32 +158,27 @@ export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
 }
 
 /**
- * Reads JSON bodies up to 1 MB (413 beyond, before reading it all) whatever the Content-Type
+ * Reads JSON bodies up to 1 MB (413 beyond: at once from Content-Length, else as soon as the
+ * stream passes it) whatever the Content-Type
  * (curl's -d sends form encoding), and refuses what is not JSON with 400 invalid_json.
  */
 export function jsonBody(): MiddlewareHandler<AppEnv> {
-  const limit = bodyLimit({
-    maxSize: LIMITS.bodyLimitBytes,
-    onError: () => {
-      throw new HttpError('payload_too_large')
-    },
-  })
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next()
-    return limit(c, async () => {
-      const text = await c.req.text()
-      if (text.trim() === '') {
-        c.set('body', undefined)
-      } else if (jsonDepth(text) > MAX_JSON_DEPTH) {
-        throw new HttpError('validation_error', `body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`)
-      } else {
-        try {
-          c.set('body', JSON.parse(text))
-        } catch {
-          throw new HttpError('invalid_json')
-        }
+    const declared = Number(c.req.header('content-length') ?? 0)
+    if (declared > LIMITS.bodyLimitBytes) throw new HttpError('payload_too_large')
+    const text = await readBody(c)
+    if (text.trim() === '') {
+      c.set('body', undefined)
+    } else if (jsonDepth(text) > MAX_JSON_DEPTH) {
+      throw new HttpError('validation_error', `body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`)
+    } else {
+      try {
+        c.set('body', JSON.parse(text))
+      } catch {
+        throw new HttpError('invalid_json')
       }
-      await next()
-    })
+    }
+    await next()
   }
 }

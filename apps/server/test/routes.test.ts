@@ -319,6 +319,37 @@ describe('executions', () => {
     )
   })
 
+  it('a claim can carry outcome reports: recorded item by item, answered in results', async () => {
+    const t = await makeApp()
+    await t.json('POST', '/v1/executions/bulk', { executions: [{ task: 'p' }, { task: 'p' }, { task: 'p' }] })
+    const first = await t.json('POST', '/v1/executions/claim', { worker_id: 'w', task: 'p', max: 2 })
+    expect(first.body.results).toBeUndefined()
+    const [a, b] = first.body.executions
+    const next = await t.json('POST', '/v1/executions/claim', {
+      worker_id: 'w',
+      task: 'p',
+      max: 5,
+      outcomes: [
+        { execution_id: a.execution_id, lease_token: a.lease.token, success: true },
+        { execution_id: b.execution_id, lease_token: 'stale', success: true },
+      ],
+    })
+    expect(next.status).toBe(200)
+    expect(next.body.executions).toHaveLength(1)
+    expect(next.body.results).toEqual([
+      expect.objectContaining({ execution_id: a.execution_id, status: 'success' }),
+      { execution_id: b.execution_id, error: expect.objectContaining({ code: 'lease_lost', status: 409 }) },
+    ])
+    expect((await t.json('GET', `/v1/executions/${a.execution_id}`)).body.status).toBe('success')
+    expectError(
+      await t.json('POST', '/v1/executions/claim', {
+        worker_id: 'w',
+        outcomes: [{ execution_id: 'x', success: true }],
+      }),
+      'validation_error',
+    )
+  })
+
   it('a long-poll wakes as soon as something is enqueued', async () => {
     const t = await makeApp({ waiterRecheckMs: 60_000 })
     const started = Date.now()

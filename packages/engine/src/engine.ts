@@ -157,6 +157,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   readonly cues: Cues
   private readonly clock: (() => number) | undefined
   private readonly rotation = new Map<string, number>()
+  /** Scripts write the wake index themselves (a single Redis, not a cluster). */
+  private readonly wakeInScripts: boolean
   /** Redis clock minus local clock (ms), from the last script that reported Redis time. */
   clockOffsetMs = 0
 
@@ -164,6 +166,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     super()
     this.redis = options.redis
     this.keys = new Keys(options.prefix ?? 'ck')
+    this.wakeInScripts = (options.redis as { isCluster?: boolean }).isCluster !== true
     this.defaultLeaseSeconds = options.defaultLeaseSeconds ?? LIMITS.defaultLeaseSeconds
     this.defaultBackoff = options.defaultBackoffSeconds ?? LIMITS.defaultBackoffSeconds
     this.retentionSeconds = options.retentionSeconds ?? LIMITS.retentionSeconds
@@ -171,6 +174,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     this.scripts = new ScriptRegistry(this.redis, this.keys, {
       historyLength: options.historyLength ?? LIMITS.attemptHistoryLength,
       localClock: options.localClock ?? /RedisMock/.test(this.redis.constructor.name),
+      wakeKey: this.wakeInScripts ? this.keys.wake() : null,
       clock: options.clock,
     })
     this.clock = options.clock
@@ -201,6 +205,17 @@ export class Engine extends EventEmitter<EngineEvents> {
   /** @internal */
   sawNow(now: number): void {
     this.clockOffsetMs = now - Date.now()
+  }
+
+  /**
+   * A deadline a partition script just created. On a single Redis the script already wrote it to
+   * the wake index; on a cluster it is written here, without waiting (a hint lost with a crashed
+   * process is recovered by the maintenance sweep). This process arms its own timer at once.
+   */
+  private deadline(ref: PartitionRef, at: number): void {
+    this.emit('deadline', at)
+    if (this.wakeInScripts) return
+    this.scripts.global('wake_put', ['0', this.keys.partitionName(ref), String(at)]).catch(() => {})
   }
 
   /** Records a deadline in the wake index (keeping the earliest) and tells local listeners. */
@@ -248,7 +263,7 @@ export class Engine extends EventEmitter<EngineEvents> {
             status: String(reply[at + 2]) as ExecutionStatus,
           }
         })
-        if (reply[2] !== '') await this.hint(ref, int(reply[2]))
+        if (reply[2] !== '') this.deadline(ref, int(reply[2]))
       }),
     )
     return results
@@ -312,7 +327,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         earliest = Math.min(earliest, Date.parse(item.lease.expires_at))
         claimed.push(item)
       }
-      if (n > 0) await this.hint(ref, earliest)
+      if (n > 0) this.deadline(ref, earliest)
     }
     return claimed
   }
@@ -341,7 +356,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     check(reply)
     this.sawNow(int(reply[1]))
     const item = toClaimed(reply, 3)
-    await this.hint(ref, Date.parse(item.lease.expires_at))
+    this.deadline(ref, Date.parse(item.lease.expires_at))
     return item
   }
 
@@ -486,7 +501,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     check(reply)
     this.sawNow(int(reply[4]))
     const next = reply[3] === '' ? null : int(reply[3])
-    if (next !== null) await this.hint(ref, next)
+    if (next !== null) this.deadline(ref, next)
     return {
       execution_id: executionId,
       status: String(reply[1]) as ExecutionStatus,

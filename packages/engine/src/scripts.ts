@@ -59,6 +59,11 @@ export interface ScriptOptions {
    * this process's clock instead, which is then the store's clock.
    */
   localClock: boolean
+  /**
+   * The global wake index, when scripts may write it themselves (a single Redis: every key is on
+   * one server). On Redis Cluster it lives in another slot, so the engine writes it separately.
+   */
+  wakeKey: string | null
   /** A stand-in for the store's clock in tests (schedules across DST at chosen instants). */
   clock?: (() => number) | undefined
 }
@@ -83,6 +88,7 @@ export class ScriptRegistry {
     const header = [
       'local P, TENANT, NOTIFY_CH, EVENT_CH, CLOCK = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]',
       `local HISTORY_MAX = ${Math.max(1, Math.floor(options.historyLength))}`,
+      `local WAKE_KEY = ${options.wakeKey === null ? 'false' : `'${options.wakeKey}'`}`,
       `local CUE_RECENT_MAX = ${CUE_LIMITS.maxRecentExecutions}`,
       keys.luaKeyPrelude(),
       readLua('_lib'),

@@ -167,6 +167,13 @@ export const ClaimRequest = z.strictObject({
   max: z.number().int().min(1).max(LIMITS.maxClaimBatch).default(1),
   wait_seconds: z.number().min(0).max(LIMITS.maxWaitSeconds).default(0),
   lease_seconds: LeaseSeconds.optional(),
+  /**
+   * Native: outcome reports of executions this worker finished, recorded before claiming (a
+   * worker reports and asks for more in one round trip). Answered in `results`, item by item.
+   */
+  get outcomes() {
+    return z.array(BatchOutcomeItem).min(1).max(LIMITS.maxBatchReports).optional()
+  },
 })
 export type ClaimRequest = z.infer<typeof ClaimRequest>
 
@@ -195,6 +202,10 @@ export const ClaimResponse = z.object({
   execution_id: ExecutionId.optional(),
   lease_seconds: z.number().optional(),
   executions: z.array(ClaimedExecution),
+  /** The answers to the request's `outcomes`, in order (only when it sent some). */
+  get results() {
+    return z.array(BatchOutcomeResult).optional()
+  },
 })
 export type ClaimResponse = z.infer<typeof ClaimResponse>
 
@@ -291,11 +302,16 @@ export const OutcomeResponse = z.object({
 })
 export type OutcomeResponse = z.infer<typeof OutcomeResponse>
 
+/** One report of a batch: the outcome fields plus the execution and its lease token. */
+export const BatchOutcomeItem = z.strictObject({
+  ...OutcomeFields,
+  execution_id: ExecutionId,
+  lease_token: LeaseToken,
+})
+export type BatchOutcomeItem = z.infer<typeof BatchOutcomeItem>
+
 export const BatchOutcomeRequest = z.strictObject({
-  outcomes: z
-    .array(z.strictObject({ ...OutcomeFields, execution_id: ExecutionId, lease_token: LeaseToken }))
-    .min(1)
-    .max(LIMITS.maxBatchReports),
+  outcomes: z.array(BatchOutcomeItem).min(1).max(LIMITS.maxBatchReports),
 })
 export type BatchOutcomeRequest = z.infer<typeof BatchOutcomeRequest>
 

@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
-import { type ClaimedExecution, LeaseSeconds, LIMITS, TaskName, WorkerId } from '@cuekit/protocol'
+import {
+  type BatchOutcomeResponse,
+  type ClaimedExecution,
+  LeaseSeconds,
+  LIMITS,
+  TaskName,
+  WorkerId,
+} from '@cuekit/protocol'
 import { type BackoffOptions, backoffDelay, sleep } from './backoff.ts'
 import { Client } from './client.ts'
 import {
@@ -274,9 +281,14 @@ export interface WorkerOptions<T = Record<string, unknown>> {
   announceIntervalMs?: number
   /** Default deadline of `stop()`, in ms. Default 30 000. */
   stopTimeoutMs?: number
+  /**
+   * Claim requests in flight at once, each for its share of the free slots. Default 2 from a
+   * concurrency of 8 (claims overlap instead of waiting for each other), else 1.
+   */
+  parallelClaims?: number
   /** Per-request timeout in ms (long-polls add their wait). Default 30 000. */
   requestTimeoutMs?: number
-  /** A `fetch` implementation; default the global one. */
+  /** A `fetch` implementation; default a keep-alive `node:http` transport (cheaper than the global `fetch`). */
   fetch?: typeof globalThis.fetch
 }
 
@@ -381,6 +393,12 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
 
   private readonly reports: PendingReport[] = []
   private reporting = false
+  private pumpScheduled = false
+  /** Slots promised to claims in flight. */
+  private reserved = 0
+  /** Claim loops about to send a claim (which will carry the queued outcomes). */
+  private claimsComing = 0
+  private readonly claimLoops: number
   private reportFailures = 0
   private reportRetryAt = 0
   private reportTimer: NodeJS.Timeout | undefined
@@ -414,6 +432,10 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
     this.backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 }
     this.announceIntervalMs = options.announceIntervalMs ?? 60_000
     this.stopTimeoutMs = options.stopTimeoutMs ?? 30_000
+    this.claimLoops = Math.max(
+      1,
+      Math.min(options.parallelClaims ?? (this.concurrency >= 8 ? 2 : 1), this.concurrency),
+    )
     // The worker schedules its own retries (and reports them as events), so the client does not.
     this.client = new Client({
       baseUrl: options.baseUrl,
@@ -457,7 +479,7 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
       }, this.announceIntervalMs)
       this.announceTimer.unref()
     }
-    this.loop = this.claimLoop()
+    this.loop = Promise.all(Array.from({ length: this.claimLoops }, () => this.claimLoop())).then(() => {})
   }
 
   /**
@@ -496,32 +518,49 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
 
   private async claimLoop(): Promise<void> {
     const stop = this.stopController.signal
+    // With several loops each claims its share of the slots, so claims overlap on the wire.
+    const share = Math.ceil(this.concurrency / this.claimLoops)
     let failures = 0
     while (!this.stopping) {
-      const free = this.concurrency - this.running
+      const free = this.concurrency - this.running - this.reserved
       if (free <= 0) {
+        this.claimsComing++
         await new Promise<void>((resolve) => this.slotWaiters.push(resolve))
+        // Handlers that finish together free their slots in the same turn of the event loop:
+        // let them all land, so the next claim asks for all of them at once, not one at a time.
+        await new Promise<void>((resolve) => setImmediate(resolve))
+        this.claimsComing--
         continue
       }
+      const max = Math.min(free, share, LIMITS.maxClaimBatch)
+      this.reserved += max
+      // Finished executions' outcomes ride along: one round trip reports and asks for more.
+      const outcomes = this.takeReports()
       const sentAt = Date.now()
       try {
         const answer = await this.client.executions.claim(
           {
             worker_id: this.workerId,
             task: this.tasks,
-            max: Math.min(free, LIMITS.maxClaimBatch),
-            wait_seconds: this.waitSeconds,
+            max,
+            // Outcomes must not wait out a long-poll for their answer.
+            wait_seconds: outcomes.length > 0 ? 0 : this.waitSeconds,
             lease_seconds: this.leaseSeconds,
+            ...(outcomes.length > 0 ? { outcomes: outcomes.map((item) => item.body) } : {}),
           },
           { signal: stop },
         )
+        this.reserved -= max
         failures = 0
+        if (outcomes.length > 0) this.applyResults(outcomes, answer.results ?? [])
         for (const execution of answer.executions) this.launch(execution, sentAt)
         const early = this.waitSeconds === 0 || Date.now() - sentAt < this.waitSeconds * 500
-        if (answer.executions.length === 0 && early) {
+        if (answer.executions.length === 0 && early && outcomes.length === 0) {
           await sleep(this.idleDelayMs * (0.5 + Math.random() / 2), stop)
         }
       } catch (error) {
+        this.reserved -= max
+        if (outcomes.length > 0) this.retryReports(outcomes, errorOf(error))
         if (this.stopping) break
         failures++
         let delayMs = backoffDelay(failures, this.backoff)
@@ -531,8 +570,18 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
         this.report(error)
         this.emitSafely('backoff', { operation: 'claim', attempt: failures, delayMs, error: errorOf(error) })
         await sleep(delayMs, stop)
+      } finally {
+        if (outcomes.length > 0) this.pumpReports()
       }
     }
+  }
+
+  /** Queued outcomes a claim about to be sent can carry (none while reports back off). */
+  private takeReports(): PendingReport[] {
+    if (this.reports.length === 0 || Date.now() < this.reportRetryAt) return []
+    const taken = this.reports.splice(0, LIMITS.maxBatchReports)
+    for (const item of taken) item.attempts++
+    return taken
   }
 
   private wakeSlotWaiters(): void {
@@ -691,7 +740,19 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
       body: { ...outcome, execution_id: execution.execution_id, lease_token: execution.lease.token },
       attempts: 0,
     })
-    this.pumpReports()
+    this.schedulePump()
+  }
+
+  /** Outcomes that finish in the same turn of the event loop go out in one request. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
+    setImmediate(() => {
+      this.pumpScheduled = false
+      // A claim about to go out carries them; otherwise they go on their own.
+      if (this.claimsComing > 0 && !this.stopping) return
+      this.pumpReports()
+    })
   }
 
   private finish(active: Active): void {
@@ -916,24 +977,29 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
           }
           throw error
         }
-        const byId = new Map(answer.results.map((r) => [r.execution_id, r]))
-        const again: PendingReport[] = []
-        for (const item of batch) {
-          const result = byId.get(item.body.execution_id)
-          if (result === undefined) again.push(item)
-          else if ('error' in result) {
-            const error = errorFromBody(result.error, { executionId: item.body.execution_id })
-            if (isRetryable(error)) again.push(item)
-            else this.refused(item, error)
-          } else this.recorded(item, result.status)
-        }
-        if (again.length > 0) this.retryReports(again, new Error('some outcomes were not recorded'))
+        this.applyResults(batch, answer.results)
       }
       this.reportFailures = 0
     } catch (error) {
       this.report(error)
       this.retryReports(batch, errorOf(error))
     }
+  }
+
+  /** Settles reports from a batch answer (outcomes endpoint, or a claim that carried them). */
+  private applyResults(batch: PendingReport[], results: BatchOutcomeResponse['results']): void {
+    const byId = new Map(results.map((r) => [r.execution_id, r]))
+    const again: PendingReport[] = []
+    for (const item of batch) {
+      const result = byId.get(item.body.execution_id)
+      if (result === undefined) again.push(item)
+      else if ('error' in result) {
+        const error = errorFromBody(result.error, { executionId: item.body.execution_id })
+        if (isRetryable(error)) again.push(item)
+        else this.refused(item, error)
+      } else this.recorded(item, result.status)
+    }
+    if (again.length > 0) this.retryReports(again, new Error('some outcomes were not recorded'))
   }
 
   private retryReports(items: PendingReport[], error: Error): void {

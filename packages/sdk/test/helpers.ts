@@ -64,6 +64,21 @@ export function recordingFetch(
   return { fetch: fetchImpl, calls }
 }
 
+/**
+ * The outcome reports a request carried: `/executions/{id}/outcome`, the batch endpoint, or a
+ * claim that reported along (the worker piggybacks finished outcomes on its next claim).
+ */
+export function outcomesIn(call: Call): ({ execution_id: string } & Record<string, unknown>)[] {
+  const single = /^\/v1\/executions\/([^/]+)\/outcome$/.exec(call.path)
+  if (single) return [{ execution_id: single[1]!, ...(call.body as Record<string, unknown>) }]
+  if (call.path === '/v1/executions/outcomes' || call.path === '/v1/executions/claim') {
+    return (
+      (call.body as { outcomes?: ({ execution_id: string } & Record<string, unknown>)[] })?.outcomes ?? []
+    )
+  }
+  return []
+}
+
 /** The network error global fetch throws when the connection fails. */
 export function networkError(): TypeError {
   return new TypeError('fetch failed', { cause: new Error('ECONNRESET (simulated)') })

@@ -1,6 +1,8 @@
+import type { TenantRecord } from '@cuekit/engine'
 import {
   BatchHeartbeatRequest,
   BatchHeartbeatResponse,
+  type BatchOutcomeItem,
   BatchOutcomeRequest,
   BatchOutcomeResponse,
   BulkEnqueueRequest,
@@ -83,6 +85,14 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     s.metrics.claims.inc(executions.length)
     return c.json(body, 200)
   }
+
+  const reportAll = async (tenant: TenantRecord, outcomes: BatchOutcomeItem[]) =>
+    (
+      await engine.reportMany(
+        tenant,
+        outcomes.map(({ execution_id, ...item }) => ({ execution_id, ...reportInput(item) })),
+      )
+    ).map((r) => ('error' in r ? { execution_id: r.execution_id, error: errorBody(r.error).error } : r))
 
   const claimBody = (executions: ClaimedExecution[]): ClaimResponse =>
     executions.length === 0
@@ -183,9 +193,11 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
           lease_seconds: body.lease_seconds,
         })
       const started = performance.now()
-      const executions =
+      // Reports sent along are recorded while the claim runs: one round trip to Redis for both.
+      const [results, executions] = await Promise.all([
+        body.outcomes ? reportAll(tenant, body.outcomes) : undefined,
         body.wait_seconds > 0 && !s.waiters.isClosed
-          ? await s.waiters.longPoll(
+          ? s.waiters.longPoll(
               tenant.id,
               tasks,
               body.max,
@@ -193,12 +205,13 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
               c.req.raw.signal,
               attempt,
             )
-          : await attempt()
+          : attempt(),
+      ])
       s.metrics.claimWait.observe(
         { claimed: executions.length > 0 ? 'yes' : 'no' },
         (performance.now() - started) / 1000,
       )
-      return deliver(c, executions, claimBody(executions))
+      return deliver(c, executions, results ? { ...claimBody(executions), results } : claimBody(executions))
     },
   )
 
@@ -259,18 +272,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       responses: { 200: { description: 'Per-item results', schema: BatchOutcomeResponse } },
     },
     async (c, { body }) => {
-      const results = await engine.reportMany(
-        c.get('tenant'),
-        body.outcomes.map(({ execution_id, ...item }) => ({ execution_id, ...reportInput(item) })),
-      )
-      return c.json(
-        {
-          results: results.map((r) =>
-            'error' in r ? { execution_id: r.execution_id, error: errorBody(r.error).error } : r,
-          ),
-        },
-        200,
-      )
+      return c.json({ results: await reportAll(c.get('tenant'), body.outcomes) }, 200)
     },
   )
 

@@ -321,6 +321,15 @@ local function commit()
       redis.call('HINCRBY', k_worker(worker), field, delta)
     end
   end
+  if NEXT_DUE and WAKE_KEY then
+    -- A single Redis: record the new deadline in the global wake index here, keeping the earliest,
+    -- instead of a second round trip from the engine.
+    local member = string.match(P, '{(.*)}')
+    local cur = redis.call('ZSCORE', WAKE_KEY, member)
+    if not cur or NEXT_DUE < tonumber(cur) then
+      redis.call('ZADD', WAKE_KEY, fmt(NEXT_DUE), member)
+    end
+  end
   if NOTIFY_N > 0 then
     local parts = { TENANT, fmt(NOTIFY_N) }
     for task, n in pairs(NOTIFY) do
