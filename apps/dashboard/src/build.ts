@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { build, type Plugin } from 'esbuild'
+import type { Plugin } from 'esbuild'
 
 export interface Asset {
   body: string
@@ -44,6 +44,8 @@ const asset = (body: string, contentType: string): Asset => ({
  * build step to forget, no build output in git, and no reliance on install scripts running.
  */
 export async function buildDashboard(): Promise<DashboardAssets> {
+  // Loaded on the first dashboard request only: a server nobody opens the dashboard on never pays for it.
+  const { build } = await import('esbuild')
   const result = await build({
     entryPoints: { app: `${clientDir}main.ts` },
     bundle: true,

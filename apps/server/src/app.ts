@@ -10,7 +10,7 @@ import { AuthCache, adminAuth, tenantAuth } from './auth.ts'
 import { defaultServerConfig, type ServerConfig } from './config.ts'
 import type { AppEnv } from './context.ts'
 import { errorBody, sendError, toErrorResponse } from './errors.ts'
-import { jsonBody, type KnownRoute } from './http.ts'
+import { type KnownRoute, readJsonBody } from './http.ts'
 import { Metrics } from './metrics.ts'
 import { PubSub } from './pubsub.ts'
 import { RateLimiter } from './ratelimit.ts'
@@ -115,13 +115,7 @@ export function createApp(options: AppOptions): CuekitApp {
   })
 
   const app = new OpenAPIHono<AppEnv>()
-  app.use(requestContext(log, metrics))
-  app.use(async (c, next) => {
-    await next()
-    // While draining, every answer closes its connection so the server can finish.
-    if (shutdown.signal.aborted) c.header('Connection', 'close')
-  })
-  app.use(jsonBody())
+  app.use(frontDoor(log, metrics, shutdown.signal))
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'http',
     scheme: 'bearer',
@@ -204,17 +198,41 @@ export function createApp(options: AppOptions): CuekitApp {
   }
 }
 
-/** Request id, a child logger, the duration metric, and a log line for what went wrong. */
-function requestContext(log: Logger, metrics: Metrics): MiddlewareHandler<AppEnv> {
+/**
+ * Every request: its id and logger, its JSON body, the duration metric, a log line for what went
+ * wrong, and `Connection: close` while draining. One middleware, because each level stays
+ * suspended (with its closures) as long as a long-poll waits.
+ */
+function frontDoor(log: Logger, metrics: Metrics, shutdown: AbortSignal): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const given = c.req.header('x-request-id')
     const requestId = given && REQUEST_ID.test(given) ? given : randomUUID()
-    const child = log.child({ request_id: requestId })
+    // The child logger is made when something logs: most requests (and every waiting long-poll)
+    // never do, and it would live as long as they do.
+    let child: Logger | undefined
+    const logger = () => {
+      child ??= log.child({ request_id: requestId })
+      return child
+    }
     c.set('requestId', requestId)
-    c.set('log', child)
+    c.set('log', {
+      error: (obj, msg) => logger().error(obj, msg),
+      warn: (obj, msg) => logger().warn(obj, msg),
+      info: (obj, msg) => logger().info(obj, msg),
+      debug: (obj, msg) => logger().debug(obj, msg),
+    })
     c.header('X-Request-Id', requestId)
     const started = performance.now()
-    await next()
+    let refused: unknown
+    try {
+      await readJsonBody(c)
+    } catch (error) {
+      refused = error
+    }
+    if (refused === undefined) await next()
+    else c.res = sendError(c, refused)
+    // While draining, every answer closes its connection so the server can finish.
+    if (shutdown.aborted) c.header('Connection', 'close')
     const ms = performance.now() - started
     const status = c.res.status
     metrics.httpDuration.observe(
@@ -222,8 +240,8 @@ function requestContext(log: Logger, metrics: Metrics): MiddlewareHandler<AppEnv
       ms / 1000,
     )
     const line = { method: c.req.method, path: c.req.routePath, status, ms: Math.round(ms) }
-    if (status >= 500) child.error(line, 'request')
-    else if (status >= 400) child.info(line, 'request')
-    else child.debug(line, 'request')
+    if (status >= 500) logger().error(line, 'request')
+    else if (status >= 400) logger().info(line, 'request')
+    else if (log.isLevelEnabled('debug')) logger().debug(line, 'request')
   }
 }

@@ -1,10 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { TenantRecord, Tenants } from '@cuekit/engine'
 import { API_KEY_PATTERN } from '@cuekit/protocol'
-import type { MiddlewareHandler } from 'hono'
+import type { Context } from 'hono'
 import type { AppEnv } from './context.ts'
 import { HttpError } from './errors.ts'
 import type { RateLimiter } from './ratelimit.ts'
+
+/**
+ * A check a route runs before its handler (a plain call rather than a middleware: every
+ * middleware level stays suspended, with its closures, as long as a long-poll waits).
+ */
+export type Guard = (c: Context<AppEnv>) => Promise<void>
 
 function bearer(header: string | undefined): string | null {
   if (!header) return null
@@ -56,10 +62,10 @@ export function rateLimitHeaders(
   return headers
 }
 
-export function tenantAuth(cache: AuthCache, limiter: RateLimiter | null): MiddlewareHandler<AppEnv> {
+export function tenantAuth(cache: AuthCache, limiter: RateLimiter | null): Guard {
   // Failed authentications count against the client address, so a flood of made-up keys cannot
   // turn every request into a storage lookup.
-  const refuse = (c: Parameters<MiddlewareHandler<AppEnv>>[0]): never => {
+  const refuse = (c: Context<AppEnv>): never => {
     if (limiter) {
       const address = c.env?.incoming?.socket?.remoteAddress ?? 'unknown'
       const result = limiter.take(`ip:${address}`)
@@ -68,7 +74,7 @@ export function tenantAuth(cache: AuthCache, limiter: RateLimiter | null): Middl
     }
     throw new HttpError('unauthorized')
   }
-  return async (c, next) => {
+  return async (c) => {
     const key = bearer(c.req.header('authorization'))
     if (!key || !API_KEY_PATTERN.test(key)) refuse(c)
     if (limiter) {
@@ -80,17 +86,15 @@ export function tenantAuth(cache: AuthCache, limiter: RateLimiter | null): Middl
     const tenant = await cache.resolve(key as string)
     if (!tenant) refuse(c)
     c.set('tenant', tenant as TenantRecord)
-    await next()
   }
 }
 
-export function adminAuth(adminKey: string | null): MiddlewareHandler<AppEnv> {
+export function adminAuth(adminKey: string | null): Guard {
   const expected = adminKey ? sha(adminKey) : null
-  return async (c, next) => {
+  return async (c) => {
     const key = bearer(c.req.header('authorization'))
     if (!key) throw new HttpError('unauthorized')
     if (!expected || !timingSafeEqual(sha(key), expected))
       throw new HttpError('forbidden', 'The admin key is required.')
-    await next()
   }
 }

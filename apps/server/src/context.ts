@@ -1,13 +1,20 @@
 import type { TenantRecord } from '@cuekit/engine'
 import type { HttpBindings } from '@hono/node-server'
-import type { Logger } from 'pino'
+
+/** A request's logger: every line carries the request id. */
+export interface RequestLog {
+  error(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  debug(obj: object, msg?: string): void
+}
 
 /** Hono's environment for every route: who is calling, and the parsed body. */
 export type AppEnv = {
   Bindings: Partial<HttpBindings>
   Variables: {
     requestId: string
-    log: Logger
+    log: RequestLog
     tenant: TenantRecord
     /** The JSON body, parsed once by the body middleware (undefined when empty). */
     body: unknown

@@ -2,6 +2,7 @@ import { LIMITS } from '@cuekit/protocol'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import { z } from 'zod'
+import type { Guard } from './auth.ts'
 import type { AppEnv } from './context.ts'
 import { HttpError, validationError } from './errors.ts'
 
@@ -29,8 +30,8 @@ export interface RouteInput<B, Q> {
 }
 
 export interface RouteGuards {
-  tenant: MiddlewareHandler<AppEnv>
-  admin: MiddlewareHandler<AppEnv>
+  tenant: Guard
+  admin: Guard
 }
 
 /** A registered path and method, so an unmatched method can answer 405 with `Allow`. */
@@ -88,10 +89,9 @@ export function route<
     pattern: new RegExp(`^${def.path.replace(/\{\w+\}/g, '[^/]+')}$`),
     method: def.method.toUpperCase(),
   })
-  const middlewares: MiddlewareHandler<AppEnv>[] = []
-  if (auth === 'tenant') middlewares.push(ctx.guards.tenant)
-  if (auth === 'admin') middlewares.push(ctx.guards.admin)
+  const guard = auth === 'tenant' ? ctx.guards.tenant : auth === 'admin' ? ctx.guards.admin : null
   const final: MiddlewareHandler<AppEnv> = async (c) => {
+    if (guard) await guard(c)
     const body = def.body ? parseWith(def.body, c.get('body') ?? {}, 'body') : undefined
     const query = def.query ? parseWith(def.query, c.req.query(), 'query') : undefined
     return handler(c, { body, query, params: c.req.param() as Record<string, string> } as RouteInput<B, Q>)
@@ -101,7 +101,7 @@ export function route<
     path: string,
     ...handlers: MiddlewareHandler<AppEnv>[]
   ) => void
-  on.call(app, def.method.toUpperCase(), honoPath, ...middlewares, final)
+  on.call(app, def.method.toUpperCase(), honoPath, final)
 }
 
 function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
@@ -121,14 +121,37 @@ async function readBody(c: Context<AppEnv>): Promise<string> {
     if (Buffer.byteLength(text) > LIMITS.bodyLimitBytes) throw new HttpError('payload_too_large')
     return text
   }
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of incoming as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > LIMITS.bodyLimitBytes) throw new HttpError('payload_too_large')
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks).toString('utf8')
+  // Events rather than `for await`: the stream's async iterator keeps generator frames alive as
+  // long as the request (a long-poll) does.
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > LIMITS.bodyLimitBytes) {
+        done()
+        reject(new HttpError('payload_too_large'))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => {
+      done()
+      resolve(Buffer.concat(chunks).toString('utf8'))
+    }
+    const onError = (error: Error) => {
+      done()
+      reject(error)
+    }
+    const done = () => {
+      incoming.off('data', onData)
+      incoming.off('end', onEnd)
+      incoming.off('error', onError)
+    }
+    incoming.on('data', onData)
+    incoming.once('end', onEnd)
+    incoming.once('error', onError)
+  })
 }
 
 /** JSON nesting deeper than this is refused: deeper values overflow the stack when serialised. */
@@ -162,23 +185,20 @@ export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
  * stream passes it) whatever the Content-Type
  * (curl's -d sends form encoding), and refuses what is not JSON with 400 invalid_json.
  */
-export function jsonBody(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next()
-    const declared = Number(c.req.header('content-length') ?? 0)
-    if (declared > LIMITS.bodyLimitBytes) throw new HttpError('payload_too_large')
-    const text = await readBody(c)
-    if (text.trim() === '') {
-      c.set('body', undefined)
-    } else if (jsonDepth(text) > MAX_JSON_DEPTH) {
-      throw new HttpError('validation_error', `body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`)
-    } else {
-      try {
-        c.set('body', JSON.parse(text))
-      } catch {
-        throw new HttpError('invalid_json')
-      }
+export async function readJsonBody(c: Context<AppEnv>): Promise<void> {
+  if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return
+  const declared = Number(c.req.header('content-length') ?? 0)
+  if (declared > LIMITS.bodyLimitBytes) throw new HttpError('payload_too_large')
+  const text = await readBody(c)
+  if (text.trim() === '') {
+    c.set('body', undefined)
+  } else if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    throw new HttpError('validation_error', `body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`)
+  } else {
+    try {
+      c.set('body', JSON.parse(text))
+    } catch {
+      throw new HttpError('invalid_json')
     }
-    await next()
   }
 }

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net'
 import { Engine, Tenants } from '@cuekit/engine'
 import { serve } from '@hono/node-server'
 import { Cluster, Redis } from 'ioredis'
-import RedisMock from 'ioredis-mock'
 import pino from 'pino'
 import { createApp } from './app.ts'
 import { Env } from './config.ts'
@@ -22,7 +21,7 @@ const log = pino({
 })
 const durable = env.REDIS_URL !== undefined || env.REDIS_CLUSTER_NODES !== undefined
 
-function connect(): Redis | Cluster {
+async function connect(): Promise<Redis | Cluster> {
   const common = { enableAutoPipelining: true, maxRetriesPerRequest: 3 }
   if (env.REDIS_CLUSTER_NODES) {
     const nodes = env.REDIS_CLUSTER_NODES.split(',').map((hp) => {
@@ -32,10 +31,12 @@ function connect(): Redis | Cluster {
     return new Cluster(nodes, { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: 3 } })
   }
   if (env.REDIS_URL) return new Redis(env.REDIS_URL, common)
+  // Loaded only for the in-memory dev store: it brings a Lua VM that a real deployment never needs.
+  const { default: RedisMock } = await import('ioredis-mock')
   return new (RedisMock as unknown as typeof Redis)() as Redis
 }
 
-const redis = connect()
+const redis = await connect()
 redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'))
 const engine = new Engine({
   redis,

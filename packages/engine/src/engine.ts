@@ -77,6 +77,8 @@ export interface EnqueueResult {
   execution_id: string
   created: boolean
   status: ExecutionStatus
+  /** The task it was queued under (explicit, else payload.task, else `default`). */
+  task: string
 }
 
 export interface ClaimOptions {
@@ -261,6 +263,7 @@ export class Engine extends EventEmitter<EngineEvents> {
             execution_id: String(reply[at]),
             created: reply[at + 1] === '1',
             status: String(reply[at + 2]) as ExecutionStatus,
+            task: g.args[1]!,
           }
         })
         if (reply[2] !== '') this.deadline(ref, int(reply[2]))

@@ -1,4 +1,4 @@
-import type { TenantRecord } from '@cuekit/engine'
+import type { EnqueueResult, TenantRecord } from '@cuekit/engine'
 import {
   BatchHeartbeatRequest,
   BatchHeartbeatResponse,
@@ -68,11 +68,32 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     )
 
   /**
+   * Aborts when the client goes away before its answer is written. From Node's own response
+   * events when served by @hono/node-server: asking Hono for `c.req.raw.signal` would build a
+   * full WHATWG Request per long-poll (most of a waiting claim's memory).
+   */
+  const clientGone = (c: Context<AppEnv>): AbortSignal => {
+    const outgoing = c.env?.outgoing
+    if (!outgoing) return c.req.raw.signal
+    const controller = new AbortController()
+    if (outgoing.destroyed && !outgoing.writableFinished) controller.abort()
+    outgoing.once('close', () => {
+      if (!outgoing.writableFinished) controller.abort()
+    })
+    return controller.signal
+  }
+
+  /**
    * Leases that could not be handed over are released at once: when the client left while we
    * claimed, or when the response could not be written.
    */
-  const deliver = async (c: Context<AppEnv>, executions: ClaimedExecution[], body: ClaimResponse) => {
-    if (executions.length > 0 && c.req.raw.signal.aborted) {
+  const deliver = async (
+    c: Context<AppEnv>,
+    executions: ClaimedExecution[],
+    body: ClaimResponse,
+    gone: AbortSignal,
+  ) => {
+    if (executions.length > 0 && gone.aborted) {
       await releaseAll(c, executions)
       return c.body(null, 499 as 200)
     }
@@ -84,6 +105,18 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     }
     s.metrics.claims.inc(executions.length)
     return c.json(body, 200)
+  }
+
+  /**
+   * Long-polls on this server wake at once for what it just queued, one hop sooner than the
+   * pub/sub notification (which still reaches every server, this one included; a second kick
+   * only costs an empty claim).
+   */
+  const wakeLocal = (tenantId: string, results: EnqueueResult[]) => {
+    const tasks = new Map<string, number>()
+    for (const r of results)
+      if (r.created && r.status === 'pending') tasks.set(r.task, (tasks.get(r.task) ?? 0) + 1)
+    if (tasks.size > 0) s.waiters.notify(tenantId, tasks)
   }
 
   const reportAll = async (tenant: TenantRecord, outcomes: BatchOutcomeItem[]) =>
@@ -139,6 +172,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       const [result] = await engine.enqueue(tenant, [
         { ...body, idempotency_key: header ?? body.idempotency_key },
       ])
+      wakeLocal(tenant.id, [result!])
       const record = await engine.get(tenant, result!.execution_id)
       return c.json(record, result!.created ? 201 : 200)
     },
@@ -157,6 +191,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     },
     async (c, { body }) => {
       const results = await engine.enqueue(c.get('tenant'), body.executions)
+      wakeLocal(c.get('tenant').id, results)
       return c.json({ execution_ids: results.map((r) => r.execution_id) }, 201)
     },
   )
@@ -193,25 +228,24 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
           lease_seconds: body.lease_seconds,
         })
       const started = performance.now()
+      const gone = clientGone(c)
       // Reports sent along are recorded while the claim runs: one round trip to Redis for both.
       const [results, executions] = await Promise.all([
         body.outcomes ? reportAll(tenant, body.outcomes) : undefined,
         body.wait_seconds > 0 && !s.waiters.isClosed
-          ? s.waiters.longPoll(
-              tenant.id,
-              tasks,
-              body.max,
-              body.wait_seconds * 1000,
-              c.req.raw.signal,
-              attempt,
-            )
+          ? s.waiters.longPoll(tenant.id, tasks, body.max, body.wait_seconds * 1000, gone, attempt)
           : attempt(),
       ])
       s.metrics.claimWait.observe(
         { claimed: executions.length > 0 ? 'yes' : 'no' },
         (performance.now() - started) / 1000,
       )
-      return deliver(c, executions, results ? { ...claimBody(executions), results } : claimBody(executions))
+      return deliver(
+        c,
+        executions,
+        results ? { ...claimBody(executions), results } : claimBody(executions),
+        gone,
+      )
     },
   )
 
@@ -316,7 +350,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     },
     async (c, { body, params }) => {
       const claimed = await engine.claimById(c.get('tenant'), params.id!, body)
-      return deliver(c, [claimed], claimBody([claimed]))
+      return deliver(c, [claimed], claimBody([claimed]), clientGone(c))
     },
   )
 
