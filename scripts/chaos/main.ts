@@ -116,14 +116,15 @@ async function main() {
       victim.proc.kill('SIGKILL')
       counters.worker_kills++
       startWorker(victim.url)
-      if (!serverKilled && done > acknowledged.length * 0.25) {
+      const elapsed = Date.now() - started
+      if (!serverKilled && elapsed > (quick ? 2500 : 10_000)) {
         serverKilled = true
         const server = servers[servers.length - 1]!
         log('SIGKILL a server')
         await server.restart()
         counters.server_kills++
       }
-      if (!redisRestarted && done > acknowledged.length * 0.5) {
+      if (!redisRestarted && elapsed > (quick ? 4500 : 25_000)) {
         redisRestarted = true
         log(`SIGKILL Redis${cluster ? ' (one master)' : ''} and restart it from its AOF`)
         if (redis) await redis.restart()
@@ -132,7 +133,7 @@ async function main() {
       }
     }
     log(`${done}/${acknowledged.length} terminal`)
-    await sleep(quick ? 1500 : 2500)
+    await sleep(quick ? 1000 : 2500)
   }
   const drainSeconds = (Date.now() - started) / 1000
   log(`drained in ${drainSeconds.toFixed(1)} s; checking every execution`)
