@@ -295,7 +295,10 @@ export interface WorkerOptions<T = Record<string, unknown>> {
 interface Active {
   readonly execution: ClaimedExecution
   readonly info: ExecutionInfo
-  readonly controller: AbortController
+  /** Made when a handler first reads `ctx.signal` (most never do); see signalOf. */
+  controller: AbortController | null
+  /** Why the handler's signal aborted, when that happened before anyone read it. */
+  abortReason: unknown
   phase: 'running' | 'reporting' | 'done'
   /** The lease's own length, and the length a handler asked for with `ctx.extend`. */
   leaseSeconds: number
@@ -318,6 +321,21 @@ interface PendingReport {
   active: Active
   body: BatchOutcomeInput
   attempts: number
+}
+
+/** The handler's abort signal, made on first use: an AbortController per execution is measurable. */
+function signalOf(active: Active): AbortSignal {
+  if (!active.controller) {
+    active.controller = new AbortController()
+    if (active.abortReason !== undefined) active.controller.abort(active.abortReason)
+  }
+  return active.controller.signal
+}
+
+function abortActive(active: Active, reason: unknown): void {
+  if (active.abortReason !== undefined) return
+  active.abortReason = reason
+  active.controller?.abort(reason)
 }
 
 /** Codes of a heartbeat or report answer that mean the lease is gone for good. */
@@ -604,7 +622,8 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
     const active: Active = {
       execution,
       info,
-      controller: new AbortController(),
+      controller: null,
+      abortReason: undefined,
       phase: 'running',
       leaseSeconds,
       extendSeconds: undefined,
@@ -677,7 +696,9 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
       scheduledFor: execution.scheduled_for,
       workerId: this.workerId,
       fencingToken: execution.lease.epoch,
-      signal: active.controller.signal,
+      get signal() {
+        return signalOf(active)
+      },
       get leaseValidUntil() {
         return new Date(active.deadline)
       },
@@ -764,14 +785,14 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
   private lose(active: Active, how: 'server' | 'local', error: Error): void {
     if (active.phase !== 'running' || active.lost !== null || active.released) return
     active.lost = how
-    active.controller.abort(error)
+    abortActive(active, error)
     this.emitSafely('lease_lost', { ...active.info, error })
   }
 
   private cancelled(active: Active): void {
     if (active.phase !== 'running' || active.cancelled || active.released) return
     active.cancelled = true
-    active.controller.abort(
+    abortActive(active,
       new ExecutionCancelledError('the execution was cancelled', {
         code: 'execution_cancelled',
         status: 409,
@@ -1060,7 +1081,7 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
     await Promise.all(
       unfinished.map((a) => {
         a.released = true
-        a.controller.abort(new WorkerStoppingError())
+        abortActive(a, new WorkerStoppingError())
         return this.release(a, 'stopping')
       }),
     )
