@@ -375,36 +375,37 @@ local function end_lease(id, f, how, err, now, terminal)
   return { 'hp', f[F_EP] }
 end
 
--- `from` is the previous status (nil for a new execution); `extra` more hash fields to set.
-local function make_pending(id, task, prio, from, now, extra)
-  local seq = queue_push(id, task, prio)
-  local fields = { 's', 'pending', 'u', fmt(now), 'qs', seq }
+-- Sets the status fields plus `extra` (more hash fields) in one write.
+local function write_fields(id, fields, extra)
   if extra then
     push(fields, unpack(extra))
   end
   redis.call('HSET', k_exec(id), unpack(fields))
-  if from == 'scheduled' or from == 'retrying' then
-    redis.call('HDEL', k_exec(id), 'due')
-  end
+end
+
+-- Moves one execution between per-task counters; `from` nil for a new execution.
+local function recount(task, from, to)
   if from then
-    move_count(task, from, 'pending')
+    move_count(task, from, to)
   else
-    count(task, 'pending', 1)
+    count(task, to, 1)
   end
 end
 
+-- `from` is the previous status (nil for a new execution); `extra` more hash fields to set.
+local function make_pending(id, task, prio, from, now, extra)
+  local seq = queue_push(id, task, prio)
+  write_fields(id, { 's', 'pending', 'u', fmt(now), 'qs', seq }, extra)
+  if from == 'scheduled' or from == 'retrying' then
+    redis.call('HDEL', k_exec(id), 'due')
+  end
+  recount(task, from, 'pending')
+end
+
 local function make_waiting(id, task, status, from, due, now, extra)
-  local fields = { 's', status, 'due', fmt(due), 'u', fmt(now) }
-  if extra then
-    push(fields, unpack(extra))
-  end
-  redis.call('HSET', k_exec(id), unpack(fields))
+  write_fields(id, { 's', status, 'due', fmt(due), 'u', fmt(now) }, extra)
   redis.call('ZADD', K_SCHED, fmt(due), id)
-  if from then
-    move_count(task, from, status)
-  else
-    count(task, status, 1)
-  end
+  recount(task, from, status)
   note_due(due)
 end
 
@@ -436,11 +437,7 @@ end
 
 -- `f`: the execution's LEASE_READ fields when the caller has them (for the cue it came from).
 local function finish(id, task, status, from, now, extra, f)
-  local fields = { 's', status, 'f', fmt(now), 'u', fmt(now) }
-  if extra then
-    push(fields, unpack(extra))
-  end
-  redis.call('HSET', k_exec(id), unpack(fields))
+  write_fields(id, { 's', status, 'f', fmt(now), 'u', fmt(now) }, extra)
   if from == 'pending' then
     redis.call('HDEL', k_exec(id), 'qs')
   elseif from == 'scheduled' or from == 'retrying' then
