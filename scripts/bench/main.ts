@@ -1,13 +1,15 @@
 // `npm run bench [-- --quick] [-- --json FILE] [-- --only a,b]`: Cuekit measured side by side
 // with BullMQ on one private redis-server. See docs/benchmarks.md for the targets.
 import { spawn } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { cpus, totalmem } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Engine } from '@cuekit/engine'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
+import { bundle } from '../../apps/server/bundle.mjs'
 import { type RedisServer, startRedisServer } from '../lib/redis-server.ts'
 import { createTenant, type ServerProcess, startServerProcess } from '../lib/server-process.ts'
 import { waitFor } from '../lib/wait.ts'
@@ -34,24 +36,28 @@ const SIZE = {
 
 const results: Record<string, number> = {}
 const notes: string[] = []
+const cacheDir = fileURLToPath(new URL('../../.cuekit/', import.meta.url))
+mkdirSync(cacheDir, { recursive: true })
+const bundles = mkdtempSync(join(cacheDir, 'bench-'))
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url))
 
 function log(line: string) {
   process.stderr.write(`${line}\n`)
 }
 
-/** Runs a bench child process (tsx, workspace sources) and returns its JSON line. */
-function child(file: string, env: Record<string, string>): Promise<{ ms: number; n: number }> {
+/**
+ * Runs a bench child process and returns its JSON line. Children run bundled, as the server does
+ * (apps/server/start.mjs), so neither side of the comparison pays for a TypeScript loader.
+ */
+async function child(file: string, env: Record<string, string>): Promise<{ ms: number; n: number }> {
+  const outfile = join(bundles, `${file}.mjs`)
+  if (!existsSync(outfile)) await bundle(here(file), outfile)
   return new Promise((resolve, reject) => {
     const prof = profile ? ['--cpu-prof', '--cpu-prof-dir=artifacts/profiles'] : []
-    const p = spawn(
-      process.execPath,
-      [...prof, '--conditions=cuekit-source', '--import', 'tsx', here(file)],
-      {
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    )
+    const p = spawn(process.execPath, [...prof, outfile], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
     p.stdout.on('data', (d: Buffer) => {
       out += d.toString()
@@ -356,6 +362,7 @@ async function main() {
   } finally {
     await server.stop()
     await redis.stop()
+    rmSync(bundles, { recursive: true, force: true })
   }
   const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'cpu'}, ${round(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`
   const rows: [string, string, string][] = [

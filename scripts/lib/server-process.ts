@@ -5,7 +5,7 @@ import { freePort } from './ports.ts'
 import { waitFor } from './wait.ts'
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
-const mainTs = fileURLToPath(new URL('../../apps/server/src/main.ts', import.meta.url))
+const startScript = fileURLToPath(new URL('../../apps/server/start.mjs', import.meta.url))
 
 export interface ServerProcess {
   url: string
@@ -31,7 +31,7 @@ export interface ServerProcessOptions {
   nodeArgs?: string[]
 }
 
-/** Runs the control plane as `npm start` does, in a child process, and waits for /health. */
+/** Runs the control plane as `npm start` does (apps/server/start.mjs), in a child process, and waits for /health. */
 export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
   const port = options.port ?? (await freePort())
   const adminKey = `cue_admin_${randomBytes(16).toString('hex')}`
@@ -53,15 +53,11 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
   const url = `http://127.0.0.1:${port}`
 
   const launch = async () => {
-    child = spawn(
-      process.execPath,
-      [...(options.nodeArgs ?? []), '--conditions=cuekit-source', '--import', 'tsx', mainTs],
-      {
-        cwd: repoRoot,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    )
+    child = spawn(process.execPath, [...(options.nodeArgs ?? []), startScript], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     child.stdout?.on('data', (d: Buffer) => output.push(d.toString()))
     child.stderr?.on('data', (d: Buffer) => output.push(d.toString()))
     const exited = new Promise<never>((_, reject) =>

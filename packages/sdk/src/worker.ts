@@ -792,7 +792,8 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
   private cancelled(active: Active): void {
     if (active.phase !== 'running' || active.cancelled || active.released) return
     active.cancelled = true
-    abortActive(active,
+    abortActive(
+      active,
       new ExecutionCancelledError('the execution was cancelled', {
         code: 'execution_cancelled',
         status: 409,
