@@ -1,17 +1,50 @@
 type WakeReason = 'kick' | 'timeout' | 'abort' | 'shutdown'
 
+/** What a long-poll needs of an abort signal; an AbortSignal is one. */
+export interface GoneSignal {
+  readonly aborted: boolean
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+  removeEventListener(type: 'abort', listener: () => void): void
+}
+
+/**
+ * "The client went away", for thousands of waiting claims: a flag and one listener slot, a
+ * fraction of an AbortController's size (each waiting request carries one).
+ */
+export class ClientGone implements GoneSignal {
+  aborted = false
+  private listener: (() => void) | null = null
+
+  abort(): void {
+    if (this.aborted) return
+    this.aborted = true
+    const listener = this.listener
+    this.listener = null
+    listener?.()
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listener = listener
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    if (this.listener === listener) this.listener = null
+  }
+}
+
 class Waiter {
   kicked = false
   private wakeUp: ((why: WakeReason) => void) | null = null
 
   constructor(
     readonly tenantId: string,
-    readonly tasks: ReadonlySet<string> | null,
+    // The claim's own list (at most 50 names): no Set per waiting request.
+    readonly tasks: readonly string[] | null,
     readonly max: number,
   ) {}
 
   wants(task: string): boolean {
-    return this.tasks === null || this.tasks.has(task)
+    return this.tasks === null || this.tasks.includes(task)
   }
 
   kick(why: WakeReason = 'kick'): void {
@@ -22,7 +55,7 @@ class Waiter {
   }
 
   /** Resolves on a kick (also one that came before the call), the timeout, or an abort. */
-  wait(ms: number, signal: AbortSignal): Promise<WakeReason> {
+  wait(ms: number, signal: GoneSignal): Promise<WakeReason> {
     if (this.kicked) {
       this.kicked = false
       return Promise.resolve('kick')
@@ -79,10 +112,10 @@ export class Waiters {
     tasks: string[] | null,
     max: number,
     waitMs: number,
-    signal: AbortSignal,
+    signal: GoneSignal,
     attempt: () => Promise<T[]>,
   ): Promise<T[]> {
-    const waiter = new Waiter(tenantId, tasks ? new Set(tasks) : null, max)
+    const waiter = new Waiter(tenantId, tasks, max)
     const deadline = Date.now() + waitMs
     // Registered before the first attempt, so a notification racing with it is not lost.
     this.add(waiter)

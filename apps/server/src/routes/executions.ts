@@ -33,6 +33,7 @@ import type { AppEnv } from '../context.ts'
 import { errorBody, HttpError, toErrorResponse } from '../errors.ts'
 import { route } from '../http.ts'
 import type { Services } from '../services.ts'
+import { ClientGone, type GoneSignal } from '../waiters.ts'
 
 const tags = ['executions']
 const err = (description: string) => ({ description, schema: ErrorBody })
@@ -72,15 +73,15 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
    * events when served by @hono/node-server: asking Hono for `c.req.raw.signal` would build a
    * full WHATWG Request per long-poll (most of a waiting claim's memory).
    */
-  const clientGone = (c: Context<AppEnv>): AbortSignal => {
+  const clientGone = (c: Context<AppEnv>): GoneSignal => {
     const outgoing = c.env?.outgoing
     if (!outgoing) return c.req.raw.signal
-    const controller = new AbortController()
-    if (outgoing.destroyed && !outgoing.writableFinished) controller.abort()
+    const gone = new ClientGone()
+    if (outgoing.destroyed && !outgoing.writableFinished) gone.abort()
     outgoing.once('close', () => {
-      if (!outgoing.writableFinished) controller.abort()
+      if (!outgoing.writableFinished) gone.abort()
     })
-    return controller.signal
+    return gone
   }
 
   /**
@@ -91,7 +92,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     c: Context<AppEnv>,
     executions: ClaimedExecution[],
     body: ClaimResponse,
-    gone: AbortSignal,
+    gone: GoneSignal,
   ) => {
     if (executions.length > 0 && gone.aborted) {
       await releaseAll(c, executions)
@@ -229,13 +230,14 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
         })
       const started = performance.now()
       const gone = clientGone(c)
-      // Reports sent along are recorded while the claim runs: one round trip to Redis for both.
-      const [results, executions] = await Promise.all([
-        body.outcomes ? reportAll(tenant, body.outcomes) : undefined,
+      const claiming =
         body.wait_seconds > 0 && !s.waiters.isClosed
           ? s.waiters.longPoll(tenant.id, tasks, body.max, body.wait_seconds * 1000, gone, attempt)
-          : attempt(),
-      ])
+          : attempt()
+      // Reports sent along are recorded while the claim runs: one round trip to Redis for both.
+      const [results, executions] = body.outcomes
+        ? await Promise.all([reportAll(tenant, body.outcomes), claiming])
+        : [undefined, await claiming]
       s.metrics.claimWait.observe(
         { claimed: executions.length > 0 ? 'yes' : 'no' },
         (performance.now() - started) / 1000,
