@@ -1,37 +1,11 @@
+import type { CueRecord, ListCuesResponse } from '@cuekit/protocol'
 import { ApiError } from '../api.ts'
 import { h, patch } from '../dom.ts'
 import type { Page, PageContext } from '../page.ts'
 import { ago, badge, button, pageHeader, table, time } from '../ui.ts'
 
-/**
- * A cue as CueAPI shapes it (DESIGN §5). Declared here rather than imported because the cue
- * schemas land in @cuekit/protocol with the cue API; every field the page reads is optional-safe.
- */
-export interface CueView {
-  id: string
-  name: string
-  description?: string | null
-  status: string
-  transport?: string | null
-  schedule?: {
-    type?: string | null
-    cron?: string | null
-    at?: string | null
-    timezone?: string | null
-  } | null
-  callback?: { url?: string | null } | null
-  next_run?: string | null
-  last_run?: string | null
-  fired_count?: number | null
-  run_count?: number | null
-}
-
-export interface ListCuesResponse {
-  cues: CueView[]
-  total?: number
-  limit?: number
-  offset?: number
-}
+/** A cue as the API answers it (CueAPI's shape). */
+export type CueView = CueRecord
 
 const LIMIT = 100
 
