@@ -142,21 +142,32 @@ async function wake(server: ServerProcess, apiKey: string, call: Api) {
     },
   })
   void worker.start()
-  // Let the worker's first long-poll arrive, then enqueue one at a time and time handler start.
-  await new Promise((r) => setTimeout(r, 300))
+  // An idle worker: before each enqueue, wait until its long-poll is waiting on the server (it
+  // reports the previous outcome on a claim that does not wait, then long-polls again).
+  const idle = () =>
+    waitFor(
+      async () => (await call<{ waiting_long_polls: number }>('GET', '/v1/stats')).waiting_long_polls >= 1,
+      {
+        timeoutMs: 10_000,
+        intervalMs: 1,
+        message: 'the worker did not go back to waiting',
+      },
+    )
   for (let i = 0; i < SIZE.wake; i++) {
+    await idle()
     const handlerStarted = new Promise<void>((r) => {
       started = r
     })
     enqueuedAt = performance.now()
     await call('POST', '/v1/executions', { task: 'wake' })
     await handlerStarted
-    // Give the worker time to report and go back to waiting: we measure an idle worker.
-    await new Promise((r) => setTimeout(r, 5))
   }
   await worker.stop({ timeoutMs: 5000 })
   results.wake_p50_ms = round(percentile(latencies, 50), 2)
   results.wake_p99_ms = round(percentile(latencies, 99), 2)
+  log(
+    `  wake p90 ${round(percentile(latencies, 90), 2)} ms, p95 ${round(percentile(latencies, 95), 2)} ms, max ${round(Math.max(...latencies), 2)} ms`,
+  )
 }
 
 async function reclaim(call: Api) {
