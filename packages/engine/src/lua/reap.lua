@@ -14,7 +14,7 @@ local ids = redis.call('ZRANGEBYSCORE', K_LEASES, '-inf', fmt(now), 'LIMIT', 0, 
 local requeued, failed = 0, 0
 local out = { 'ok', fmt(now), 0, 0, '' }
 for _, id in ipairs(ids) do
-  local f = hmget(k_exec(id), unpack(LEASE_READ))
+  local f = hmget(k_exec(id), unpack(LEASE_READ, 1, REAP_READ))
   if f[F_S] ~= 'delivering' or not f[F_X] then
     LEASES_REM[#LEASES_REM + 1] = id
   elseif tonumber(f[F_X]) > now then
