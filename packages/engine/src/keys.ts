@@ -6,13 +6,13 @@
  * Layout (P = `<prefix>:{<tenant>.<partition>}:`; the braces are the Redis Cluster hash tag, so
  * every key of one tenant partition lives in one slot and every script touches one slot):
  *
- *   P e:<id>          hash    the execution (fields: see FIELDS in engine.ts)
+ *   P e:<id>          hash    the execution (fields: see the top of lua/_lib.lua)
  *   P p:<id>          string  payload JSON when too long to keep inline in the hash
  *   P o:<id>          string  outcome evidence JSON (result, metadata, ...)
  *   P h:<id>          list    attempt history, one SEP-joined entry per claim, oldest first
- *   P q:<prio>:<task> list    pending queue of one task and priority; entries `<seq>:<id>`
- *   P t:<task>        zset    the task's non-empty priority queues, score = rank·2^40 + head seq
- *   P ready           zset    tasks with pending work, score = best score of the task's queues
+ *   P pq:<task>       zset    exactly the task's pending executions, score = rank·2^40 + seq
+ *                             (rank: priority, best first; seq: FIFO order across tasks)
+ *   P ready           zset    tasks with pending work, score = the best score of the task's queue
  *   P sched           zset    scheduled and retrying executions by due time (ms)
  *   P leases          zset    delivering executions by lease expiry (ms)
  *   P done            zset    terminal executions by finish time (ms), for retention
@@ -45,8 +45,8 @@ const PARTITION_KEYS = {
   payload: 'p:',
   outcome: 'o:',
   history: 'h:',
-  queue: 'q:',
-  taskIndex: 't:',
+  // `pq:` since the queues became sorted sets; `q:` and `t:` held the earlier list layout.
+  queue: 'pq:',
   ready: 'ready',
   sched: 'sched',
   leases: 'leases',
@@ -168,8 +168,7 @@ export class Keys {
       `local function k_payload(id) return P .. K_PAYLOAD .. id end`,
       `local function k_outcome(id) return P .. K_OUTCOME .. id end`,
       `local function k_history(id) return P .. K_HISTORY .. id end`,
-      `local function k_queue(prio, task) return P .. '${k.queue}' .. prio .. ':' .. task end`,
-      `local function k_task(task) return P .. '${k.taskIndex}' .. task end`,
+      `local function k_queue(task) return P .. '${k.queue}' .. task end`,
       `local function k_idem(key) return P .. '${k.idempotency}' .. key end`,
       `local function k_worker(w) return P .. '${k.worker}' .. w end`,
       `local K_READY, K_SCHED, K_LEASES, K_DONE = P .. '${k.ready}', P .. '${k.sched}', P .. '${k.leases}', P .. '${k.done}'`,

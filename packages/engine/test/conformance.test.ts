@@ -1,7 +1,7 @@
 import type { Engine } from '@cuekit/engine'
 import { waitFor } from '@cuekit/scripts/lib/wait'
 import { describe, expect, it } from 'vitest'
-import { newEngine, tenant } from './backend.ts'
+import { backend, newEngine, tenant } from './backend.ts'
 
 // The conformance suite: every transition's normal path, every error code, calling it twice,
 // stale tokens, expired-but-not-reaped leases. It runs as `engine:redis` and `engine:memory`.
@@ -263,6 +263,77 @@ describe('claim by id', () => {
     await expectCode(engine.claimById(tenant, 'nope', { worker_id: 'w' }), 'execution_not_found')
     const later = await enqueueOne(engine, { delay_seconds: 60 })
     await expectCode(engine.claimById(tenant, later, { worker_id: 'w' }), 'claim_failed')
+  })
+})
+
+describe('queues hold exactly the pending executions', () => {
+  // Cancels and claims by id remove the queue entry in the same script: nothing stale is left for
+  // a later claim, listing or age to step over (issue 11: such entries once hid pending work).
+  it('a CueAPI-style worker drains everything through claimable + claim by id', async () => {
+    // Old layout: claimable scanned a fixed window from the head and stalled at ~110 per partition.
+    const cases = [{ t: tenant, n: 240 }]
+    if (backend !== 'memory') cases.push({ t: { id: 'tn_drain4', partitions: 4 }, n: 600 })
+    for (const { t, n } of cases) {
+      const engine = newEngine()
+      const enqueued = await engine.enqueue(
+        t,
+        Array.from({ length: n }, () => ({ task: 'cue-work' })),
+      )
+      const ids = new Set(enqueued.map((r) => r.execution_id))
+      const done = new Set<string>()
+      for (let round = 0; round < n && done.size < ids.size; round++) {
+        const listed = (await engine.claimable(t, 'cue-work')).executions
+        expect(listed.length, `round ${round}: claimable listed nothing`).toBeGreaterThan(0)
+        const claimed = []
+        for (const e of listed.slice(0, 20)) {
+          claimed.push(await engine.claimById(t, e.execution_id, { worker_id: 'cue', lease_seconds: LONG }))
+        }
+        await engine.reportMany(
+          t,
+          claimed.map((c) => ({ execution_id: c.execution_id, lease_token: c.lease.token, success: true })),
+        )
+        for (const c of claimed) done.add(c.execution_id)
+      }
+      expect(done).toEqual(ids)
+      expect((await engine.queues(t)).queues).toEqual([
+        expect.objectContaining({ task: 'cue-work', pending: 0, success: n, oldest_pending_age_ms: null }),
+      ])
+    }
+  })
+
+  it('300 cancelled ahead of a live execution: the first claim, the listing and the age see it', async () => {
+    let now = 1_000_000
+    const engine = newEngine({ clock: () => now })
+    const cancelled = (
+      await engine.enqueue(
+        tenant,
+        Array.from({ length: 300 }, () => ({ task: 'mail' })),
+      )
+    ).map((r) => r.execution_id)
+    now += 1000
+    const live = await enqueueOne(engine, { task: 'mail' })
+    now += 4000
+    for (const id of cancelled) await engine.cancel(tenant, id)
+    now += 1000
+    expect((await engine.claimable(tenant, 'mail')).executions.map((e) => e.execution_id)).toEqual([live])
+    expect((await engine.queues(tenant)).queues[0]).toMatchObject({
+      pending: 1,
+      cancelled: 300,
+      oldest_pending_age_ms: 5000,
+    })
+    const [first] = await engine.claim(tenant, { worker_id: 'w', task: 'mail' })
+    expect(first?.execution_id).toBe(live)
+  })
+
+  it('the age of the oldest pending execution looks past a newer one of higher priority', async () => {
+    let now = 1_000_000
+    const engine = newEngine({ clock: () => now })
+    await enqueueOne(engine, { task: 'mixed', priority: 0 })
+    now += 3000
+    await enqueueOne(engine, { task: 'mixed', priority: 5 })
+    await enqueueOne(engine, { task: 'mixed', priority: -5 })
+    now += 1000
+    expect((await engine.queues(tenant)).queues[0]).toMatchObject({ pending: 3, oldest_pending_age_ms: 4000 })
   })
 })
 

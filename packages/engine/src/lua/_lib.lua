@@ -6,7 +6,7 @@
 --
 -- Execution hash fields: t task, s status, a attempt, m max attempts, pr priority (absent = 0),
 -- bo backoff seconds csv, ls lease seconds, c created, u updated, sf scheduled for (absent = c),
--- due next attempt time, f finished, qs queue sequence while pending, pl inline payload
+-- due next attempt time, f finished, pl inline payload
 -- (px = 1: payload in its own key), ep epoch, the lease: tok w ca x lms hb lh (kept after the
 -- lease ends: only status `delivering` makes them a lease; `w` is then the last worker), cx cancel
 -- requested, cue cn cue id and name, tb triggered by (scheduled, manual_fire, replay; absent =
@@ -92,7 +92,7 @@ end
 
 local COUNTS = {}       -- 'task SEP status' -> delta
 local WORKERS = {}      -- worker -> { field -> delta }
-local QUEUES = {}       -- queue key -> { task, prio, entries }
+local QUEUES = {}       -- task -> { {score, id, ...}, lowest score }
 local QUEUE_ORDER = {}
 local LOG = {}          -- new execution ids, creation order
 local LEASES_ADD = {}   -- score, id pairs
@@ -144,29 +144,21 @@ local function due_str()
 end
 
 -- pending queues ----------------------------------------------------------------------------
+-- One sorted set per task holds exactly its pending executions (member: id, score: priority rank
+-- * 2^40 + queue sequence): removal by id is exact, so a cancel or a claim by id never leaves an
+-- entry behind for later claims to skip. K_READY holds each non-empty task's best score.
 
 local function rank(prio)
   return 1000 - tonumber(prio)
 end
 
 local function refresh_ready(task)
-  local best = redis.call('ZRANGE', k_task(task), 0, 0, 'WITHSCORES')
+  local best = redis.call('ZRANGE', k_queue(task), 0, 0, 'WITHSCORES')
   if best[1] then
     redis.call('ZADD', K_READY, best[2], task)
   else
     redis.call('ZREM', K_READY, task)
   end
-end
-
-local function refresh_queue(prio, task)
-  local head = redis.call('LINDEX', k_queue(prio, task), 0)
-  if head then
-    local seq = string.match(head, '^(%d+):')
-    redis.call('ZADD', k_task(task), fmt(rank(prio) * RANK_BASE + tonumber(seq)), prio)
-  else
-    redis.call('ZREM', k_task(task), prio)
-  end
-  refresh_ready(task)
 end
 
 -- Queue sequence numbers come in blocks: one INCRBY per script, not one INCR per execution.
@@ -179,30 +171,36 @@ local function next_seq()
   end
   local seq = SEQ_NEXT
   SEQ_NEXT = SEQ_NEXT + 1
-  return fmt(seq)
-end
-
--- Appends to the tail of the task's queue (written by commit). Returns the sequence to store as
--- the execution's `qs`.
-local function queue_push(id, task, prio)
-  local seq = next_seq()
-  local q = k_queue(prio, task)
-  local pending = QUEUES[q]
-  if not pending then
-    pending = { task, prio, {} }
-    QUEUES[q] = pending
-    QUEUE_ORDER[#QUEUE_ORDER + 1] = q
-  end
-  local entries = pending[3]
-  entries[#entries + 1] = seq .. ':' .. id
-  NOTIFY[task] = (NOTIFY[task] or 0) + 1
-  NOTIFY_N = NOTIFY_N + 1
   return seq
 end
 
+-- Queues the execution at the tail of its task and priority (written by commit).
+local function queue_push(id, task, prio)
+  local score = rank(prio) * RANK_BASE + next_seq()
+  local pending = QUEUES[task]
+  if not pending then
+    pending = { {}, score }
+    QUEUES[task] = pending
+    QUEUE_ORDER[#QUEUE_ORDER + 1] = task
+  end
+  push(pending[1], fmt(score), id)
+  if score < pending[2] then
+    pending[2] = score
+  end
+  NOTIFY[task] = (NOTIFY[task] or 0) + 1
+  NOTIFY_N = NOTIFY_N + 1
+end
+
+-- Takes a pending execution out of its queue (cancel, claim by id).
+local function queue_remove(id, task)
+  if redis.call('ZREM', k_queue(task), id) == 1 then
+    refresh_ready(task)
+  end
+end
+
 -- The best non-empty queue among `tasks` (nil: any task): lowest score = highest priority, then
--- oldest head. Returns task, priority, and the score of the next-best queue: entries of the best
--- queue keep the global order while their score stays below it.
+-- oldest. Returns the task and the score of the next-best task: entries of the best task keep
+-- the global order while their score stays below it.
 local function best_queue(tasks)
   local task, best, second = nil, nil, math.huge
   if tasks == nil then
@@ -217,9 +215,6 @@ local function best_queue(tasks)
           break
         end
       end
-    end
-    if not task then
-      return nil
     end
   else
     for _, t in ipairs(tasks) do
@@ -236,44 +231,39 @@ local function best_queue(tasks)
         end
       end
     end
-    if not task then
-      return nil
-    end
   end
-  local p = redis.call('ZRANGE', k_task(task), 0, 1, 'WITHSCORES')
-  if not p[1] then
-    redis.call('ZREM', K_READY, task)
-    return task, nil, second
-  end
-  if p[3] and tonumber(p[4]) < second then
-    second = tonumber(p[4])
-  end
-  return task, p[1], second
+  return task, second
 end
 
--- Takes up to `want` entries from the head of a queue, stopping before the first whose score
--- reaches `limit` (the head itself is always taken). Returns the entries taken.
-local function queue_take(prio, task, want, limit)
-  local q = k_queue(prio, task)
-  local entries = redis.call('LRANGE', q, 0, want - 1)
-  local base = rank(prio) * RANK_BASE
-  local k = 0
-  for i = 1, #entries do
-    local seq = tonumber(string.match(entries[i], '^(%d+):'))
-    if i > 1 and base + seq >= limit then
+-- Takes up to `want` executions from the head of a task's queue, stopping before the first whose
+-- score reaches `limit` (the head itself is always taken). Returns their ids.
+local function queue_take(task, want, limit)
+  local q = k_queue(task)
+  local entries = redis.call('ZRANGE', q, 0, want - 1, 'WITHSCORES')
+  local taken = {}
+  for i = 1, #entries, 2 do
+    if i > 1 and tonumber(entries[i + 1]) >= limit then
       break
     end
-    k = i
+    taken[#taken + 1] = entries[i]
   end
-  if k > 0 then
-    redis.call('LTRIM', q, k, -1)
-    refresh_queue(prio, task)
-  end
-  local taken = {}
-  for i = 1, k do
-    taken[i] = entries[i]
+  if #taken > 0 then
+    redis.call('ZREMRANGEBYRANK', q, 0, #taken - 1)
+    refresh_ready(task)
   end
   return taken
+end
+
+-- The queue-order head of each priority band of a task: at most one read per priority in use.
+local function band_heads(task)
+  local q, heads = k_queue(task), {}
+  local first = redis.call('ZRANGE', q, 0, 0, 'WITHSCORES')
+  while first[1] do
+    heads[#heads + 1] = first[1]
+    local next_band = (math.floor(tonumber(first[2]) / RANK_BASE) + 1) * RANK_BASE
+    first = redis.call('ZRANGEBYSCORE', q, fmt(next_band), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  end
+  return heads
 end
 
 -- events ------------------------------------------------------------------------------------
@@ -291,12 +281,12 @@ end
 -- commit ------------------------------------------------------------------------------------
 
 local function commit()
-  for _, q in ipairs(QUEUE_ORDER) do
-    local pending = QUEUES[q]
-    local entries = pending[3]
-    local len = redis.call('RPUSH', q, unpack(entries))
-    if len == #entries then
-      refresh_queue(pending[2], pending[1])
+  for _, task in ipairs(QUEUE_ORDER) do
+    local pending = QUEUES[task]
+    redis.call('ZADD', k_queue(task), unpack(pending[1]))
+    local cur = redis.call('ZSCORE', K_READY, task)
+    if not cur or pending[2] < tonumber(cur) then
+      redis.call('ZADD', K_READY, fmt(pending[2]), task)
     end
   end
   if #LOG > 0 then
@@ -396,8 +386,8 @@ end
 
 -- `from` is the previous status (nil for a new execution); `extra` more hash fields to set.
 local function make_pending(id, task, prio, from, now, extra)
-  local seq = queue_push(id, task, prio)
-  write_fields(id, { 's', 'pending', 'u', fmt(now), 'qs', seq }, extra)
+  queue_push(id, task, prio)
+  write_fields(id, { 's', 'pending', 'u', fmt(now) }, extra)
   if from == 'scheduled' or from == 'retrying' then
     redis.call('HDEL', k_exec(id), 'due')
   end
@@ -440,9 +430,7 @@ end
 -- `f`: the execution's LEASE_READ fields when the caller has them (for the cue it came from).
 local function finish(id, task, status, from, now, extra, f)
   write_fields(id, { 's', status, 'f', fmt(now), 'u', fmt(now) }, extra)
-  if from == 'pending' then
-    redis.call('HDEL', k_exec(id), 'qs')
-  elseif from == 'scheduled' or from == 'retrying' then
+  if from == 'scheduled' or from == 'retrying' then
     redis.call('HDEL', k_exec(id), 'due')
   end
   push(DONE_ADD, fmt(now), id)
@@ -537,22 +525,21 @@ local function create_execution(id, task, payload, prio, max_attempts, bo, lease
 end
 
 -- What claims read of a pending execution; the positions are used as g[...] below.
-local CLAIM_READ = { 's', 'qs', 't', 'a', 'ep', 'ls', 'm', 'sf', 'c', 'cue', 'cn', 'pl', 'px' }
+local CLAIM_READ = { 's', 't', 'a', 'ep', 'ls', 'm', 'sf', 'c', 'cue', 'cn', 'pl', 'px' }
 
 -- Grants a fresh lease on a pending execution whose fields `g` (CLAIM_READ) were just read.
 -- Returns the claim item (12 fields).
 local function grant(id, g, worker, lease_ms, default_lease_ms, token, now)
-  local task = g[3]
-  local attempt = num(g[4], 0) + 1
-  local epoch = num(g[5], 0) + 1
+  local task = g[2]
+  local attempt = num(g[3], 0) + 1
+  local epoch = num(g[4], 0) + 1
   local lms = lease_ms
   if lms <= 0 then
-    lms = g[6] and tonumber(g[6]) * 1000 or default_lease_ms
+    lms = g[5] and tonumber(g[5]) * 1000 or default_lease_ms
   end
   local exp = now + lms
   local e = k_exec(id)
-  -- One write: the previous lease's leftovers are overwritten ('' reads as absent), and the stale
-  -- queue sequence is harmless once the status is no longer pending.
+  -- One write: the previous lease's leftovers are overwritten ('' reads as absent).
   redis.call('HSET', e, 's', 'delivering', 'a', fmt(attempt), 'ep', fmt(epoch), 'tok', token, 'w', worker,
     'ca', fmt(now), 'x', fmt(exp), 'lms', fmt(lms), 'u', fmt(now), 'hb', '0', 'lh', '', 'rp', '', 'ho', '')
   push(LEASES_ADD, fmt(exp), id)
@@ -560,8 +547,8 @@ local function grant(id, g, worker, lease_ms, default_lease_ms, token, now)
   worker_add(worker, 'cl', 1)
   event(id, task, 'delivering', attempt, worker, now)
   note_due(exp)
-  return { id, task, payload_of(id, g[12], g[13]), g[8] or g[9], fmt(attempt), g[7], fmt(epoch), fmt(exp),
-    fmt(lms), token, g[10] or '', g[11] or '' }
+  return { id, task, payload_of(id, g[11], g[12]), g[7] or g[8], fmt(attempt), g[6], fmt(epoch), fmt(exp),
+    fmt(lms), token, g[9] or '', g[10] or '' }
 end
 
 -- The last report: kind ('s' success, 'f' failure, 'r' release), the status and attempt it answered.

@@ -30,8 +30,9 @@ if s == 'delivering' then
   extra = end_lease(id, f, 'cancelled', '', now, true)
 elseif s == 'scheduled' or s == 'retrying' then
   redis.call('ZREM', K_SCHED, id)
+else
+  queue_remove(id, task)
 end
--- a pending execution's queue entry stays behind; claim.lua skips it
 push(extra, 'fr', 'cancelled')
 finish(id, task, 'cancelled', s, now, extra, f)
 event(id, task, 'cancelled', attempt, '', now)

@@ -25,23 +25,18 @@ end
 local now = now_ms()
 local out = { 'ok', fmt(now), 0 }
 local n = 0
--- Stale entries (cancelled, claimed by id) are skipped; the guard bounds one call's work.
-local guard = max * 4 + 64
-while n < max and guard > 0 do
-  local task, prio, limit = best_queue(tasks)
+-- The queues hold exactly the pending executions, so every entry taken is granted; each round
+-- takes at least one entry, so the loop ends.
+while n < max do
+  local task, limit = best_queue(tasks)
   if not task then
     break
   end
-  guard = guard - 1
-  if prio then
-    for _, entry in ipairs(queue_take(prio, task, max - n, limit)) do
-      guard = guard - 1
-      local seq, id = string.match(entry, '^(%d+):(.*)$')
-      local g = hmget(k_exec(id), unpack(CLAIM_READ))
-      if g[1] == 'pending' and g[2] == seq then
-        n = n + 1
-        push(out, unpack(grant(id, g, worker, lease_ms, default_ms, base .. '.' .. n, now)))
-      end
+  for _, id in ipairs(queue_take(task, max - n, limit)) do
+    local g = hmget(k_exec(id), unpack(CLAIM_READ))
+    if g[1] == 'pending' then
+      n = n + 1
+      push(out, unpack(grant(id, g, worker, lease_ms, default_ms, base .. '.' .. n, now)))
     end
   end
 end

@@ -16,10 +16,10 @@ if not g[1] then
 end
 local now = now_ms()
 worker_seen(worker, now)
-if g[1] ~= 'pending' or string.sub(g[3], 1, 1) == '@' then
+if g[1] ~= 'pending' or string.sub(g[2], 1, 1) == '@' then
   return { 'claim_failed' }
 end
--- The queue entry stays behind; claim.lua skips it because `qs` no longer matches.
+queue_remove(id, g[2])
 local out = { 'ok', fmt(now), 1 }
 push(out, unpack(grant(id, g, worker, tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10], now)))
 commit()

@@ -1,5 +1,6 @@
 -- claimable: up to `limit` pending executions, task filter applied before the limit (a busy task
--- cannot hide a quiet one). Informational: nothing is leased.
+-- cannot hide a quiet one). Informational: nothing is leased. The queues hold exactly the pending
+-- executions, so the cost is proportional to what is listed.
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
 -- ARGV[6]  limit
@@ -25,28 +26,13 @@ end
 local out = { 'ok', fmt(now_ms()), 0 }
 local n = 0
 for _, task in ipairs(tasks) do
-  for _, prio in ipairs(redis.call('ZRANGE', k_task(task), 0, -1)) do
-    local entries = redis.call('LRANGE', k_queue(prio, task), 0, (limit - n) * 2 + 10)
-    for _, entry in ipairs(entries) do
-      local seq, id = string.match(entry, '^(%d+):(.*)$')
-      local f = hmget(k_exec(id), 's', 'qs', 'sf', 'c', 'a', 'cue', 'cn', 'pl', 'px')
-      if f[1] == 'pending' and f[2] == seq then
-        n = n + 1
-        local item = { id, task, payload_of(id, f[8], f[9]), f[3] or f[4], f[5] or '0', f[6] or '', f[7] or '' }
-        for j = 1, 7 do
-          out[#out + 1] = item[j]
-        end
-        if n >= limit then
-          break
-        end
-      end
-    end
-    if n >= limit then
-      break
-    end
-  end
   if n >= limit then
     break
+  end
+  for _, id in ipairs(redis.call('ZRANGE', k_queue(task), 0, limit - n - 1)) do
+    local f = hmget(k_exec(id), 'sf', 'c', 'a', 'cue', 'cn', 'pl', 'px')
+    n = n + 1
+    push(out, id, task, payload_of(id, f[6], f[7]), f[1] or f[2], f[3] or '0', f[4] or '', f[5] or '')
   end
 end
 out[3] = n
