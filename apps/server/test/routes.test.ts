@@ -267,9 +267,18 @@ describe('executions', () => {
       attempts: [],
     })
     expect(r.body.id).toBe(r.body.execution_id)
-    const again = await t.json('POST', '/v1/executions', { task: 'other' }, { 'idempotency-key': 'k-1' })
+    const again = await t.json(
+      'POST',
+      '/v1/executions',
+      { payload: { to: 'x' }, task: 'email' },
+      { 'idempotency-key': 'k-1' },
+    )
     expect(again.status).toBe(200)
     expect(again.body.execution_id).toBe(r.body.execution_id)
+    expectError(
+      await t.json('POST', '/v1/executions', { task: 'other' }, { 'idempotency-key': 'k-1' }),
+      'idempotency_key_reused',
+    )
     expectError(
       await t.json('POST', '/v1/executions', { idempotency_key: 'a' }, { 'idempotency-key': 'b' }),
       'validation_error',

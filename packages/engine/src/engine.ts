@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import type {
   ClaimableResponse,
@@ -18,7 +19,7 @@ import type {
   TransitionResponse,
   WorkerRecord,
 } from '@cuekit/protocol'
-import { AttemptEnd, type ErrorCode, LIMITS, TaskName } from '@cuekit/protocol'
+import { AttemptEnd, type ErrorCode, LIMITS, pythonJsonDumps, TaskName } from '@cuekit/protocol'
 import type { Cluster, Redis } from 'ioredis'
 import { Cues } from './cues.ts'
 import {
@@ -255,6 +256,13 @@ export class Engine extends EventEmitter<EngineEvents> {
           LIMITS.idempotencyTtlSeconds,
           ...group.flatMap((g) => g.args),
         ])
+        if (reply[0] === 'idempotency_key_reused') {
+          throw new EngineError(
+            'idempotency_key_reused',
+            `Idempotency key "${String(reply[1])}" was already used with a different request; ` +
+              'send the same request again to get its execution, or use a new key.',
+          )
+        }
         check(reply)
         this.sawNow(int(reply[1]))
         group.forEach((g, i) => {
@@ -291,6 +299,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       item.cue_id ?? '',
       item.cue_name ?? '',
       '',
+      item.idempotency_key === undefined ? '' : fingerprint(item),
     ]
   }
 
@@ -894,6 +903,15 @@ function latestAttempt(h: Record<string, string>): ExecutionRecord['attempts'][n
     outcome: ended ? how.data : null,
     error: ended && how.data === 'failure' ? (h.le ?? null) : null,
   }
+}
+
+/**
+ * What makes two requests under one idempotency key "the same request" (IETF Idempotency-Key
+ * draft, Stripe): every field as sent but the key, keys sorted, hashed.
+ */
+function fingerprint(item: EnqueueItem): string {
+  const { idempotency_key: _, ...request } = item
+  return createHash('sha256').update(pythonJsonDumps(request)).digest('base64url').slice(0, 22)
 }
 
 function taskFromPayload(payload: unknown): string | undefined {

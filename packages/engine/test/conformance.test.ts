@@ -102,19 +102,42 @@ describe('enqueue', () => {
     expect(q.queues.map((x) => x.pending)).toEqual([334, 333, 333])
   })
 
-  it('returns the first execution for a repeated idempotency key, also within one bulk', async () => {
+  it('returns the first execution for a repeated idempotency key and request, also within one bulk', async () => {
     const engine = newEngine()
-    const first = await engine.enqueue(tenant, [{ idempotency_key: 'k1', payload: { n: 1 } }])
+    const first = await engine.enqueue(tenant, [{ idempotency_key: 'k1', payload: { n: 1, m: 2 } }])
     const again = await engine.enqueue(tenant, [
-      { idempotency_key: 'k1', payload: { n: 2 } },
+      { idempotency_key: 'k1', payload: { m: 2, n: 1 } },
       { idempotency_key: 'k2' },
       { idempotency_key: 'k2' },
     ])
     expect(again[0]).toEqual({ ...first[0], created: false })
     expect(again[1]!.created).toBe(true)
     expect(again[2]).toEqual({ ...again[1], created: false })
-    expect((await engine.get(tenant, first[0]!.execution_id)).payload).toEqual({ n: 1 })
+    expect((await engine.get(tenant, first[0]!.execution_id)).payload).toEqual({ n: 1, m: 2 })
     expect((await engine.get(tenant, first[0]!.execution_id)).idempotency_key).toBe('k1')
+  })
+
+  it('refuses a key reused with a different request, creating nothing of the batch', async () => {
+    const engine = newEngine()
+    await engine.enqueue(tenant, [{ idempotency_key: 'k1', task: 'a', payload: { n: 1 } }])
+    for (const other of [{ payload: { n: 2 } }, { task: 'b', payload: { n: 1 } }, { priority: 5 }]) {
+      await expectCode(
+        engine.enqueue(tenant, [
+          { task: 'fresh' },
+          { idempotency_key: 'k1', task: 'a', payload: { n: 1 }, ...other },
+        ]),
+        'idempotency_key_reused',
+      )
+    }
+    await expectCode(
+      engine.enqueue(tenant, [
+        { idempotency_key: 'k3', payload: 1 },
+        { idempotency_key: 'k3', payload: 2 },
+      ]),
+      'idempotency_key_reused',
+    )
+    const { queues } = await engine.queues(tenant)
+    expect(queues.map((q) => [q.task, q.pending])).toEqual([['a', 1]])
   })
 
   it('creates two executions when called twice without a key', async () => {

@@ -37,6 +37,10 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, message: 'Send the body as application/json.' },
   validation_error: { status: 422, message: 'The request is invalid.' },
   lease_token_required: { status: 422, message: 'This server requires lease_token on lease operations.' },
+  idempotency_key_reused: {
+    status: 422,
+    message: 'This idempotency key was already used with a different request.',
+  },
   invalid_cursor: { status: 422, message: 'The cursor is invalid or expired.' },
   invalid_timezone: { status: 422, message: 'The timezone is not a known IANA time zone.' },
   webhook_url_not_allowed: {

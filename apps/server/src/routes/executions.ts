@@ -144,7 +144,8 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     {
       method: 'post',
       path: '/v1/executions',
-      summary: 'Enqueue an execution (Idempotency-Key header dedupes for 24 h)',
+      summary:
+        'Enqueue an execution (Idempotency-Key: the same key and body within 24 h return the first execution)',
       tags,
       body: EnqueueRequest,
       responses: {
@@ -153,7 +154,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
           description: 'An execution with this idempotency key already exists',
           schema: ExecutionRecord,
         },
-        422: err('Invalid'),
+        422: err('Invalid, or idempotency_key_reused: the key was used with a different body'),
       },
     },
     async (c, { body }) => {
