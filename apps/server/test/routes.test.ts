@@ -528,7 +528,7 @@ describe('executions', () => {
       lease_token: c.lease.token,
       delay_seconds: 60,
     })
-    expect(rel.body).toMatchObject({ status: 'scheduled', attempt: 0 })
+    expect(rel.body).toMatchObject({ status: 'scheduled', attempt: 1 })
     expectError(await t.json('POST', `/v1/executions/${id}/release`, { lease_token: 'x' }), 'lease_lost')
     expect((await t.json('POST', `/v1/executions/${id}/cancel`)).body).toMatchObject({ status: 'cancelled' })
     const replay = await t.json('POST', `/v1/executions/${id}/replay`)
@@ -674,7 +674,7 @@ describe('claims that cannot be handed over', () => {
           const r = (await t.json('GET', `/v1/executions/${id}`)).body
           return r.status === 'pending' ? r : null
         })
-        expect(rec.attempt).toBe(0)
+        expect(rec.attempt).toBe(1)
         expect(rec.attempts[0].outcome).toBe('released')
       }
     }

@@ -7,7 +7,7 @@ import type {
   OutcomeEvidence,
   WorkerRecord,
 } from '@cuekit/protocol'
-import { AttemptEnd, LIMITS } from '@cuekit/protocol'
+import { AttemptEnd, LIMITS, ReportedWith } from '@cuekit/protocol'
 import { SEP } from './keys.ts'
 import type { Reply } from './scripts.ts'
 
@@ -90,13 +90,28 @@ export function toSummary(
     idempotency_key: h.ik ?? null,
     last_error: h.le ?? null,
     failure_reason: h.fr ?? null,
-    outcome: outcomeJson === '' ? null : (JSON.parse(outcomeJson) as OutcomeEvidence),
+    outcome: outcomeJson === '' ? reportedOutcome(h) : (JSON.parse(outcomeJson) as OutcomeEvidence),
   }
 }
 
+/**
+ * A report that carried no evidence still is an outcome: it is read back from the report the
+ * execution remembers (`rp`, kind 's' or 'f') rather than stored twice.
+ */
+function reportedOutcome(h: Record<string, string>): OutcomeEvidence | null {
+  const kind = h.rp?.[0]
+  if (kind !== 's' && kind !== 'f') return null
+  return {
+    success: kind === 's',
+    ...(kind === 'f' && h.le ? { error: h.le } : {}),
+    recorded_at: iso(h.f ?? h.u ?? 0),
+  } as OutcomeEvidence
+}
+
 export function toAttempt(entry: string): AttemptRecord {
-  const [attempt, epoch, worker, claimed, ended, how, error] = entry.split(SEP)
+  const [attempt, epoch, worker, claimed, ended, how, error, rw] = entry.split(SEP)
   const outcome = AttemptEnd.safeParse(how)
+  const reported = ReportedWith.safeParse(rw)
   return {
     attempt: Number(attempt),
     epoch: Number(epoch),
@@ -105,6 +120,7 @@ export function toAttempt(entry: string): AttemptRecord {
     ended_at: isoOrNull(ended),
     outcome: outcome.success ? outcome.data : null,
     error: error ? error : null,
+    reported_with: reported.success ? reported.data : null,
   }
 }
 

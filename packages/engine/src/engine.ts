@@ -19,7 +19,7 @@ import type {
   TransitionResponse,
   WorkerRecord,
 } from '@cuekit/protocol'
-import { AttemptEnd, type ErrorCode, LIMITS, pythonJsonDumps, TaskName } from '@cuekit/protocol'
+import { AttemptEnd, type ErrorCode, LIMITS, pythonJsonDumps, ReportedWith, TaskName } from '@cuekit/protocol'
 import type { Cluster, Redis } from 'ioredis'
 import { Cues } from './cues.ts'
 import {
@@ -902,6 +902,7 @@ function latestAttempt(h: Record<string, string>): ExecutionRecord['attempts'][n
     ended_at: ended ? isoOrNull(h.f) : null,
     outcome: ended ? how.data : null,
     error: ended && how.data === 'failure' ? (h.le ?? null) : null,
+    reported_with: ended ? (ReportedWith.safeParse(h.rw).data ?? null) : null,
   }
 }
 

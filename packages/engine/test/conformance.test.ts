@@ -199,6 +199,7 @@ describe('claim', () => {
         ended_at: null,
         outcome: null,
         error: null,
+        reported_with: null,
       },
     ])
   })
@@ -371,8 +372,11 @@ describe('extend (heartbeat)', () => {
     expect(h1.lease.heartbeats).toBe(1)
     expect(h2.lease.heartbeats).toBe(2)
     expect(Date.parse(h1.lease_extended_until) - Date.parse(h1.lease.last_heartbeat_at!)).toBe(100_000)
-    // no extend_seconds: the lease's own length
-    expect(Date.parse(h2.lease_extended_until) - Date.parse(h2.lease.last_heartbeat_at!)).toBe(10_000)
+    // The answer states the lease as it now is: 100 s long, expiring 100 s after the heartbeat.
+    expect(h1.lease).toMatchObject({ lease_seconds: 100, remaining_ms: 100_000 })
+    // No extend_seconds: the lease's length as it now is.
+    expect(Date.parse(h2.lease_extended_until) - Date.parse(h2.lease.last_heartbeat_at!)).toBe(100_000)
+    expect(h2.lease.lease_seconds).toBe(100)
     const r = await engine.get(tenant, id)
     expect(r.lease!.expires_at).toBe(h2.lease_extended_until)
   })
@@ -671,20 +675,50 @@ describe('fail', () => {
 })
 
 describe('release', () => {
-  it('returns it to pending without consuming the attempt; the next claim has a new epoch', async () => {
+  it('returns it to pending without consuming the attempt; the next claim has the next number', async () => {
     const engine = newEngine()
     const id = await enqueueOne(engine, { max_attempts: 1 })
     const c = await claimOne(engine)
     const r = await engine.release(tenant, id, { lease_token: c.lease.token })
-    expect(r).toMatchObject({ status: 'pending', attempt: 0 })
+    expect(r).toMatchObject({ status: 'pending', attempt: 1 })
     expect(await engine.release(tenant, id, { lease_token: c.lease.token })).toEqual(r)
+    expect(await engine.get(tenant, id)).toMatchObject({ status: 'pending', attempt: 1 })
+    // One attempt number per claim, everywhere; the released one does not count against max_attempts.
     const again = await claimOne(engine, { worker_id: 'w2' })
-    expect(again).toMatchObject({ execution_id: id, attempt: 1, lease: { epoch: 2 } })
+    expect(again).toMatchObject({ execution_id: id, attempt: 2, lease: { epoch: 2 } })
     const rec = await engine.get(tenant, id)
-    expect(rec.attempts.map((a) => [a.attempt, a.epoch, a.outcome])).toEqual([
-      [1, 1, 'released'],
-      [1, 2, null],
+    expect(rec.attempts.map((a) => [a.attempt, a.epoch, a.outcome, a.reported_with])).toEqual([
+      [1, 1, 'released', 'lease_token'],
+      [2, 2, null, null],
     ])
+    const failed = await engine.report(tenant, id, {
+      lease_token: again.lease.token,
+      success: false,
+      error: 'x',
+    })
+    expect(failed).toMatchObject({ status: 'failed', attempt: 2 })
+  })
+
+  it('records how each report was authorised: lease token, worker id, or the API key alone', async () => {
+    const engine = newEngine()
+    const id = await enqueueOne(engine, { max_attempts: 5, backoff_seconds: [0] })
+    const a = await claimOne(engine, { worker_id: 'wa' })
+    await engine.report(tenant, id, { lease_token: a.lease.token, success: false, error: 'one' })
+    await claimOne(engine, { worker_id: 'wb' })
+    await engine.report(tenant, id, { worker_id: 'wb', success: false, error: 'two' })
+    await claimOne(engine, { worker_id: 'wc' })
+    await engine.release(tenant, id, {})
+    await claimOne(engine, { worker_id: 'wd' })
+    await engine.report(tenant, id, { success: true })
+    const rec = await engine.get(tenant, id)
+    expect(rec.attempts.map((x) => [x.attempt, x.worker_id, x.outcome, x.reported_with])).toEqual([
+      [1, 'wa', 'failure', 'lease_token'],
+      [2, 'wb', 'failure', 'worker_id'],
+      [3, 'wc', 'released', 'api_key'],
+      [4, 'wd', 'success', 'api_key'],
+    ])
+    // A success without a result is still an outcome.
+    expect(rec.outcome).toMatchObject({ success: true, recorded_at: rec.finished_at })
   })
 
   it('with a delay it is scheduled, then promoted', async () => {

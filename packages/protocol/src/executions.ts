@@ -53,6 +53,14 @@ export type BulkEnqueueResponse = z.infer<typeof BulkEnqueueResponse>
 // ---------------------------------------------------------------- records
 
 /** One entry of an execution's attempt history, oldest first. */
+/**
+ * How an attempt's report was authorised: with the lease token (fenced: a stale holder can never
+ * report), with the worker id alone (checked against the current holder), or with neither (any
+ * holder of the tenant's API key could have sent it; CueAPI clients send no token).
+ */
+export const ReportedWith = z.enum(['lease_token', 'worker_id', 'api_key'])
+export type ReportedWith = z.infer<typeof ReportedWith>
+
 export const AttemptRecord = z.object({
   attempt: z.number().int(),
   epoch: z.number().int(),
@@ -61,6 +69,8 @@ export const AttemptRecord = z.object({
   ended_at: Timestamp.nullable(),
   outcome: AttemptEnd.nullable(),
   error: z.string().nullable(),
+  /** Null when nobody reported (lease expired, cancelled) and for attempts still running. */
+  reported_with: ReportedWith.nullable(),
 })
 export type AttemptRecord = z.infer<typeof AttemptRecord>
 

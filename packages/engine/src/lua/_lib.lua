@@ -9,7 +9,8 @@
 -- due next attempt time, f finished, pl inline payload
 -- (px = 1: payload in its own key), ep epoch, the lease: tok w ca x lms hb lh (kept after the
 -- lease ends: only status `delivering` makes them a lease; `w` is then the last worker), cx cancel
--- requested, cue cn cue id and name, tb triggered by (scheduled, manual_fire, replay; absent =
+-- requested, rl attempts released (not counted against max attempts), rw how the latest attempt's
+-- report was authorised (lease_token, worker_id, api_key), cue cn cue id and name, tb triggered by (scheduled, manual_fire, replay; absent =
 -- enqueued), rf replayed from, ik idempotency key, le last error, fr
 -- failure reason, the last outcome report (answered again when the same lease repeats it): rt
 -- token, rp 'kind:status:attempt'; hp the epoch of the last attempt written to the history, ho how
@@ -331,12 +332,12 @@ local function commit()
 end
 
 -- attempt history ---------------------------------------------------------------------------
--- entry: attempt SEP epoch SEP worker SEP claimed_at SEP ended_at SEP how SEP error
+-- entry: attempt SEP epoch SEP worker SEP claimed_at SEP ended_at SEP how SEP error SEP reported with
 
-local function history_add(id, attempt, epoch, worker, claimed_at, how, err, now)
+local function history_add(id, attempt, epoch, worker, claimed_at, how, err, now, rw)
   local h = k_history(id)
   local len = redis.call('RPUSH', h, table.concat({ attempt or '0', epoch or '0', worker or '', claimed_at or '', fmt(now), how,
-    clip(err, 500) }, SEP))
+    clip(err, 500), rw or '' }, SEP))
   if len > HISTORY_MAX then
     redis.call('LTRIM', h, -HISTORY_MAX, -1)
   end
@@ -346,24 +347,42 @@ end
 
 -- What lease-ending scripts read; the positions are used as f[...] below.
 -- The reaper reads only the first REAP_READ of them (every HMGET field costs on the hot path).
-local LEASE_READ = { 's', 'x', 'w', 't', 'a', 'm', 'pr', 'cx', 'ep', 'ca', 'cue', 'tb', 'tok', 'rt', 'rp', 'bo' }
+local LEASE_READ = { 's', 'x', 'w', 't', 'a', 'm', 'pr', 'cx', 'ep', 'ca', 'cue', 'tb', 'rl', 'tok', 'rt', 'rp', 'bo' }
 local F_S, F_X, F_W, F_T, F_A, F_M, F_PR, F_CX = 1, 2, 3, 4, 5, 6, 7, 8
-local F_EP, F_CA, F_CUE, F_TB, F_TOK, F_RT, F_RP, F_BO = 9, 10, 11, 12, 13, 14, 15, 16
-local REAP_READ = 12
+local F_EP, F_CA, F_CUE, F_TB, F_RL, F_TOK, F_RT, F_RP, F_BO = 9, 10, 11, 12, 13, 14, 15, 16, 17
+local REAP_READ = 13
+
+-- Attempts that count against max attempts: every claim but the released ones (a release is
+-- not a failed attempt, yet the next claim still gets the next attempt number).
+local function attempts_used(f)
+  return tonumber(f[F_A]) - num(f[F_RL], 0)
+end
+
+-- How a report was authorised: the lease token (fenced), the worker id alone (checked against
+-- the holder), or neither (any holder of the tenant's API key; CueAPI clients send no token).
+local function reported_with(token, worker)
+  if token ~= '' then
+    return 'lease_token'
+  elseif worker ~= '' then
+    return 'worker_id'
+  end
+  return 'api_key'
+end
 
 local WORKER_FIELD = { success = 'co', failure = 'fa', lease_expired = 'fa', released = 'rl', cancelled = 'cn' }
 
 -- Ends the current lease: lease index and the worker's counters. The lease fields stay (the
 -- status says they are no lease any more). An attempt after which the execution goes back to the
 -- queue is written to the history now; one that ends the execution (`terminal`) stays in the lease
--- fields with `ho`. Returns the hash fields to set with the caller's status change.
-local function end_lease(id, f, how, err, now, terminal)
+-- fields with `ho` and `rw` (how its report was authorised; '' when nobody reported). Returns the
+-- hash fields to set with the caller's status change.
+local function end_lease(id, f, how, err, now, terminal, rw)
   LEASES_REM[#LEASES_REM + 1] = id
   worker_add(f[F_W], WORKER_FIELD[how], 1)
   if terminal then
-    return { 'ho', how }
+    return { 'ho', how, 'rw', rw or '' }
   end
-  history_add(id, f[F_A], f[F_EP], f[F_W], f[F_CA], how, err, now)
+  history_add(id, f[F_A], f[F_EP], f[F_W], f[F_CA], how, err, now, rw)
   return { 'hp', f[F_EP] }
 end
 
@@ -541,7 +560,7 @@ local function grant(id, g, worker, lease_ms, default_lease_ms, token, now)
   local e = k_exec(id)
   -- One write: the previous lease's leftovers are overwritten ('' reads as absent).
   redis.call('HSET', e, 's', 'delivering', 'a', fmt(attempt), 'ep', fmt(epoch), 'tok', token, 'w', worker,
-    'ca', fmt(now), 'x', fmt(exp), 'lms', fmt(lms), 'u', fmt(now), 'hb', '0', 'lh', '', 'rp', '', 'ho', '')
+    'ca', fmt(now), 'x', fmt(exp), 'lms', fmt(lms), 'u', fmt(now), 'hb', '0', 'lh', '', 'rp', '', 'ho', '', 'rw', '')
   push(LEASES_ADD, fmt(exp), id)
   move_count(task, 'pending', 'delivering')
   worker_add(worker, 'cl', 1)

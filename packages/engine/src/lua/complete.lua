@@ -24,7 +24,7 @@ for i = 0, n - 1 do
   else
     local task, attempt = f[F_T], tonumber(f[F_A])
     local extra = report_fields(f[F_TOK], 's', 'success', attempt)
-    push(extra, unpack(end_lease(id, f, 'success', '', now, true)))
+    push(extra, unpack(end_lease(id, f, 'success', '', now, true, reported_with(token, worker))))
     cue_ran(f[F_CUE], now)
     finish(id, task, 'success', 'delivering', now, extra, f)
     if evidence ~= '' then

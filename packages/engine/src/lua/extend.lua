@@ -1,4 +1,5 @@
--- extend: a heartbeat; a valid lease gets expires_at = now + extend ms.
+-- extend: a heartbeat; a valid lease gets expires_at = now + extend ms, and that is its length
+-- from now on (what the answer and later reads say, and what a heartbeat without extend renews).
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
 -- ARGV[6]  execution id
@@ -44,7 +45,7 @@ if ext <= 0 then
 end
 local exp = now + ext
 local hb = num(f[9], 0) + 1
-redis.call('HSET', e, 'x', fmt(exp), 'hb', fmt(hb), 'lh', fmt(now), 'u', fmt(now))
+redis.call('HSET', e, 'x', fmt(exp), 'lms', fmt(ext), 'hb', fmt(hb), 'lh', fmt(now), 'u', fmt(now))
 redis.call('ZADD', K_LEASES, fmt(exp), id)
 worker_seen(f[4], now)
-return { 'ok', fmt(now), fmt(exp), f[7], f[4], f[8], f[6], fmt(hb), fmt(now) }
+return { 'ok', fmt(now), fmt(exp), f[7], f[4], f[8], fmt(ext), fmt(hb), fmt(now) }

@@ -29,7 +29,7 @@ local delay = 0
 local status
 if f[F_CX] == '1' then
   status = 'cancelled'
-elseif retry and attempt < max then
+elseif retry and attempts_used(f) < max then
   if retry_after ~= '' then
     delay = tonumber(retry_after)
   else
@@ -42,7 +42,7 @@ end
 local terminal = status == 'cancelled' or status == 'failed'
 local extra = report_fields(f[F_TOK], 'f', status, attempt)
 push(extra, 'le', clip(err, 2000))
-push(extra, unpack(end_lease(id, f, 'failure', err, now, terminal)))
+push(extra, unpack(end_lease(id, f, 'failure', err, now, terminal, reported_with(token, worker))))
 cue_ran(f[F_CUE], now)
 if status == 'retrying' then
   make_waiting(id, task, 'retrying', 'delivering', now + delay, now, extra)

@@ -25,7 +25,7 @@ for _, id in ipairs(ids) do
     local status
     if f[F_CX] == '1' then
       status = 'cancelled'
-    elseif attempt >= tonumber(f[F_M]) then
+    elseif attempts_used(f) >= tonumber(f[F_M]) then
       status = 'failed'
     else
       status = 'pending'

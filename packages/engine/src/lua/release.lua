@@ -18,7 +18,7 @@ end
 if code ~= 'ok' then
   return { code }
 end
-local task, attempt, prio = f[F_T], tonumber(f[F_A]) - 1, f[F_PR] or '0'
+local task, attempt, prio = f[F_T], tonumber(f[F_A]), f[F_PR] or '0'
 local status
 if f[F_CX] == '1' then
   status = 'cancelled'
@@ -28,8 +28,9 @@ else
   status = 'pending'
 end
 local extra = report_fields(f[F_TOK], 'r', status, attempt)
-push(extra, 'a', fmt(attempt))
-push(extra, unpack(end_lease(id, f, 'released', '', now, status == 'cancelled')))
+-- The attempt keeps its number (the next claim gets the next one) but is not counted as used.
+push(extra, 'rl', fmt(num(f[F_RL], 0) + 1))
+push(extra, unpack(end_lease(id, f, 'released', '', now, status == 'cancelled', reported_with(token, worker))))
 if status == 'cancelled' then
   push(extra, 'fr', 'cancelled')
   finish(id, task, 'cancelled', 'delivering', now, extra, f)
