@@ -1,6 +1,6 @@
 import type { Engine } from '@cuekit/engine'
-import { SEP } from '@cuekit/engine'
-import type { ExecutionEvent, ExecutionStatus } from '@cuekit/protocol'
+import { decodeChange, decodeNotice } from '@cuekit/engine'
+import type { ExecutionEvent } from '@cuekit/protocol'
 import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from 'pino'
 
@@ -25,25 +25,14 @@ export class PubSub {
     this.sub.on('error', (err: Error) => log.warn({ err: err.message }, 'subscriber connection error'))
     this.sub.on('message', (channel: string, message: string) => {
       if (channel === engine.keys.notifyChannel()) {
-        const [tenantId, , ...rest] = message.split(SEP)
-        const tasks = new Map<string, number>()
-        for (let i = 0; i + 1 < rest.length; i += 2) tasks.set(rest[i]!, Number(rest[i + 1]))
-        if (tenantId) onNotify(tenantId, tasks)
+        const notice = decodeNotice(message)
+        if (notice.tenantId) onNotify(notice.tenantId, notice.tasks)
         return
       }
       const tenantId = channel.slice(engine.keys.eventChannel('').length)
       const set = this.listeners.get(tenantId)
       if (!set) return
-      const [id, task, status, attempt, worker, at] = message.split(SEP)
-      const event: ExecutionEvent = {
-        type: 'execution',
-        execution_id: id ?? '',
-        task: task ?? '',
-        status: status as ExecutionStatus,
-        attempt: Number(attempt),
-        worker_id: worker ? worker : null,
-        at: new Date(Number(at)).toISOString(),
-      }
+      const event: ExecutionEvent = { type: 'execution', ...decodeChange(message) }
       for (const l of set) l(event)
     })
     this.ready = this.sub.subscribe(engine.keys.notifyChannel()).then(() => undefined)

@@ -53,7 +53,7 @@ describe('GET /v1/stats', () => {
       { timeoutMs: 5000 },
     )
     expect(stats.waiting_long_polls).toBe(1)
-    expect(stats.workers).toEqual({ active: 2, stale: 0, dead: 0 })
+    expect(stats.workers).toEqual({ active: 2, stale: 0, dead: 0, lost: 0 })
     expect(stats.totals).toEqual({ claimed: 1, completed: 1, failed: 0 })
     abort.abort()
     await Promise.all(polls)

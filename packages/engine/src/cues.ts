@@ -18,13 +18,35 @@ import {
   WEBHOOK_TASK,
 } from '@cuekit/protocol'
 import { customAlphabet } from 'nanoid'
-import { fieldsOf, int, iso, isoOrNull } from './decode.ts'
-import type { Engine, TenantRef } from './engine.ts'
-import { check, EngineError } from './errors.ts'
+import type { EngineCore, TenantRef } from './core.ts'
+import { fieldsOf, head, int, iso, isoOrNull, type Row, rows } from './decode.ts'
+import { EngineError } from './errors.ts'
 import { newExecutionIdIn } from './ids.ts'
 import type { PartitionRef } from './keys.ts'
+import {
+  CUE_CREATE_ARGS,
+  CUE_CREATE_REPLY,
+  CUE_DELETE_ARGS,
+  CUE_DUE_ARGS,
+  CUE_DUE_REPLY,
+  CUE_FIELDS,
+  CUE_FIRE_ARGS,
+  CUE_FIRE_REPLY,
+  CUE_GET_ARGS,
+  CUE_GET_REPLY,
+  CUE_ITEM,
+  CUE_LIST_ARGS,
+  CUE_LIST_REPLY,
+  CUE_TICK_ARGS,
+  CUE_TICK_REPLY,
+  CUE_UPDATE_ARGS,
+  CUE_UPDATE_REPLY,
+  DUE_CUE,
+  LISTED,
+} from './layouts.ts'
+import type { Reads } from './reads.ts'
 import { DEFAULT_MISSED_GRACE_MS, firstFire, planTicks, type ScheduleSpec } from './schedule.ts'
-import type { Reply } from './scripts.ts'
+import { args } from './scripts.ts'
 
 /** CueAPI's cue ids: `cue_` and 12 characters of [a-z0-9]. */
 export const newCueId = () => `cue_${customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 12)()}`
@@ -85,7 +107,8 @@ export class Cues {
   private readonly graceMs: number
 
   constructor(
-    private readonly engine: Engine,
+    private readonly core: EngineCore,
+    private readonly reads: Reads,
     options: CueOptions = {},
   ) {
     this.leaseMarginSeconds = options.webhookLeaseMarginSeconds ?? 10
@@ -152,68 +175,69 @@ export class Cues {
 
   /** The store's clock now (Redis's, estimated; a test clock when the engine has one). */
   now(): number {
-    return this.engine.storeNow()
+    return this.core.storeNow()
   }
 
   async create(tenant: TenantRef, config: CueConfig): Promise<CueRecord> {
     checkConfig(config)
     const id = newCueId()
     const nr = firstFire(config.schedule, this.now())
-    const reply = await this.engine.scripts.partition('cue_create', this.home(tenant), [
-      id,
-      config.name,
-      config.schedule.type,
-      config.transport,
-      ...this.executionArgs(config),
-      String(nr),
-      JSON.stringify(config),
-      tenant.partitions,
-    ])
-    check(reply)
-    this.engine.sawNow(int(reply[1]))
-    await this.engine.hint(this.home(tenant), nr)
+    const home = this.home(tenant)
+    const reply = await this.core.run(
+      'cue_create',
+      home,
+      args(CUE_CREATE_ARGS, {
+        id,
+        name: config.name,
+        type: config.schedule.type,
+        transport: config.transport,
+        ...this.executionFields(config),
+        next_run: nr,
+        config: JSON.stringify(config),
+        partitions: tenant.partitions,
+      }),
+    )
+    this.core.due(home, head(reply, CUE_CREATE_REPLY).str('next_due'))
     return (await this.read(tenant, id)).record
   }
 
   /** Task, payload, max attempts, backoff and lease of the executions this cue fires. */
-  private executionArgs(config: CueConfig): string[] {
-    return [
-      taskOf(config, config.payload),
-      JSON.stringify(config.payload),
-      String(config.retry.max_attempts),
-      backoffSecondsOf(config.retry).join(','),
-      config.transport === 'webhook' ? String(config.delivery.timeout_seconds + this.leaseMarginSeconds) : '',
-    ]
+  private executionFields(config: CueConfig) {
+    return {
+      task: taskOf(config, config.payload),
+      payload: JSON.stringify(config.payload),
+      max_attempts: config.retry.max_attempts,
+      backoff: backoffSecondsOf(config.retry).join(','),
+      lease_seconds:
+        config.transport === 'webhook' ? config.delivery.timeout_seconds + this.leaseMarginSeconds : '',
+    }
   }
 
   async read(tenant: TenantRef, id: string): Promise<StoredCue> {
-    const reply = await this.engine.scripts.partition('cue_get', this.home(tenant), [id, 0, 0])
-    check(reply)
-    return storedOf(id, fieldsOf(reply[2] as Reply))
+    const reply = await this.core.run(
+      'cue_get',
+      this.home(tenant),
+      args(CUE_GET_ARGS, { id, offset: 0, limit: 0 }),
+    )
+    return storedOf(id, fieldsOf(head(reply, CUE_GET_REPLY).list('cue')))
   }
 
   /** The cue with a page of its most recent executions, newest first. */
   async get(tenant: TenantRef, id: string, page: { limit: number; offset: number }): Promise<CueDetail> {
-    const reply = await this.engine.scripts.partition('cue_get', this.home(tenant), [
-      id,
-      page.offset,
-      page.limit,
-    ])
-    check(reply)
-    const now = int(reply[1])
-    const { record } = storedOf(id, fieldsOf(reply[2] as Reply))
-    const n = int(reply[4])
-    const executions = []
-    for (let k = 0; k < n; k++) {
-      const at = 5 + k * 3
-      executions.push(
-        this.engine.summary(String(reply[at]), reply[at + 1] as Reply, String(reply[at + 2]), now),
-      )
-    }
+    const reply = await this.core.run(
+      'cue_get',
+      this.home(tenant),
+      args(CUE_GET_ARGS, { id, offset: page.offset, limit: page.limit }),
+    )
+    const h = head(reply, CUE_GET_REPLY)
+    const { record } = storedOf(id, fieldsOf(h.list('cue')))
+    const executions = rows(reply, CUE_GET_REPLY, LISTED, h.int('count')).map((row) =>
+      this.reads.summary(row, h.int('now')),
+    )
     return {
       ...record,
       executions,
-      execution_total: int(reply[3]),
+      execution_total: h.int('total'),
       execution_limit: page.limit,
       execution_offset: page.offset,
     }
@@ -223,18 +247,16 @@ export class Cues {
     tenant: TenantRef,
     query: { status?: CueStatus | undefined; limit: number; offset: number },
   ): Promise<ListCuesResponse> {
-    const reply = await this.engine.scripts.partition('cue_list', this.home(tenant), [
-      query.status ?? '',
-      query.offset,
-      query.limit,
-    ])
-    check(reply)
-    const n = int(reply[3])
-    const cues: CueRecord[] = []
-    for (let k = 0; k < n; k++) {
-      cues.push(storedOf(String(reply[4 + k * 2]), fieldsOf(reply[5 + k * 2] as Reply)).record)
-    }
-    return { cues, total: int(reply[2]), limit: query.limit, offset: query.offset }
+    const reply = await this.core.run(
+      'cue_list',
+      this.home(tenant),
+      args(CUE_LIST_ARGS, { status: query.status ?? '', offset: query.offset, limit: query.limit }),
+    )
+    const h = head(reply, CUE_LIST_REPLY)
+    const cues = rows(reply, CUE_LIST_REPLY, CUE_ITEM, h.int('count')).map(
+      (row) => storedOf(row.str('id'), fieldsOf(row.list('cue'))).record,
+    )
+    return { cues, total: h.int('total'), limit: query.limit, offset: query.offset }
   }
 
   /**
@@ -257,28 +279,36 @@ export class Cues {
         // Resumed or re-scheduled: continue from now, never a burst of the ticks in between.
         nr = String(firstFire(config.schedule, this.now()))
       }
-      const reply = await this.engine.scripts.partition('cue_update', this.home(tenant), [
-        id,
-        current.version,
-        config.name,
-        status,
-        config.schedule.type,
-        config.transport,
-        ...this.executionArgs(config),
-        nr,
-        JSON.stringify(config),
-      ])
-      if (reply[0] === 'cue_conflict') continue
-      check(reply)
-      this.engine.sawNow(int(reply[1]))
-      if (nr !== '' && nr !== 'keep') await this.engine.hint(this.home(tenant), Number(nr))
+      const home = this.home(tenant)
+      let reply: Awaited<ReturnType<EngineCore['run']>>
+      try {
+        reply = await this.core.run(
+          'cue_update',
+          home,
+          args(CUE_UPDATE_ARGS, {
+            id,
+            version: current.version,
+            name: config.name,
+            status,
+            type: config.schedule.type,
+            transport: config.transport,
+            ...this.executionFields(config),
+            next_run: nr,
+            config: JSON.stringify(config),
+          }),
+        )
+      } catch (error) {
+        if (error instanceof EngineError && error.code === 'cue_conflict') continue
+        throw error
+      }
+      this.core.due(home, head(reply, CUE_UPDATE_REPLY).str('next_due'))
       return (await this.read(tenant, id)).record
     }
     throw new EngineError('cue_conflict')
   }
 
   async delete(tenant: TenantRef, id: string): Promise<void> {
-    check(await this.engine.scripts.partition('cue_delete', this.home(tenant), [id]))
+    await this.core.run('cue_delete', this.home(tenant), args(CUE_DELETE_ARGS, { id }))
   }
 
   /** A manual fire: one new execution now (or at `send_at`), whatever the schedule or status. */
@@ -305,20 +335,23 @@ export class Cues {
     const at = input.send_at ? Date.parse(input.send_at) : null
     const ref = this.home(tenant)
     const executionId = newExecutionIdIn(0, tenant.partitions)
-    const reply = await this.engine.scripts.partition('cue_fire', ref, [
-      cue.id,
-      executionId,
-      at === null ? '' : String(at),
-      body,
-      taskOf(config, payload),
-      this.engine.inlinePayloadBytes,
-      input.idempotency_key ?? '',
-      LIMITS.idempotencyTtlSeconds,
-    ])
-    check(reply)
-    this.engine.sawNow(int(reply[1]))
-    if (reply[4] !== '') await this.engine.hint(ref, int(reply[4]))
-    return this.engine.get(tenant, String(reply[2]))
+    const reply = await this.core.run(
+      'cue_fire',
+      ref,
+      args(CUE_FIRE_ARGS, {
+        id: cue.id,
+        execution_id: executionId,
+        at: at === null ? '' : at,
+        payload: body,
+        task: taskOf(config, payload),
+        inline_max: this.core.inlinePayloadBytes,
+        idempotency_key: input.idempotency_key ?? '',
+        idempotency_ttl: LIMITS.idempotencyTtlSeconds,
+      }),
+    )
+    const h = head(reply, CUE_FIRE_REPLY)
+    this.core.due(ref, h.str('next_due'))
+    return this.reads.get(tenant, h.str('id'))
   }
 
   /**
@@ -327,13 +360,14 @@ export class Cues {
    */
   async schedule(ref: PartitionRef): Promise<{ fired: number; next: number | null }> {
     if (ref.partition !== 0) return { fired: 0, next: null }
-    const due = await this.engine.scripts.partition('cue_due', ref, [DUE_BATCH])
-    check(due)
-    const now = int(due[1])
-    let next = due[2] === '' ? null : int(due[2])
-    const n = int(due[3])
+    const due = await this.core.run('cue_due', ref, args(CUE_DUE_ARGS, { limit: DUE_BATCH }))
+    const h = head(due, CUE_DUE_REPLY)
+    const now = h.int('now')
+    let next = h.str('next_due') === '' ? null : h.int('next_due')
     // Each cue's tick is its own atomic script; issued together they share a round trip.
-    const ticked = await Promise.all(Array.from({ length: n }, (_, k) => this.tick(ref, due, 4 + k * 6, now)))
+    const ticked = await Promise.all(
+      rows(due, CUE_DUE_REPLY, DUE_CUE, h.int('count')).map((row) => this.tick(ref, row, now)),
+    )
     let fired = 0
     for (const t of ticked) {
       fired += t.fired
@@ -342,21 +376,18 @@ export class Cues {
     return { fired, next }
   }
 
-  /** Plans one due cue's ticks (item at `at` of a cue_due reply) and applies the plan. */
+  /** Plans one due cue's ticks and applies the plan. */
   private async tick(
     ref: PartitionRef,
-    due: Reply,
-    at: number,
+    due: Row<(typeof DUE_CUE.fields)[number]>,
     now: number,
   ): Promise<{ fired: number; next: number | null }> {
-    const partitions = int(due[at + 5], 1)
-    const id = String(due[at])
-    const version = String(due[at + 1])
-    const nextRun = String(due[at + 2])
-    const lastFired = due[at + 3] === '' ? Number.NEGATIVE_INFINITY : int(due[at + 3])
+    const partitions = due.int('partitions', 1)
+    const nextRun = due.str('next_run')
+    const lastFired = due.str('last_fired') === '' ? Number.NEGATIVE_INFINITY : due.int('last_fired')
     let plan: { ticks: number[]; next: number | null }
     try {
-      const config = JSON.parse(String(due[at + 4])) as CueConfig
+      const config = JSON.parse(due.str('config')) as CueConfig
       plan = planTicks(config.schedule, config.catch_up, Number(nextRun), now, this.graceMs)
     } catch {
       // A schedule that no longer parses (e.g. a zone dropped from the runtime's tz data) stops
@@ -364,17 +395,20 @@ export class Cues {
       plan = { ticks: [], next: null }
     }
     const ticks = plan.ticks.filter((t) => t > lastFired)
-    const reply = await this.engine.scripts.partition('cue_tick', ref, [
-      id,
-      version,
-      nextRun,
-      plan.next === null ? '' : String(plan.next),
-      this.engine.inlinePayloadBytes,
-      ticks.length,
+    const reply = await this.core.run('cue_tick', ref, [
+      ...args(CUE_TICK_ARGS, {
+        id: due.str('id'),
+        version: due.str('version'),
+        expected_next_run: nextRun,
+        next_run: plan.next === null ? '' : plan.next,
+        inline_max: this.core.inlinePayloadBytes,
+        tick_count: ticks.length,
+      }),
       ...ticks.flatMap((t) => [newExecutionIdIn(0, partitions), String(t)]),
     ])
-    check(reply)
-    return { fired: int(reply[2]), next: reply[3] === '' ? null : int(reply[3]) }
+    const h = head(reply, CUE_TICK_REPLY)
+    // The scheduler plans from next_run; the due index also learns it from next_due.
+    return { fired: h.int('fired'), next: h.str('next_run') === '' ? null : h.int('next_run') }
   }
 }
 
@@ -424,24 +458,27 @@ function checkConfig(config: CueConfig): void {
   }
 }
 
-function storedOf(id: string, h: Record<string, string>): StoredCue {
-  if (!h.cfg) throw new EngineError('cue_not_found')
-  const config = JSON.parse(h.cfg) as CueConfig
-  const status = (h.st ?? 'active') as CueStatus
+function storedOf(id: string, stored: Record<string, string>): StoredCue {
+  const F = CUE_FIELDS.names
+  const h = (name: keyof typeof F): string | undefined => stored[F[name]]
+  const cfg = h('config')
+  if (!cfg) throw new EngineError('cue_not_found')
+  const config = JSON.parse(cfg) as CueConfig
+  const status = (h('status') ?? 'active') as CueStatus
   const schedule: CueRecord['schedule'] = { type: config.schedule.type, timezone: config.schedule.timezone }
   if (config.schedule.type === 'recurring' && config.schedule.cron) schedule.cron = config.schedule.cron
   if (config.schedule.type === 'once' && config.schedule.at) schedule.at = config.schedule.at
   const backoffSeconds = backoffSecondsOf(config.retry)
   const record: CueRecord = {
     id,
-    name: h.n ?? config.name,
+    name: h('name') ?? config.name,
     description: config.description,
     status,
     transport: config.transport,
     schedule,
     callback: config.callback,
     payload: config.payload,
-    task: config.transport === 'worker' ? (h.t ?? null) : null,
+    task: config.transport === 'worker' ? (h('task') ?? null) : null,
     retry: {
       max_attempts: config.retry.max_attempts,
       backoff_minutes: config.retry.backoff_minutes ?? backoffSeconds.map((s) => s / 60),
@@ -455,13 +492,13 @@ function storedOf(id: string, h: Record<string, string>): StoredCue {
     on_success_fire: config.on_success_fire,
     require_payload_override: config.require_payload_override,
     required_payload_keys: config.required_payload_keys,
-    next_run: isoOrNull(h.nr),
-    last_run: isoOrNull(h.lr),
-    run_count: int(h.rc),
-    fired_count: int(h.fc),
+    next_run: isoOrNull(h('next_run')),
+    last_run: isoOrNull(h('last_run')),
+    run_count: int(h('run_count')),
+    fired_count: int(h('fired_count')),
     warning: null,
-    created_at: iso(h.c ?? 0),
-    updated_at: iso(h.u ?? h.c ?? 0),
+    created_at: iso(h('created_at') ?? 0),
+    updated_at: iso(h('updated_at') ?? h('created_at') ?? 0),
   }
-  return { id, version: h.v ?? '1', status, config, record }
+  return { id, version: h('version') ?? '1', status, config, record }
 }

@@ -1,22 +1,31 @@
-import type {
-  AttemptRecord,
-  ClaimedExecution,
-  ExecutionStatus,
-  ExecutionSummary,
-  LeaseRecord,
-  OutcomeEvidence,
-  WorkerRecord,
+import {
+  AttemptEnd,
+  type AttemptRecord,
+  type ClaimedExecution,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type ExecutionSummary,
+  type LeaseRecord,
+  LIMITS,
+  type OutcomeEvidence,
+  ReportedWith,
+  type WorkerRecord,
 } from '@cuekit/protocol'
-import { AttemptEnd, LIMITS, ReportedWith } from '@cuekit/protocol'
-import { SEP } from './keys.ts'
+import { ATTEMPT, type CLAIMED, EXECUTION, HS, type Layout, type LEASE, RS, SEP } from './layouts.ts'
 import type { Reply } from './scripts.ts'
 
-/** Flat [field, value, ...] from HGETALL into an object. */
-export function fieldsOf(flat: Reply | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
-  if (!Array.isArray(flat)) return out
-  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1])
-  return out
+// The one module that reads script replies and stored records, by the names in layouts.ts.
+
+type Item = Reply[number]
+
+function str(v: Item | undefined): string {
+  return v === undefined ? '' : String(v)
+}
+
+/** A number from a reply item or stored field; '' reads as `fallback`. */
+export function int(v: Item | undefined, fallback = 0): number {
+  const s = str(v)
+  return s === '' ? fallback : Number(s)
 }
 
 export function iso(ms: number | string): string {
@@ -27,148 +36,280 @@ export function isoOrNull(ms: string | undefined): string | null {
   return ms === undefined || ms === '' ? null : iso(ms)
 }
 
-function str(v: Reply[number] | undefined): string {
-  return v === undefined ? '' : String(v)
+/** One row of a reply (the head, or an item of a batch) read by its layout's names. */
+export class Row<N extends string> {
+  constructor(
+    private readonly reply: Reply,
+    private readonly layout: Layout<N>,
+    private readonly base = 0,
+  ) {}
+
+  raw(name: N): Item | undefined {
+    return this.reply[this.base + this.layout.at[name]]
+  }
+
+  str(name: N): string {
+    return str(this.raw(name))
+  }
+
+  int(name: N, fallback = 0): number {
+    return int(this.raw(name), fallback)
+  }
+
+  /** A ms field as ISO 8601, null when empty. */
+  time(name: N): string | null {
+    return isoOrNull(this.str(name))
+  }
+
+  /** A nested reply (e.g. a flat hash). */
+  list(name: N): Reply {
+    const v = this.raw(name)
+    return Array.isArray(v) ? v : []
+  }
 }
 
-export function int(v: Reply[number] | undefined, fallback = 0): number {
-  const s = str(v)
-  return s === '' ? fallback : Number(s)
+/** The head of a reply. */
+export function head<N extends string>(reply: Reply, layout: Layout<N>): Row<N> {
+  return new Row(reply, layout)
 }
 
-function parseJson(json: string): unknown {
-  return json === '' ? null : JSON.parse(json)
+/** `count` items of `layout` following a head of `after` items. */
+export function rows<N extends string>(
+  reply: Reply,
+  after: Layout<string>,
+  layout: Layout<N>,
+  count: number,
+): Row<N>[] {
+  const start = after.size
+  return Array.from({ length: count }, (_, k) => new Row(reply, layout, start + k * layout.size))
+}
+
+/** Flat [field, value, ...] (HGETALL) into an object. */
+export function fieldsOf(flat: Reply | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!Array.isArray(flat)) return out
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1])
+  return out
 }
 
 export function parseBackoff(csv: string | undefined, fallback: readonly number[]): number[] {
   return csv ? csv.split(',').map(Number) : [...fallback]
 }
 
-/** An execution hash (see _lib.lua for the field names) as the API's summary. */
+// ------------------------------------------------------------------ execution records
+
+type ExecutionField = (typeof EXECUTION.fields)[number]
+
+/** A stored execution record, decoded (see the top of layouts.ts for its shape). */
+export class StoredExecution {
+  private readonly fields: string[]
+  readonly inlinePayload: string
+  readonly history: string
+
+  constructor(raw: string) {
+    const a = raw.indexOf(RS)
+    const b = raw.indexOf(RS, a + 1)
+    this.inlinePayload = raw.slice(0, a)
+    this.fields = raw.slice(a + 1, b).split(SEP)
+    this.history = raw.slice(b + 1)
+  }
+
+  get(name: ExecutionField): string {
+    return this.fields[EXECUTION.at[name]] ?? ''
+  }
+
+  int(name: ExecutionField, fallback = 0): number {
+    return int(this.get(name), fallback)
+  }
+
+  time(name: ExecutionField): string | null {
+    return isoOrNull(this.get(name))
+  }
+}
+
+export interface RecordParts {
+  id: string
+  record: string
+  /** The payload when kept outside the record ('' otherwise). */
+  payload: string
+  /** The outcome JSON ('' for none). */
+  outcome: string
+}
+
+/** An execution as the API's summary (no history). */
 export function toSummary(
-  id: string,
-  h: Record<string, string>,
-  payloadJson: string,
+  parts: RecordParts,
   now: number,
-  outcomeJson: string,
   defaultBackoff: readonly number[],
 ): ExecutionSummary {
-  const status = h.s as ExecutionStatus
-  const leased = status === 'delivering' && h.x !== undefined
+  return summaryOf(new StoredExecution(parts.record), parts, now, defaultBackoff)
+}
+
+function summaryOf(
+  r: StoredExecution,
+  parts: RecordParts,
+  now: number,
+  defaultBackoff: readonly number[],
+): ExecutionSummary {
+  const id = parts.id
+  const status = r.get('status') as ExecutionStatus
+  const created = r.get('created_at')
+  const payload = r.get('payload_external') === '1' ? parts.payload : r.inlinePayload
+  const leased = status === 'delivering' && r.get('expires_at') !== ''
+  const rf = r.get('replayed_from')
   return {
     execution_id: id,
     id,
-    task: h.t ?? 'default',
-    payload: parseJson(payloadJson),
+    task: r.get('task'),
+    payload: payload === '' ? null : JSON.parse(payload),
     status,
-    attempt: int(h.a),
-    max_attempts: int(h.m, LIMITS.defaultMaxAttempts),
-    priority: int(h.pr),
-    backoff_seconds: parseBackoff(h.bo, defaultBackoff),
-    cue_id: h.cue ?? null,
-    cue_name: h.cn ?? null,
-    scheduled_for: iso(h.sf ?? h.c ?? now),
-    created_at: iso(h.c ?? now),
-    updated_at: iso(h.u ?? h.c ?? now),
-    finished_at: isoOrNull(h.f),
-    next_attempt_at: status === 'scheduled' || status === 'retrying' ? isoOrNull(h.due) : null,
+    attempt: r.int('attempt'),
+    max_attempts: r.int('max_attempts', LIMITS.defaultMaxAttempts),
+    priority: r.int('priority'),
+    backoff_seconds: parseBackoff(r.get('backoff'), defaultBackoff),
+    cue_id: r.get('cue_id') || null,
+    cue_name: r.get('cue_name') || null,
+    scheduled_for: iso(r.get('scheduled_for') || created || now),
+    created_at: iso(created || now),
+    updated_at: iso(r.get('updated_at') || created || now),
+    finished_at: r.time('finished_at'),
+    next_attempt_at: status === 'scheduled' || status === 'retrying' ? r.time('due_at') : null,
     lease: leased
       ? {
-          worker_id: h.w ?? '',
-          epoch: int(h.ep),
-          claimed_at: iso(h.ca ?? now),
-          expires_at: iso(h.x ?? now),
-          remaining_ms: int(h.x) - now,
-          lease_seconds: int(h.lms) / 1000,
-          heartbeats: int(h.hb),
-          last_heartbeat_at: isoOrNull(h.lh),
+          worker_id: r.get('worker_id'),
+          epoch: r.int('attempt'),
+          claimed_at: iso(r.get('claimed_at') || now),
+          expires_at: iso(r.get('expires_at')),
+          remaining_ms: r.int('expires_at') - now,
+          lease_seconds: r.int('lease_ms') / 1000,
+          heartbeats: r.int('heartbeats'),
+          last_heartbeat_at: r.time('last_heartbeat_at'),
         }
       : null,
-    cancel_requested: h.cx === '1',
-    replayed_from: h.rf ?? null,
-    triggered_by: (h.tb ?? (h.rf ? 'replay' : null)) as ExecutionSummary['triggered_by'],
-    idempotency_key: h.ik ?? null,
-    last_error: h.le ?? null,
-    failure_reason: h.fr ?? null,
-    outcome: outcomeJson === '' ? reportedOutcome(h) : (JSON.parse(outcomeJson) as OutcomeEvidence),
+    cancel_requested: r.get('cancel_requested') === '1',
+    replayed_from: rf || null,
+    triggered_by: (r.get('triggered_by') || (rf ? 'replay' : null)) as ExecutionSummary['triggered_by'],
+    idempotency_key: r.get('idempotency_key') || null,
+    last_error: r.get('last_error') || null,
+    failure_reason: r.get('failure_reason') || null,
+    outcome: parts.outcome === '' ? reportedOutcome(r) : (JSON.parse(parts.outcome) as OutcomeEvidence),
   }
+}
+
+/** An execution with its attempts, oldest first. */
+export function toRecord(
+  parts: RecordParts,
+  now: number,
+  defaultBackoff: readonly number[],
+): ExecutionRecord {
+  const stored = new StoredExecution(parts.record)
+  const summary = summaryOf(stored, parts, now, defaultBackoff)
+  const attempts = stored.history === '' ? [] : stored.history.split(HS).map(toAttempt)
+  const latest = latestAttempt(stored)
+  if (latest) attempts.push(latest)
+  return { ...summary, attempts }
 }
 
 /**
  * A report that carried no evidence still is an outcome: it is read back from the report the
- * execution remembers (`rp`, kind 's' or 'f') rather than stored twice.
+ * execution remembers (kind 's' or 'f') rather than stored twice.
  */
-function reportedOutcome(h: Record<string, string>): OutcomeEvidence | null {
-  const kind = h.rp?.[0]
+function reportedOutcome(r: StoredExecution): OutcomeEvidence | null {
+  const kind = r.get('report')[0]
   if (kind !== 's' && kind !== 'f') return null
+  const error = r.get('last_error')
   return {
     success: kind === 's',
-    ...(kind === 'f' && h.le ? { error: h.le } : {}),
-    recorded_at: iso(h.f ?? h.u ?? 0),
-  } as OutcomeEvidence
-}
-
-export function toAttempt(entry: string): AttemptRecord {
-  const [attempt, epoch, worker, claimed, ended, how, error, rw] = entry.split(SEP)
-  const outcome = AttemptEnd.safeParse(how)
-  const reported = ReportedWith.safeParse(rw)
-  return {
-    attempt: Number(attempt),
-    epoch: Number(epoch),
-    worker_id: worker ?? '',
-    claimed_at: iso(claimed ?? 0),
-    ended_at: isoOrNull(ended),
-    outcome: outcome.success ? outcome.data : null,
-    error: error ? error : null,
-    reported_with: reported.success ? reported.data : null,
+    ...(kind === 'f' && error ? { error } : {}),
+    recorded_at: iso(r.get('finished_at') || r.get('updated_at') || r.get('created_at')),
   }
 }
 
-/** The 12 claim fields of claim.lua / claim_id.lua, starting at `at`. */
-export function toClaimed(r: Reply, at: number): ClaimedExecution {
-  const id = str(r[at])
-  const leaseMs = int(r[at + 8])
+function toAttempt(entry: string): AttemptRecord {
+  const e = entry.split(SEP)
+  const at = (name: (typeof ATTEMPT.fields)[number]) => e[ATTEMPT.at[name]] ?? ''
+  const attempt = int(at('attempt'))
+  return {
+    attempt,
+    epoch: attempt,
+    worker_id: at('worker_id'),
+    claimed_at: iso(at('claimed_at') || 0),
+    ended_at: isoOrNull(at('ended_at')),
+    outcome: AttemptEnd.safeParse(at('ended')).data ?? null,
+    error: at('error') || null,
+    reported_with: ReportedWith.safeParse(at('reported_with')).data ?? null,
+  }
+}
+
+/**
+ * The latest attempt lives in the lease fields while it runs (delivering) and when it ended the
+ * execution (`ended`); an attempt after which the execution went back to the queue is in the history.
+ */
+function latestAttempt(r: StoredExecution): AttemptRecord | null {
+  const ended = AttemptEnd.safeParse(r.get('ended')).data ?? null
+  if (r.get('claimed_at') === '' || (r.get('status') !== 'delivering' && ended === null)) return null
+  return {
+    attempt: r.int('attempt'),
+    epoch: r.int('attempt'),
+    worker_id: r.get('worker_id'),
+    claimed_at: iso(r.get('claimed_at')),
+    ended_at: ended ? r.time('finished_at') : null,
+    outcome: ended,
+    error: ended === 'failure' ? r.get('last_error') || null : null,
+    reported_with: ended ? (ReportedWith.safeParse(r.get('reported_with')).data ?? null) : null,
+  }
+}
+
+// ------------------------------------------------------------------ reply items
+
+export function toClaimed(row: Row<(typeof CLAIMED.fields)[number]>): ClaimedExecution {
+  const id = row.str('id')
+  const attempt = row.int('attempt')
   return {
     execution_id: id,
     id,
-    task: str(r[at + 1]),
-    payload: parseJson(str(r[at + 2])),
-    scheduled_for: iso(str(r[at + 3])),
-    attempt: int(r[at + 4]),
-    max_attempts: int(r[at + 5]),
-    cue_id: str(r[at + 10]) || null,
-    cue_name: str(r[at + 11]) || null,
+    task: row.str('task'),
+    payload: JSON.parse(row.str('payload')),
+    scheduled_for: iso(row.str('scheduled_for')),
+    attempt,
+    max_attempts: row.int('max_attempts'),
+    cue_id: row.str('cue_id') || null,
+    cue_name: row.str('cue_name') || null,
     lease: {
-      token: str(r[at + 9]),
-      epoch: int(r[at + 6]),
-      expires_at: iso(str(r[at + 7])),
-      lease_seconds: leaseMs / 1000,
+      token: row.str('token'),
+      epoch: attempt,
+      expires_at: iso(row.str('expires_at')),
+      lease_seconds: row.int('lease_ms') / 1000,
     },
   }
 }
 
-/** The 11 lease fields of leases.lua, starting at `at`. */
-export function toLease(r: Reply, at: number, now: number): LeaseRecord {
-  const expires = int(r[at + 6])
+export function toLease(row: Row<(typeof LEASE.fields)[number]>, now: number): LeaseRecord {
+  const expires = row.int('expires_at')
   return {
-    execution_id: str(r[at]),
-    task: str(r[at + 1]),
-    worker_id: str(r[at + 2]),
-    attempt: int(r[at + 3]),
-    epoch: int(r[at + 4]),
-    claimed_at: iso(str(r[at + 5])),
+    execution_id: row.str('id'),
+    task: row.str('task'),
+    worker_id: row.str('worker_id'),
+    attempt: row.int('attempt'),
+    epoch: row.int('attempt'),
+    claimed_at: iso(row.str('claimed_at')),
     expires_at: iso(expires),
     remaining_ms: expires - now,
-    lease_seconds: int(r[at + 7]) / 1000,
-    heartbeats: int(r[at + 8]),
-    last_heartbeat_at: isoOrNull(str(r[at + 9])),
-    cancel_requested: str(r[at + 10]) === '1',
+    lease_seconds: row.int('lease_ms') / 1000,
+    heartbeats: row.int('heartbeats'),
+    last_heartbeat_at: row.time('last_heartbeat_at'),
+    cancel_requested: row.str('cancel_requested') === '1',
   }
 }
 
-export function workerState(lastSeenMs: number, now: number): WorkerRecord['state'] {
+/**
+ * A worker's liveness from its last sign of life and the last time a lease of it expired
+ * unreported: `lost` while it has shown no sign of life since (a crashed or stuck worker), until
+ * it has been silent long enough to be `dead`.
+ */
+export function workerState(lastSeenMs: number, lostAtMs: number, now: number): WorkerRecord['state'] {
   const age = (now - lastSeenMs) / 1000
-  if (age < LIMITS.workerActiveSeconds) return 'active'
-  if (age < LIMITS.workerStaleSeconds) return 'stale'
-  return 'dead'
+  if (age >= LIMITS.workerStaleSeconds) return 'dead'
+  if (lostAtMs > 0 && lostAtMs >= lastSeenMs) return 'lost'
+  return age < LIMITS.workerActiveSeconds ? 'active' : 'stale'
 }

@@ -1,4 +1,5 @@
 import { ERROR_CODES, type ErrorCode, isErrorCode } from '@cuekit/protocol'
+import { ERROR_REPLY } from './layouts.ts'
 
 /** A refused transition. The server maps `code` to HTTP through the protocol's table. */
 export class EngineError extends Error {
@@ -11,12 +12,23 @@ export class EngineError extends Error {
   }
 }
 
+/** Messages for error replies that name what they refer to (ERROR_REPLY.detail). */
+const DETAILED: Partial<Record<ErrorCode, (detail: string) => string>> = {
+  idempotency_key_reused: (key) =>
+    `Idempotency key "${key}" was already used with a different request; send the same request ` +
+    'again to get its execution, or use a new key.',
+}
+
 /** Throws when a script reply starts with an error code instead of 'ok'. */
 export function check(reply: unknown): asserts reply is [string, ...unknown[]] {
   if (!Array.isArray(reply)) throw new Error('unexpected script reply')
-  const code = reply[0]
+  const code = reply[ERROR_REPLY.at.code]
   if (code === 'ok') return
-  if (isErrorCode(code)) throw new EngineError(code)
+  if (isErrorCode(code)) {
+    const detail = reply[ERROR_REPLY.at.detail]
+    const message = detail === undefined ? undefined : DETAILED[code]?.(String(detail))
+    throw new EngineError(code, message)
+  }
   throw new Error(`unexpected script reply code: ${String(code)}`)
 }
 

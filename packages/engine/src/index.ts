@@ -1,21 +1,26 @@
+export type { EngineCore, EngineOptions, TenantRef } from './core.ts'
 export { type CueConfig, type CueOptions, Cues, type FireInput, newCueId, type StoredCue } from './cues.ts'
-export {
-  type ClaimOptions,
-  Engine,
-  type EngineOptions,
-  type EnqueueItem,
-  type EnqueueResult,
-  type LeaseAuth,
-  type LeaseQuery,
-  type ListQuery,
-  type MaintenanceResult,
-  type ReportInput,
-  type TenantRef,
-} from './engine.ts'
+export { Engine } from './engine.ts'
 export { EngineError } from './errors.ts'
+export { type ClaimableNotice, decodeChange, decodeNotice, type ExecutionChange } from './events.ts'
+export type {
+  ClaimOptions,
+  EnqueueItem,
+  EnqueueResult,
+  LeaseAuth,
+  ReportInput,
+  ReportResult,
+} from './executions.ts'
 export { fnv1a, newExecutionId, partitionOf } from './ids.ts'
-export { Keys, type PartitionRef, SEP } from './keys.ts'
-export { Maintenance, type MaintenanceOptions, type PassSummary } from './maintenance.ts'
+export { Keys, type PartitionRef } from './keys.ts'
+export { RATE_FIELDS, SEP } from './layouts.ts'
+export {
+  Maintenance,
+  type MaintenanceOptions,
+  type MaintenanceResult,
+  type PassSummary,
+} from './maintenance.ts'
+export type { LeaseQuery, ListQuery, RateMinute } from './reads.ts'
 export {
   checkTimezone,
   compileCron,

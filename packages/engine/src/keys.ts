@@ -6,10 +6,9 @@
  * Layout (P = `<prefix>:{<tenant>.<partition>}:`; the braces are the Redis Cluster hash tag, so
  * every key of one tenant partition lives in one slot and every script touches one slot):
  *
- *   P e:<id>          hash    the execution (fields: see the top of lua/_lib.lua)
- *   P p:<id>          string  payload JSON when too long to keep inline in the hash
- *   P o:<id>          string  outcome evidence JSON (result, metadata, ...)
- *   P h:<id>          list    attempt history, one SEP-joined entry per claim, oldest first
+ *   P E               hash    execution id -> its record (layout: EXECUTION in layouts.ts)
+ *   P PL              hash    execution id -> payload JSON, when too long to keep in the record
+ *   P O               hash    execution id -> outcome JSON (result, error, metadata, evidence)
  *   P pq:<task>       zset    exactly the task's pending executions, score = rank·2^40 + seq
  *                             (rank: priority, best first; seq: FIFO order across tasks)
  *   P ready           zset    tasks with pending work, score = the best score of the task's queue
@@ -19,33 +18,37 @@
  *   P log             list    execution ids in creation order (listing); P logbase counts trimmed
  *   P seq             string  queue sequence counter (FIFO order across tasks and priorities)
  *   P counts          hash    `<task>SEP<status>` -> number of executions
- *   P i:<key>         string  idempotency key -> execution id (24 h)
- *   P w:<worker>      hash    worker stats in this partition (seen, claimed, in flight, ...)
+ *   P rates:<minute>  hash    activity in one minute (RATE_FIELDS in layouts.ts), kept a day
+ *   P i:<key>         string  idempotency key -> `<execution id>SEP<request fingerprint>` (24 h)
+ *   P w:<worker>      hash    worker stats in this partition (WORKER_FIELDS in layouts.ts)
  *   P workers         zset    workers by last sign of life (ms)
  *   P evsub           string  present while some server streams this tenant's events
  *
  * Cues live in partition 0 of their tenant, with the executions they fire, so one script can
  * check a tick, create its execution and advance the cue:
  *
- *   P c:<cue>         hash    the cue (fields: see the header of cue_create.lua)
+ *   P c:<cue>         hash    the cue (CUE_FIELDS in layouts.ts)
  *   P cnames          hash    cue name -> cue id (names are unique per tenant)
  *   P cues            zset    cue ids by creation time (ms), for listing
  *   P cdue            zset    active cues by next fire time (ms): the scheduler reads only the due
  *   P cx:<cue>        list    the cue's most recent execution ids, newest first (bounded)
  *
- * Global keys (`<prefix>:{g}:...`, one slot): the maintenance wake index, tenant records (a
- * tenant's hash also holds its webhook signing secret) and the set of tenants with webhook cues.
+ * Global keys (`<prefix>:{g}:...`, one slot): the due index (when each partition next needs
+ * maintenance), tenant records (a tenant's hash also holds its webhook signing secret), API key
+ * and email lookups, the set of tenants with webhook cues, and the storage format version.
  */
 
-export const SEP = '\x1f'
+/** Partition data written by this engine; storage.ts refuses to run on another format. */
+export const STORAGE_FORMAT = '2'
+
+/** How long per-minute activity is kept: a day, and an hour to spare. */
+export const RATES_TTL_SECONDS = 25 * 3600
 
 /** Suffixes of the per-partition keys. Changing one is a data migration. */
 const PARTITION_KEYS = {
-  execution: 'e:',
-  payload: 'p:',
-  outcome: 'o:',
-  history: 'h:',
-  // `pq:` since the queues became sorted sets; `q:` and `t:` held the earlier list layout.
+  executions: 'E',
+  payloads: 'PL',
+  outcomes: 'O',
   queue: 'pq:',
   ready: 'ready',
   sched: 'sched',
@@ -55,6 +58,7 @@ const PARTITION_KEYS = {
   logBase: 'logbase',
   seq: 'seq',
   counts: 'counts',
+  rates: 'rates:',
   idempotency: 'i:',
   worker: 'w:',
   workers: 'workers',
@@ -94,16 +98,8 @@ export class Keys {
     return this.partition(ref) + PARTITION_KEYS.seq
   }
 
-  execution(ref: PartitionRef, id: string): string {
-    return this.partition(ref) + PARTITION_KEYS.execution + id
-  }
-
-  payload(ref: PartitionRef, id: string): string {
-    return this.partition(ref) + PARTITION_KEYS.payload + id
-  }
-
-  history(ref: PartitionRef, id: string): string {
-    return this.partition(ref) + PARTITION_KEYS.history + id
+  executions(ref: PartitionRef): string {
+    return this.partition(ref) + PARTITION_KEYS.executions
   }
 
   counts(ref: PartitionRef): string {
@@ -128,14 +124,24 @@ export class Keys {
     return `${this.prefix}:{g}:`
   }
 
-  /** zset partition name -> next time it needs maintenance (ms). */
-  wake(): string {
-    return `${this.global()}wake`
+  /** zset partition name -> when it next needs maintenance (ms): the due index. */
+  due(): string {
+    return `${this.global()}due`
   }
 
   /** zset partition name -> when a maintenance pass that took it gives up (ms). */
-  wakeBusy(): string {
-    return `${this.global()}wakebusy`
+  dueBusy(): string {
+    return `${this.global()}duebusy`
+  }
+
+  /** The lock one server holds while it sweeps every partition (see maintenance.ts). */
+  sweepLock(): string {
+    return `${this.global()}sweep`
+  }
+
+  /** The storage format of the data under this prefix (STORAGE_FORMAT). */
+  format(): string {
+    return `${this.global()}format`
   }
 
   tenant(tenantId: string): string {
@@ -159,16 +165,14 @@ export class Keys {
     return `${this.global()}whtenants`
   }
 
-  /** Lua functions that build the partition keys from `P`, the partition prefix (ARGV[1]). */
+  /** Lua keys and key builders of a partition, from `P`, the partition prefix (ARGV[1]). */
   luaKeyPrelude(): string {
     const k = PARTITION_KEYS
     return [
-      `local K_EXEC, K_PAYLOAD, K_OUTCOME, K_HISTORY = '${k.execution}', '${k.payload}', '${k.outcome}', '${k.history}'`,
-      `local function k_exec(id) return P .. K_EXEC .. id end`,
-      `local function k_payload(id) return P .. K_PAYLOAD .. id end`,
-      `local function k_outcome(id) return P .. K_OUTCOME .. id end`,
-      `local function k_history(id) return P .. K_HISTORY .. id end`,
+      `local K_E, K_PL, K_O = P .. '${k.executions}', P .. '${k.payloads}', P .. '${k.outcomes}'`,
       `local function k_queue(task) return P .. '${k.queue}' .. task end`,
+      `local function k_rates(minute) return P .. '${k.rates}' .. string.format('%.0f', minute) end`,
+      `local RATES_TTL = ${RATES_TTL_SECONDS}`,
       `local function k_idem(key) return P .. '${k.idempotency}' .. key end`,
       `local function k_worker(w) return P .. '${k.worker}' .. w end`,
       `local K_READY, K_SCHED, K_LEASES, K_DONE = P .. '${k.ready}', P .. '${k.sched}', P .. '${k.leases}', P .. '${k.done}'`,

@@ -1,8 +1,116 @@
-import type { Engine, MaintenanceResult, TenantRef } from './engine.ts'
+import type { EngineCore, TenantRef } from './core.ts'
+import { head, int, Row } from './decode.ts'
 import type { PartitionRef } from './keys.ts'
+import {
+  DUE_TAKE_ARGS,
+  DUE_TAKE_REPLY,
+  PROMOTE_ARGS,
+  PROMOTE_REPLY,
+  PURGE_ARGS,
+  PURGE_REPLY,
+  REAP_ARGS,
+  REAP_REPLY,
+} from './layouts.ts'
+import { args } from './scripts.ts'
+
+// The lease reaper, promoter, retention purge and cue scheduler: when each partition is next due
+// (the due index), the pass over one partition, and the loop that runs passes on every server.
+
+export interface MaintenanceResult {
+  /** Executions fired by cues' ticks. */
+  fired: number
+  requeued: number
+  failed: number
+  promoted: number
+  purged: number
+  /** Expired execution ids re-queued or failed by this pass. */
+  expired: string[]
+  now: number
+  /** When this partition is next due (Redis ms), or null. */
+  next: number | null
+}
+
+/** The cue scheduler's share of a pass (cues.ts). */
+export interface Scheduler {
+  schedule(ref: PartitionRef): Promise<{ fired: number; next: number | null }>
+}
+
+/** What a partition pass needs of the engine. */
+export interface Schedulable {
+  readonly core: EngineCore
+  readonly cues: Scheduler
+}
+
+/** What the loop needs of the engine (the Engine facade; tests substitute passes here). */
+export interface Maintainable {
+  readonly core: EngineCore
+  maintainPartition(ref: PartitionRef, batch?: number): Promise<MaintenanceResult>
+  takeDue(limit: number, busyMs: number): ReturnType<typeof takeDue>
+}
+
+const BATCH = 1000
+
+/** One pass over a partition: fire due cues, promote due, reap expired, purge old. */
+export async function maintainPartition(
+  engine: Schedulable,
+  ref: PartitionRef,
+  batch = BATCH,
+): Promise<MaintenanceResult> {
+  const { core } = engine
+  const [promoted, reaped, purged, scheduled] = await Promise.all([
+    core.run('promote', ref, args(PROMOTE_ARGS, { limit: batch })),
+    core.run('reap', ref, args(REAP_ARGS, { limit: batch })),
+    core.run('purge', ref, args(PURGE_ARGS, { limit: batch, retention_ms: core.retentionSeconds * 1000 })),
+    engine.cues.schedule(ref),
+  ])
+  const p = head(promoted, PROMOTE_REPLY)
+  const r = head(reaped, REAP_REPLY)
+  const u = head(purged, PURGE_REPLY)
+  const nexts = [p.str('next_due'), r.str('next_due'), u.str('next_due')].filter((v) => v !== '').map(Number)
+  if (scheduled.next !== null) nexts.push(scheduled.next)
+  const now = r.int('now')
+  // A full batch means more is due right now.
+  if (
+    p.int('promoted') >= batch ||
+    r.int('requeued') + r.int('failed') >= batch ||
+    u.int('purged') >= batch
+  ) {
+    nexts.push(now)
+  }
+  return {
+    fired: scheduled.fired,
+    promoted: p.int('promoted'),
+    requeued: r.int('requeued'),
+    failed: r.int('failed'),
+    purged: u.int('purged'),
+    expired: reaped.slice(REAP_REPLY.size).map(String),
+    now,
+    next: nexts.length ? Math.min(...nexts) : null,
+  }
+}
+
+/** Takes the partitions that are due (marking them busy for `busyMs`). */
+export async function takeDue(
+  core: EngineCore,
+  limit: number,
+  busyMs: number,
+): Promise<{ now: number; next: number | null; due: { ref: PartitionRef; dueAt: number }[] }> {
+  const reply = await core.scripts.global(
+    'due_take',
+    args(DUE_TAKE_ARGS, { limit, busy_ms: busyMs, clock: core.scripts.clock() }),
+  )
+  const h = new Row(reply, DUE_TAKE_REPLY)
+  const now = h.int('now')
+  core.sawNow(now)
+  const due: { ref: PartitionRef; dueAt: number }[] = []
+  for (let i = DUE_TAKE_REPLY.size; i + 1 < reply.length; i += 2) {
+    due.push({ ref: core.keys.parsePartitionName(String(reply[i])), dueAt: int(reply[i + 1]) })
+  }
+  return { now, next: h.str('next_due') === '' ? null : h.int('next_due'), due }
+}
 
 export interface MaintenanceOptions {
-  /** Longest sleep between looks at the wake index (catches deadlines set by other servers). */
+  /** Longest sleep between looks at the due index (catches due times set by other servers). */
   maxIdleMs?: number
   /** How long a pass may hold a partition before another server may take it over. */
   busyMs?: number
@@ -10,7 +118,7 @@ export interface MaintenanceOptions {
   takeLimit?: number
   /**
    * Every this many ms one server (by a Redis lock) runs a pass over every partition of every
-   * tenant, recovering deadlines whose wake hint was lost with a crashed process. 0 disables.
+   * tenant, recovering due times lost with a crashed process (on Redis Cluster). 0 disables.
    */
   sweepIntervalMs?: number
   listTenants?: () => Promise<TenantRef[]>
@@ -32,33 +140,35 @@ export interface PassSummary {
 }
 
 /**
- * The lease reaper, promoter and cue scheduler. It sleeps until the earliest deadline in the global wake index
- * (or one this process just created), so an idle deployment costs a few Redis calls per second
- * whatever its number of tenants, and an expired lease is re-queued within milliseconds.
- * Any number of servers may run it: a partition is taken by one pass at a time.
+ * The maintenance loop. It sleeps until the earliest due time in the global due index (or one
+ * this process just created), so an idle deployment costs a few Redis calls per second whatever
+ * its number of tenants, and an expired lease is re-queued within milliseconds. Any number of
+ * servers may run it: a partition is taken by one pass at a time.
  */
 export class Maintenance {
   private running = false
   private loopDone: Promise<void> | null = null
   private timer: NodeJS.Timeout | null = null
-  private wakeAt = Number.POSITIVE_INFINITY
-  private wakeUp: (() => void) | null = null
+  private alarmAt = Number.POSITIVE_INFINITY
+  private endSleep: (() => void) | null = null
   private lastSweep = 0
   private readonly maxIdleMs: number
   private readonly busyMs: number
   private readonly takeLimit: number
   private readonly sweepIntervalMs: number
-  /** A deadline announced while a pass was running, to honour when the loop next sleeps. */
-  private announced = Number.POSITIVE_INFINITY
-  private readonly onDeadline = (at: number) => {
-    if (!this.wakeUp) this.announced = Math.min(this.announced, at)
-    else if (at < this.wakeAt) this.arm(at)
+  /** A due time announced while a pass was running, to honour when the loop next sleeps. */
+  private dueDuringPass = Number.POSITIVE_INFINITY
+  private readonly onDue = (at: number) => {
+    if (!this.endSleep) this.dueDuringPass = Math.min(this.dueDuringPass, at)
+    else if (at < this.alarmAt) this.arm(at)
   }
+  private readonly core: EngineCore
 
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: Maintainable,
     private readonly options: MaintenanceOptions = {},
   ) {
+    this.core = engine.core
     this.maxIdleMs = options.maxIdleMs ?? 250
     this.busyMs = options.busyMs ?? 10_000
     this.takeLimit = options.takeLimit ?? 100
@@ -68,25 +178,25 @@ export class Maintenance {
   start(): void {
     if (this.running) return
     this.running = true
-    this.engine.on('deadline', this.onDeadline)
+    this.core.on('due', this.onDue)
     this.loopDone = this.loop()
   }
 
   async stop(): Promise<void> {
     if (!this.running) return
     this.running = false
-    this.engine.off('deadline', this.onDeadline)
-    this.wake()
+    this.core.off('due', this.onDue)
+    this.ringAlarm()
     await this.loopDone
   }
 
-  /** One pass: take due partitions, maintain them, put their next deadlines back. */
+  /** One pass: take due partitions, maintain them, put their next due times back. */
   async runOnce(): Promise<PassSummary & { next: number | null }> {
     const { now, next, due } = await this.engine.takeDue(this.takeLimit, this.busyMs)
     const results = await Promise.all(
       due.map(async ({ ref }) => ({ ref, result: await this.engine.maintainPartition(ref) })),
     )
-    await this.engine.putWake(
+    await this.core.putDue(
       results.map(({ ref, result }) => ({ ref, next: result.next })),
       true,
     )
@@ -103,14 +213,14 @@ export class Maintenance {
   /** A pass over every partition of every tenant (see sweepIntervalMs). */
   async sweep(): Promise<PassSummary> {
     const tenants = (await this.options.listTenants?.()) ?? []
-    const refs = tenants.flatMap((t) => this.engine.partitions(t))
+    const refs = tenants.flatMap((t) => this.core.partitions(t))
     const results: { ref: PartitionRef; result: MaintenanceResult }[] = []
     for (let i = 0; i < refs.length; i += 50) {
       const chunk = refs.slice(i, i + 50)
       const done = await Promise.all(
         chunk.map(async (ref) => ({ ref, result: await this.engine.maintainPartition(ref) })),
       )
-      await this.engine.putWake(
+      await this.core.putDue(
         done.map(({ ref, result }) => ({ ref, next: result.next })),
         false,
       )
@@ -123,8 +233,8 @@ export class Maintenance {
     if (!this.options.listTenants || this.sweepIntervalMs <= 0) return
     if (Date.now() - this.lastSweep < this.sweepIntervalMs) return
     this.lastSweep = Date.now()
-    const lock = await this.engine.redis.set(
-      `${this.engine.keys.wake()}:sweep`,
+    const lock = await this.core.redis.set(
+      this.core.keys.sweepLock(),
       '1',
       'PX',
       Math.max(1000, this.sweepIntervalMs - 1000),
@@ -141,37 +251,37 @@ export class Maintenance {
         nextAt = (await this.runOnce()).next
       } catch (error) {
         this.options.onError?.(error)
-        nextAt = this.engine.redisNow() + 1000
+        nextAt = this.core.redisNow() + 1000
       }
       if (!this.running) break
-      const idleUntil = this.engine.redisNow() + this.maxIdleMs
+      const idleUntil = this.core.redisNow() + this.maxIdleMs
       await this.sleep(nextAt === null ? idleUntil : Math.min(nextAt, idleUntil))
     }
   }
 
   private sleep(untilRedisMs: number): Promise<void> {
-    const until = Math.min(untilRedisMs, this.announced)
-    this.announced = Number.POSITIVE_INFINITY
+    const until = Math.min(untilRedisMs, this.dueDuringPass)
+    this.dueDuringPass = Number.POSITIVE_INFINITY
     return new Promise((resolve) => {
-      this.wakeUp = resolve
+      this.endSleep = resolve
       this.arm(until)
     })
   }
 
   private arm(untilRedisMs: number): void {
-    if (!this.wakeUp) return
-    this.wakeAt = untilRedisMs
+    if (!this.endSleep) return
+    this.alarmAt = untilRedisMs
     if (this.timer) clearTimeout(this.timer)
-    const delay = Math.max(0, untilRedisMs - this.engine.redisNow())
-    this.timer = setTimeout(() => this.wake(), delay)
+    const delay = Math.max(0, untilRedisMs - this.core.redisNow())
+    this.timer = setTimeout(() => this.ringAlarm(), delay)
   }
 
-  private wake(): void {
+  private ringAlarm(): void {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
-    this.wakeAt = Number.POSITIVE_INFINITY
-    const resolve = this.wakeUp
-    this.wakeUp = null
+    this.alarmAt = Number.POSITIVE_INFINITY
+    const resolve = this.endSleep
+    this.endSleep = null
     resolve?.()
   }
 }

@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs'
-import { CUE_LIMITS } from '@cuekit/protocol'
+import { readdirSync, readFileSync } from 'node:fs'
+import { CUE_LIMITS, LIMITS } from '@cuekit/protocol'
 import type { Cluster, Redis } from 'ioredis'
 import type { Keys, PartitionRef } from './keys.ts'
+import { HASH_FIELDS, LAYOUTS, type Layout, luaHashFields, luaLayout } from './layouts.ts'
 
-/** Every Lua script: partition scripts get the ARGV header and helpers; global ones run as is. */
+/** Every Lua script: partition scripts get the header, keys and library; global ones do not. */
 const SCRIPTS = {
   enqueue: 'partition',
   claim: 'partition',
@@ -25,6 +26,7 @@ const SCRIPTS = {
   worker_beat: 'partition',
   worker_delete: 'partition',
   claimable: 'partition',
+  rates: 'partition',
   cue_create: 'partition',
   cue_update: 'partition',
   cue_delete: 'partition',
@@ -33,8 +35,8 @@ const SCRIPTS = {
   cue_due: 'partition',
   cue_tick: 'partition',
   cue_fire: 'partition',
-  wake_take: 'global',
-  wake_put: 'global',
+  due_take: 'global',
+  due_put: 'global',
 } as const satisfies Record<string, 'partition' | 'global'>
 
 export type ScriptName = keyof typeof SCRIPTS
@@ -46,10 +48,35 @@ export type GlobalScript = Exclude<ScriptName, PartitionScript>
 /** A script reply: nested arrays of strings and integers, first item a code for partition scripts. */
 export type Reply = Array<string | number | Reply>
 
-type ScriptArg = string | number
+export type ScriptArg = string | number
 
-function readLua(name: string): string {
-  return readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
+const lua = (path: string) => readFileSync(new URL(`./lua/${path}`, import.meta.url), 'utf8')
+
+/** The shared library, in file order (lua/lib/<n>-<name>.lua: later files use earlier ones). */
+const LIBRARY = readdirSync(new URL('./lua/lib/', import.meta.url))
+  .filter((f) => f.endsWith('.lua'))
+  .sort()
+  .map((f) => lua(`lib/${f}`))
+  .join('\n')
+
+/** The layouts and hash-field tables a piece of Lua names (a chunk may hold only 200 locals). */
+function tablesFor(code: string): string {
+  const named = (name: string) => new RegExp(`\\b${name}\\.`).test(code)
+  return [
+    ...LAYOUTS.filter((l: Layout<string>) => named(l.lua)).map(luaLayout),
+    ...HASH_FIELDS.filter((h) => named(h.lua)).map(luaHashFields),
+  ].join('\n')
+}
+
+/**
+ * Builds `layout` as an argument list: the values by field name, in the layout's order. Batch
+ * items (a layout with offset 0) are flattened after their script's arguments by the caller.
+ */
+export function args<N extends string>(
+  layout: Layout<N>,
+  values: { readonly [K in N]: ScriptArg },
+): ScriptArg[] {
+  return layout.fields.map((f) => values[f])
 }
 
 export interface ScriptOptions {
@@ -60,10 +87,10 @@ export interface ScriptOptions {
    */
   localClock: boolean
   /**
-   * The global wake index, when scripts may write it themselves (a single Redis: every key is on
+   * The global due index, when scripts may write it themselves (a single Redis: every key is on
    * one server). On Redis Cluster it lives in another slot, so the engine writes it separately.
    */
-  wakeKey: string | null
+  dueKey: string | null
   /** A stand-in for the store's clock in tests (schedules across DST at chosen instants). */
   clock?: (() => number) | undefined
 }
@@ -74,7 +101,6 @@ export interface ScriptOptions {
  */
 export class ScriptRegistry {
   private readonly commandPrefix = 'cuekit_'
-
   private readonly localClock: boolean
   private readonly clockFn: (() => number) | undefined
 
@@ -85,33 +111,40 @@ export class ScriptRegistry {
   ) {
     this.localClock = options.localClock
     this.clockFn = options.clock
+    // ARGV[1..HEADER_ARGS] (layouts.ts): what partition() passes before a script's own arguments.
     const header = [
       'local P, TENANT, NOTIFY_CH, EVENT_CH, CLOCK = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]',
       `local HISTORY_MAX = ${Math.max(1, Math.floor(options.historyLength))}`,
-      `local WAKE_KEY = ${options.wakeKey === null ? 'false' : `'${options.wakeKey}'`}`,
+      `local DUE_KEY = ${options.dueKey === null ? 'false' : `'${options.dueKey}'`}`,
       `local CUE_RECENT_MAX = ${CUE_LIMITS.maxRecentExecutions}`,
+      `local DEFAULT_MAX_ATTEMPTS = ${LIMITS.defaultMaxAttempts}`,
       keys.luaKeyPrelude(),
-      readLua('_lib'),
     ].join('\n')
     for (const [name, kind] of Object.entries(SCRIPTS)) {
-      const body = readLua(name)
+      const body = lua(`${name}.lua`)
       // The script's own doc comment stays first in its file; the prelude is only prepended here.
-      const lua = kind === 'partition' ? `${header}\n${body}` : body
-      redis.defineCommand(this.commandPrefix + name, { numberOfKeys: kind === 'partition' ? 1 : 2, lua })
+      const code =
+        kind === 'partition'
+          ? `${header}\n${tablesFor(LIBRARY + body)}\n${LIBRARY}\n${body}`
+          : `${tablesFor(body)}\n${body}`
+      redis.defineCommand(this.commandPrefix + name, {
+        numberOfKeys: kind === 'partition' ? 1 : 2,
+        lua: code,
+      })
     }
   }
 
   /** Runs a partition script. Returns the reply; the first item is 'ok' or an error code. */
-  async partition(name: PartitionScript, ref: PartitionRef, args: ScriptArg[]): Promise<Reply> {
-    const argv = [
+  async partition(name: PartitionScript, ref: PartitionRef, argv: ScriptArg[]): Promise<Reply> {
+    // HEADER_ARGS positions, as the Lua header above reads them.
+    const header = [
       this.keys.partition(ref),
       ref.tenantId,
       this.keys.notifyChannel(),
       this.keys.eventChannel(ref.tenantId),
       this.clock(),
-      ...args,
     ]
-    return this.invoke(name, [this.keys.routingKey(ref)], argv)
+    return this.invoke(name, [this.keys.routingKey(ref)], [...header, ...argv])
   }
 
   /** The clock argument scripts take: '' (Redis TIME decides) or this process's ms. */
@@ -120,15 +153,15 @@ export class ScriptRegistry {
     return this.localClock ? String(Date.now()) : ''
   }
 
-  async global(name: GlobalScript, args: ScriptArg[]): Promise<Reply> {
-    return this.invoke(name, [this.keys.wake(), this.keys.wakeBusy()], args)
+  async global(name: GlobalScript, argv: ScriptArg[]): Promise<Reply> {
+    return this.invoke(name, [this.keys.due(), this.keys.dueBusy()], argv)
   }
 
-  private async invoke(name: ScriptName, keys: string[], args: ScriptArg[]): Promise<Reply> {
+  private async invoke(name: ScriptName, keys: string[], argv: ScriptArg[]): Promise<Reply> {
     const command = (this.redis as unknown as Record<string, (...a: ScriptArg[]) => Promise<Reply>>)[
       this.commandPrefix + name
     ]
     if (!command) throw new Error(`script ${name} is not loaded`)
-    return command.call(this.redis, ...keys, ...args)
+    return command.call(this.redis, ...keys, ...argv)
   }
 }

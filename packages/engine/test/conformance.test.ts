@@ -950,6 +950,62 @@ describe('reads', () => {
     ])
   })
 
+  it('shows a worker whose lease expired unreported as lost, until it shows a sign of life', async () => {
+    const engine = newEngine()
+    const id = await enqueueOne(engine)
+    await claimOne(engine, { worker_id: 'crashed', lease_seconds: SHORT })
+    await waitExpired(engine, id)
+    await reap(engine)
+    const [lost] = (await engine.workers(tenant)).workers
+    expect(lost).toMatchObject({
+      worker_id: 'crashed',
+      state: 'lost',
+      lost_execution_id: id,
+      heartbeat_status: 'stale',
+    })
+    expect(Date.parse(lost!.lost_at!)).toBeGreaterThanOrEqual(Date.parse(lost!.last_seen_at))
+    await engine.workerHeartbeat(tenant, 'crashed')
+    expect((await engine.workers(tenant)).workers[0]).toMatchObject({
+      state: 'active',
+      lost_execution_id: id,
+    })
+  })
+
+  it('counts activity per minute: enqueues, claims, completions, failures, reclaims', async () => {
+    const engine = newEngine()
+    const ids = (
+      await engine.enqueue(
+        tenant,
+        Array.from({ length: 4 }, () => ({ max_attempts: 3 })),
+      )
+    ).map((r) => r.execution_id)
+    const leased = await engine.claim(tenant, { worker_id: 'w', max: 3, lease_seconds: LONG })
+    await engine.report(tenant, leased[0]!.execution_id, {
+      lease_token: leased[0]!.lease.token,
+      success: true,
+    })
+    await engine.report(tenant, leased[1]!.execution_id, {
+      lease_token: leased[1]!.lease.token,
+      success: false,
+      retry: false,
+    })
+    const [short] = await engine.claim(tenant, { worker_id: 'w', lease_seconds: SHORT })
+    await waitExpired(engine, short!.execution_id)
+    await reap(engine)
+    const { minutes } = await engine.rates(tenant, 15)
+    expect(minutes).toHaveLength(15)
+    const sum = (f: 'enqueues' | 'claims' | 'completions' | 'failures' | 'reclaims') =>
+      minutes.reduce((n, m) => n + m[f], 0)
+    expect([sum('enqueues'), sum('claims'), sum('completions'), sum('failures'), sum('reclaims')]).toEqual([
+      ids.length,
+      4,
+      1,
+      1,
+      1,
+    ])
+    expect(Date.parse(minutes[14]!.at)).toBeGreaterThan(Date.parse(minutes[0]!.at))
+  })
+
   it('records worker heartbeats with handlers and forgets deleted workers', async () => {
     const engine = newEngine()
     await engine.workerHeartbeat(tenant, 'w9', ['a', 'b'])

@@ -44,12 +44,12 @@ describe('maintenance loop', () => {
     }
   })
 
-  it('a sweep finds deadlines whose wake hint was lost', async () => {
+  it('a sweep finds due times that were lost', async () => {
     const engine = newEngine()
     const [r] = await engine.enqueue(tenant, [{}])
     await engine.claim(tenant, { worker_id: 'w', lease_seconds: 0.1 })
     // Simulate a process that died between its claim and the hint.
-    await engine.redis.del(engine.keys.wake())
+    await engine.redis.del(engine.keys.due())
     const maintenance = new Maintenance(engine, {
       maxIdleMs: 60_000,
       sweepIntervalMs: 50,

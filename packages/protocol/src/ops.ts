@@ -29,8 +29,11 @@ export const WorkerRecord = z.object({
   claimed: z.number().int(),
   completed: z.number().int(),
   failed: z.number().int(),
+  /** When a lease of this worker last expired unreported, and on which execution. */
+  lost_at: Timestamp.nullable(),
+  lost_execution_id: z.string().nullable(),
   /** CueAPI's names for the same facts, so CueAPI dashboards and SDKs read our list. */
-  heartbeat_status: WorkerState,
+  heartbeat_status: z.enum(['active', 'stale', 'dead']),
   last_heartbeat: Timestamp,
   seconds_since_heartbeat: z.number().int(),
 })
@@ -121,7 +124,12 @@ export const StatsResponse = z.object({
     /** How long ago the most overdue of them expired: the tenant's reaper lag right now. */
     oldest_overdue_ms: z.number().int().nullable(),
   }),
-  workers: z.object({ active: z.number().int(), stale: z.number().int(), dead: z.number().int() }),
+  workers: z.object({
+    active: z.number().int(),
+    stale: z.number().int(),
+    dead: z.number().int(),
+    lost: z.number().int(),
+  }),
   /** Sums of the workers' counters; a client samples them for rates when it cannot stream events. */
   totals: z.object({ claimed: z.number().int(), completed: z.number().int(), failed: z.number().int() }),
 })

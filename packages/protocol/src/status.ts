@@ -22,6 +22,10 @@ export function isTerminal(status: ExecutionStatus): boolean {
 export const AttemptEnd = z.enum(['success', 'failure', 'lease_expired', 'released', 'cancelled'])
 export type AttemptEnd = z.infer<typeof AttemptEnd>
 
-/** Liveness of a worker from its last sign of life (DESIGN §5). */
-export const WorkerState = z.enum(['active', 'stale', 'dead'])
+/**
+ * Liveness of a worker: `active` (seen in the last 180 s), `stale` (seen in the last 900 s),
+ * `dead` (silent longer); `lost` when a lease of it expired unreported and it has shown no sign of
+ * life since (a crashed or stuck worker), until it is dead.
+ */
+export const WorkerState = z.enum(['active', 'stale', 'dead', 'lost'])
 export type WorkerState = z.infer<typeof WorkerState>

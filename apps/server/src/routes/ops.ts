@@ -218,7 +218,7 @@ export function workerRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
         engine.leases(tenant, { expiring_within_seconds: 0, limit: 1000 }),
       ])
       const now = Date.parse(overdue.server_time)
-      const byState = { active: 0, stale: 0, dead: 0 }
+      const byState = { active: 0, stale: 0, dead: 0, lost: 0 }
       const totals = { claimed: 0, completed: 0, failed: 0 }
       for (const w of workers) {
         byState[w.state] += 1

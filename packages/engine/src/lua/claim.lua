@@ -1,29 +1,27 @@
 -- claim: leases up to `max` pending executions to one worker, best first: highest priority, then
 -- the oldest queue head across the requested tasks, FIFO within a task and priority. Runs of one
--- queue that keep that order are taken in one LRANGE/LTRIM.
+-- queue that keep that order are taken in one read.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
--- ARGV[6]  worker id
--- ARGV[7]  max executions (1..100)
--- ARGV[8]  lease ms for this claim (0: the execution's own lease_seconds, else ARGV[9])
--- ARGV[9]  default lease ms
--- ARGV[10] token base (random); each lease's token is base .. '.' .. i
--- ARGV[11] number of task names that follow (0: any task); no duplicates
--- ARGV[12..] task names
--- Returns {'ok', now, n, then n items of 12 fields: id, task, payload JSON, scheduled_for ms,
---          attempt, max attempts, epoch, expires_at ms, lease ms, token, cue id, cue name}
--- Errors: none (nothing claimable is n = 0).
-local worker, max, lease_ms, default_ms, base = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
-local ntasks = tonumber(ARGV[11])
+-- ARGV     partition header, CLAIM_ARGS, then `task_count` task names (none: any task)
+-- Returns  CLAIM_REPLY, then `count` CLAIMED items
+-- Errors   none (nothing claimable is count 0).
+local worker, max = ARGV[CLAIM_ARGS.worker_id], tonumber(ARGV[CLAIM_ARGS.max])
+local lease_ms, default_ms = tonumber(ARGV[CLAIM_ARGS.lease_ms]), tonumber(ARGV[CLAIM_ARGS.default_lease_ms])
+local base = ARGV[CLAIM_ARGS.token_base]
+local ntasks = tonumber(ARGV[CLAIM_ARGS.task_count])
 local tasks = nil
 if ntasks > 0 then
   tasks = {}
   for i = 1, ntasks do
-    tasks[i] = ARGV[11 + i]
+    tasks[i] = ARGV[CLAIM_ARGS._last + i]
   end
 end
 local now = now_ms()
-local out = { 'ok', fmt(now), 0 }
+local out = {}
+out[CLAIM_REPLY.code] = 'ok'
+out[CLAIM_REPLY.now] = fmt(now)
+out[CLAIM_REPLY.count] = 0
+out[CLAIM_REPLY.next_due] = ''
 local n = 0
 -- The queues hold exactly the pending executions, so every entry taken is granted; each round
 -- takes at least one entry, so the loop ends.
@@ -33,14 +31,15 @@ while n < max do
     break
   end
   for _, id in ipairs(queue_take(task, max - n, limit)) do
-    local g = hmget(k_exec(id), unpack(CLAIM_READ))
-    if g[1] == 'pending' then
+    local r = rec_read(id)
+    if r and r[X.status] == 'pending' then
       n = n + 1
-      push(out, unpack(grant(id, g, worker, lease_ms, default_ms, base .. '.' .. n, now)))
+      grant(id, r, worker, lease_ms, default_ms, base .. '.' .. n, now, out)
     end
   end
 end
-out[3] = n
+out[CLAIM_REPLY.count] = n
+out[CLAIM_REPLY.next_due] = due_str()
 worker_seen(worker, now)
-commit()
+commit(now)
 return ret(out)

@@ -2,18 +2,15 @@
 -- cannot hide a quiet one). Informational: nothing is leased. The queues hold exactly the pending
 -- executions, so the cost is proportional to what is listed.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
--- ARGV[6]  limit
--- ARGV[7]  number of task names that follow (0: every task, best first)
--- ARGV[8..] task names
--- Returns {'ok', now, n, then n items of 7: id, task, payload JSON, scheduled_for ms, attempt,
---          cue id, cue name}
--- Errors: none.
-local limit, ntasks = tonumber(ARGV[6]), tonumber(ARGV[7])
+-- ARGV     partition header, CLAIMABLE_ARGS, then `task_count` task names (none: every task,
+--          best first)
+-- Returns  CLAIMABLE_REPLY, then `count` CLAIMABLE items
+-- Errors   none.
+local limit, ntasks = tonumber(ARGV[CLAIMABLE_ARGS.limit]), tonumber(ARGV[CLAIMABLE_ARGS.task_count])
 local tasks = {}
 if ntasks > 0 then
   for i = 1, ntasks do
-    tasks[i] = ARGV[7 + i]
+    tasks[i] = ARGV[CLAIMABLE_ARGS._last + i]
   end
 else
   -- Internal tasks (`@...`) are never listed to workers.
@@ -23,17 +20,29 @@ else
     end
   end
 end
-local out = { 'ok', fmt(now_ms()), 0 }
+local out = {}
+out[CLAIMABLE_REPLY.code] = 'ok'
+out[CLAIMABLE_REPLY.now] = fmt(now_ms())
+out[CLAIMABLE_REPLY.count] = 0
 local n = 0
 for _, task in ipairs(tasks) do
   if n >= limit then
     break
   end
   for _, id in ipairs(redis.call('ZRANGE', k_queue(task), 0, limit - n - 1)) do
-    local f = hmget(k_exec(id), 'sf', 'c', 'a', 'cue', 'cn', 'pl', 'px')
-    n = n + 1
-    push(out, id, task, payload_of(id, f[6], f[7]), f[1] or f[2], f[3] or '0', f[4] or '', f[5] or '')
+    local r = rec_read(id)
+    if r then
+      n = n + 1
+      local b = #out
+      out[b + CLAIMABLE.id] = id
+      out[b + CLAIMABLE.task] = task
+      out[b + CLAIMABLE.payload] = payload_of(id, r)
+      out[b + CLAIMABLE.scheduled_for] = r[X.scheduled_for] ~= '' and r[X.scheduled_for] or r[X.created_at]
+      out[b + CLAIMABLE.attempt] = r[X.attempt]
+      out[b + CLAIMABLE.cue_id] = r[X.cue_id]
+      out[b + CLAIMABLE.cue_name] = r[X.cue_name]
+    end
   end
 end
-out[3] = n
+out[CLAIMABLE_REPLY.count] = n
 return ret(out)

@@ -1,11 +1,10 @@
 -- cue_delete: forgets a cue. Its executions stay (they keep the cue id and name).
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
--- ARGV[6]  cue id
--- Returns {'ok'}
--- Errors: cue_not_found.
-local id = ARGV[6]
-local name = redis.call('HGET', k_cue(id), 'n')
+-- ARGV     partition header, CUE_DELETE_ARGS
+-- Returns  OK_REPLY
+-- Errors   cue_not_found.
+local id = ARGV[CUE_DELETE_ARGS.id]
+local name = redis.call('HGET', k_cue(id), CF.name)
 if not name then
   return { 'cue_not_found' }
 end
@@ -15,4 +14,7 @@ if redis.call('HGET', K_CUE_NAMES, name) == id then
 end
 redis.call('ZREM', K_CUES, id)
 redis.call('ZREM', K_CUE_DUE, id)
-return { 'ok' }
+local out = {}
+out[OK_REPLY.code] = 'ok'
+out[OK_REPLY.now] = fmt(now_ms())
+return ret(out)

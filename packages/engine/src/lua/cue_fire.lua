@@ -2,35 +2,49 @@
 -- It is not a tick: it neither advances the schedule, nor counts against tick dedupe, nor counts in
 -- fired_count (CueAPI counts the scheduler's fires there).
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
--- ARGV[6]  cue id
--- ARGV[7]  execution id
--- ARGV[8]  at ms ('' = now)
--- ARGV[9]  payload JSON (the effective one: the cue's, merged with or replaced by the override)
--- ARGV[10] task
--- ARGV[11] inline payload limit in bytes
--- ARGV[12] idempotency key ('' = none)
--- ARGV[13] idempotency key TTL in seconds
--- Returns {'ok', now, execution id, created ('1') or deduplicated ('0'), next due ms or ''}
--- Errors: cue_not_found.
-local id, eid, at, payload, task, inline_max = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], tonumber(ARGV[11])
-local ik = ARGV[12]
+-- ARGV     partition header, CUE_FIRE_ARGS (payload: the effective one, the cue's merged with or
+--          replaced by the override; at '' = now; idempotency_key '' = none)
+-- Returns  CUE_FIRE_REPLY (created '1', or '0' when the key named an execution already)
+-- Errors   cue_not_found.
+local id, eid, ik = ARGV[CUE_FIRE_ARGS.id], ARGV[CUE_FIRE_ARGS.execution_id], ARGV[CUE_FIRE_ARGS.idempotency_key]
 local c = k_cue(id)
-local f = hmget(c, 'n', 'm', 'bo', 'ls')
-if not f[1] then
+local name, max, bo, ls = unpack(hmget(c, CF.name, CF.max_attempts, CF.backoff, CF.lease_seconds))
+if not name then
   return { 'cue_not_found' }
 end
 local now = now_ms()
+local out = {}
+out[CUE_FIRE_REPLY.code] = 'ok'
+out[CUE_FIRE_REPLY.now] = fmt(now)
+out[CUE_FIRE_REPLY.id] = eid
+out[CUE_FIRE_REPLY.created] = '1'
+out[CUE_FIRE_REPLY.next_due] = ''
 local idem = ''
 if ik ~= '' then
   idem = 'cue:' .. id .. ':' .. ik
   local existing = redis.call('GET', k_idem(idem))
-  if existing and redis.call('EXISTS', k_exec(existing)) == 1 then
-    return { 'ok', fmt(now), existing, '0', '' }
+  if existing and redis.call('HEXISTS', K_E, existing) == 1 then
+    out[CUE_FIRE_REPLY.id] = existing
+    out[CUE_FIRE_REPLY.created] = '0'
+    return ret(out)
   end
-  redis.call('SET', k_idem(idem), eid, 'EX', ARGV[13])
+  redis.call('SET', k_idem(idem), eid, 'EX', ARGV[CUE_FIRE_ARGS.idempotency_ttl])
 end
-create_execution(eid, task, payload, '0', f[2], f[3] or '', f[4] or '', at, '', idem, id, f[1], '', inline_max, now,
-  'manual_fire')
-commit()
-return { 'ok', fmt(now), eid, '1', due_str() }
+create_execution(eid, {
+  task = ARGV[CUE_FIRE_ARGS.task],
+  payload = ARGV[CUE_FIRE_ARGS.payload],
+  priority = '',
+  max_attempts = max,
+  backoff = bo or '',
+  lease_seconds = ls or '',
+  at = ARGV[CUE_FIRE_ARGS.at],
+  delay_ms = '',
+  idempotency_key = idem,
+  cue_id = id,
+  cue_name = name,
+  triggered_by = 'manual_fire',
+  replayed_from = '',
+}, tonumber(ARGV[CUE_FIRE_ARGS.inline_max]), now)
+commit(now)
+out[CUE_FIRE_REPLY.next_due] = due_str()
+return ret(out)

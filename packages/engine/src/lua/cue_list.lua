@@ -1,13 +1,9 @@
 -- cue_list: a page of the tenant's cues, newest first, optionally of one status.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
--- ARGV[6]  status ('' = any)
--- ARGV[7]  offset
--- ARGV[8]  limit
--- Returns {'ok', now, total matching, n, then n pairs: cue id, {cue hash flat}}
--- Errors: none.
-local status, offset, limit = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
-local out = { 'ok', fmt(now_ms()), 0, 0 }
+-- ARGV     partition header, CUE_LIST_ARGS (status '' = any)
+-- Returns  CUE_LIST_REPLY (total matching), then `count` CUE_ITEMs (cue: the cue hash flat)
+-- Errors   none.
+local status, offset, limit = ARGV[CUE_LIST_ARGS.status], tonumber(ARGV[CUE_LIST_ARGS.offset]), tonumber(ARGV[CUE_LIST_ARGS.limit])
 local ids
 local total
 if status == '' then
@@ -18,7 +14,7 @@ else
   ids = {}
   total = 0
   for _, id in ipairs(redis.call('ZREVRANGE', K_CUES, 0, -1)) do
-    if redis.call('HGET', k_cue(id), 'st') == status then
+    if redis.call('HGET', k_cue(id), CF.status) == status then
       total = total + 1
       if total > offset and #ids < limit then
         ids[#ids + 1] = id
@@ -26,9 +22,14 @@ else
     end
   end
 end
+local out = {}
+out[CUE_LIST_REPLY.code] = 'ok'
+out[CUE_LIST_REPLY.now] = fmt(now_ms())
+out[CUE_LIST_REPLY.total] = total
+out[CUE_LIST_REPLY.count] = #ids
 for _, id in ipairs(ids) do
-  out[#out + 1] = id
-  out[#out + 1] = redis.call('HGETALL', k_cue(id))
+  local b = #out
+  out[b + CUE_ITEM.id] = id
+  out[b + CUE_ITEM.cue] = redis.call('HGETALL', k_cue(id))
 end
-out[3], out[4] = total, #ids
 return ret(out)

@@ -4,50 +4,72 @@
 -- first, or an edit, makes it a no-op), and a tick at or before the last fired one never fires
 -- again, so any number of schedulers fire each tick exactly once.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
--- ARGV[6]  cue id
--- ARGV[7]  version the plan was made from
--- ARGV[8]  next fire time ms the plan was made from
--- ARGV[9]  new next fire time ms ('' = none: the cue has no further tick)
--- ARGV[10] inline payload limit in bytes
--- ARGV[11] n ticks, then n pairs: execution id, tick ms (ascending)
--- Returns {'ok', now, fired, next fire time ms or '', cue status} (fired = 0 for a stale plan)
--- Errors: none.
-local id, version, expected, nr, inline_max = ARGV[6], ARGV[7], ARGV[8], ARGV[9], tonumber(ARGV[10])
-local n = tonumber(ARGV[11])
+-- ARGV     partition header, CUE_TICK_ARGS, then `tick_count` pairs: execution id, tick ms
+--          (ascending)
+-- Returns  CUE_TICK_REPLY (fired: 0 for a stale plan; next_run: the cue's next fire time or '')
+-- Errors   none.
+local id, version = ARGV[CUE_TICK_ARGS.id], ARGV[CUE_TICK_ARGS.version]
+local expected, nr = ARGV[CUE_TICK_ARGS.expected_next_run], ARGV[CUE_TICK_ARGS.next_run]
+local inline_max, n = tonumber(ARGV[CUE_TICK_ARGS.inline_max]), tonumber(ARGV[CUE_TICK_ARGS.tick_count])
 local now = now_ms()
 local c = k_cue(id)
-local f = hmget(c, 'st', 'v', 'nr', 'lf', 'ty', 't', 'pl', 'm', 'bo', 'ls', 'n')
-if f[1] ~= 'active' or f[2] ~= version or f[3] ~= expected then
-  return { 'ok', fmt(now), 0, f[3] or '', f[1] or '' }
+local st, v, cur_nr, last_fired, ty, task, payload, max, bo, ls, name = unpack(hmget(c, CF.status, CF.version,
+  CF.next_run, CF.last_fired, CF.type, CF.task, CF.payload, CF.max_attempts, CF.backoff, CF.lease_seconds, CF.name))
+local out = {}
+out[CUE_TICK_REPLY.code] = 'ok'
+out[CUE_TICK_REPLY.now] = fmt(now)
+out[CUE_TICK_REPLY.fired] = 0
+out[CUE_TICK_REPLY.next_run] = cur_nr or ''
+out[CUE_TICK_REPLY.status] = st or ''
+out[CUE_TICK_REPLY.next_due] = ''
+if st ~= 'active' or v ~= version or cur_nr ~= expected then
+  return ret(out)
 end
-local lf = num(f[4], -1)
+local lf = num(last_fired, -1)
 local fired = 0
 for i = 0, n - 1 do
-  local eid, tick = ARGV[12 + i * 2], tonumber(ARGV[13 + i * 2])
+  local eid, tick = ARGV[CUE_TICK_ARGS._last + 2 * i + 1], tonumber(ARGV[CUE_TICK_ARGS._last + 2 * i + 2])
   if tick > lf then
-    create_execution(eid, f[6], f[7], '0', f[8], f[9] or '', f[10] or '', fmt(tick), '', '', id, f[11], '',
-      inline_max, now, 'scheduled')
+    create_execution(eid, {
+      task = task,
+      payload = payload,
+      priority = '',
+      max_attempts = max,
+      backoff = bo or '',
+      lease_seconds = ls or '',
+      at = fmt(tick),
+      delay_ms = '',
+      idempotency_key = '',
+      cue_id = id,
+      cue_name = name,
+      triggered_by = 'scheduled',
+      replayed_from = '',
+    }, inline_max, now)
     lf = tick
     fired = fired + 1
   end
 end
-local status = f[1]
+local status = st
 if nr ~= '' then
-  redis.call('HSET', c, 'nr', nr)
+  redis.call('HSET', c, CF.next_run, nr)
   redis.call('ZADD', K_CUE_DUE, nr, id)
+  note_due(tonumber(nr))
 else
-  redis.call('HDEL', c, 'nr')
+  redis.call('HDEL', c, CF.next_run)
   redis.call('ZREM', K_CUE_DUE, id)
-  if f[5] == 'once' and fired == 0 and lf < tonumber(expected) then
+  if ty == 'once' and fired == 0 and lf < tonumber(expected) then
     -- Its one tick was missed and the catch-up policy skips it.
     status = 'failed'
-    redis.call('HSET', c, 'st', status, 'u', fmt(now))
+    redis.call('HSET', c, CF.status, status, CF.updated_at, fmt(now))
   end
 end
 if fired > 0 then
-  redis.call('HSET', c, 'lf', fmt(lf))
-  redis.call('HINCRBY', c, 'fc', fired)
+  redis.call('HSET', c, CF.last_fired, fmt(lf))
+  redis.call('HINCRBY', c, CF.fired_count, fired)
 end
-commit()
-return { 'ok', fmt(now), fired, nr, status }
+commit(now)
+out[CUE_TICK_REPLY.fired] = fired
+out[CUE_TICK_REPLY.next_run] = nr
+out[CUE_TICK_REPLY.status] = status
+out[CUE_TICK_REPLY.next_due] = due_str()
+return ret(out)

@@ -1,18 +1,13 @@
 -- enqueue: creates executions (one or a bulk batch), pending now or scheduled for later.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
--- ARGV[6]  n: number of items
--- ARGV[7]  inline payload limit in bytes
--- ARGV[8]  idempotency key TTL in seconds
--- ARGV[9..] n items of 14 fields: id, task, payload JSON, priority, max attempts, backoff csv
---          ('' = server default), lease seconds (''), at ms (''), delay ms (''), idempotency key
---          (''), cue id (''), cue name, replayed from (''), request fingerprint ('' without a key)
--- Returns {'ok', now, next_due or '', then per item: id, created ('1') or deduplicated ('0'), status}
--- Errors: {'idempotency_key_reused', key}: a key already names a request with another
---         fingerprint (also an earlier item of this batch); nothing of the batch is created.
---         An idempotency key stores `<execution id> SEP <fingerprint>`.
-local n, inline_max, idem_ttl = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
-local W = 14
+-- ARGV     partition header, ENQUEUE_ARGS, then `count` ENQUEUE_ITEMs
+-- Returns  ENQUEUE_REPLY, then per item an ENQUEUED (created '1', or '0' for a known key)
+-- Errors   ERROR_REPLY idempotency_key_reused (detail: the key): a key already names a request
+--          with another fingerprint (also an earlier item of this batch); nothing is created.
+--          An idempotency key's value is `<execution id> SEP <fingerprint>`.
+local n = tonumber(ARGV[ENQUEUE_ARGS.count])
+local inline_max = tonumber(ARGV[ENQUEUE_ARGS.inline_max])
+local first = ENQUEUE_ARGS._last
 
 -- The execution a key already names, if it still exists, and that request's fingerprint.
 local function known(ik)
@@ -21,7 +16,7 @@ local function known(ik)
     return nil
   end
   local id, fp = string.match(v, '^([^\031]*)\031?(.*)$')
-  if redis.call('EXISTS', k_exec(id)) == 0 then
+  if redis.call('HEXISTS', K_E, id) == 0 then
     return nil
   end
   return id, fp
@@ -30,42 +25,66 @@ end
 -- Every key is checked before anything is created, so a refused batch leaves no trace.
 local seen = {}
 for i = 0, n - 1 do
-  local b = 9 + i * W
-  local ik, fp = ARGV[b + 9], ARGV[b + 13]
+  local b = first + i * ENQUEUE_ITEM._n
+  local ik, fp = ARGV[b + ENQUEUE_ITEM.idempotency_key], ARGV[b + ENQUEUE_ITEM.fingerprint]
   if ik ~= '' then
     local prior = seen[ik]
     if prior == nil then
       local _, stored = known(ik)
       prior = stored
     end
-    -- An empty stored fingerprint predates fingerprints: it matches any request.
+    -- An empty stored fingerprint (a cue fire's key) matches any request.
     if prior and prior ~= '' and prior ~= fp then
-      return { 'idempotency_key_reused', ik }
+      local err = {}
+      err[ERROR_REPLY.code] = 'idempotency_key_reused'
+      err[ERROR_REPLY.detail] = ik
+      return ret(err)
     end
     seen[ik] = prior or fp
   end
 end
 
 local now = now_ms()
-local out = { 'ok', fmt(now), '' }
+local out = {}
+out[ENQUEUE_REPLY.code] = 'ok'
+out[ENQUEUE_REPLY.now] = fmt(now)
+out[ENQUEUE_REPLY.next_due] = ''
 for i = 0, n - 1 do
-  local b = 9 + i * W
-  local id, ik = ARGV[b], ARGV[b + 9]
+  local b = first + i * ENQUEUE_ITEM._n
+  local id, ik = ARGV[b + ENQUEUE_ITEM.id], ARGV[b + ENQUEUE_ITEM.idempotency_key]
   local existing = nil
   if ik ~= '' then
     existing = known(ik)
   end
+  local o = #out
   if existing then
-    push(out, existing, '0', redis.call('HGET', k_exec(existing), 's'))
+    out[o + ENQUEUED.id] = existing
+    out[o + ENQUEUED.created] = '0'
+    out[o + ENQUEUED.status] = rec_read(existing)[X.status]
   else
     if ik ~= '' then
-      redis.call('SET', k_idem(ik), id .. SEP .. ARGV[b + 13], 'EX', idem_ttl)
+      redis.call('SET', k_idem(ik), id .. SEP .. ARGV[b + ENQUEUE_ITEM.fingerprint], 'EX',
+        ARGV[ENQUEUE_ARGS.idempotency_ttl])
     end
-    local status = create_execution(id, ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5],
-      ARGV[b + 6], ARGV[b + 7], ARGV[b + 8], ik, ARGV[b + 10], ARGV[b + 11], ARGV[b + 12], inline_max, now)
-    push(out, id, '1', status)
+    out[o + ENQUEUED.id] = id
+    out[o + ENQUEUED.created] = '1'
+    out[o + ENQUEUED.status] = create_execution(id, {
+      task = ARGV[b + ENQUEUE_ITEM.task],
+      payload = ARGV[b + ENQUEUE_ITEM.payload],
+      priority = ARGV[b + ENQUEUE_ITEM.priority],
+      max_attempts = ARGV[b + ENQUEUE_ITEM.max_attempts],
+      backoff = ARGV[b + ENQUEUE_ITEM.backoff],
+      lease_seconds = ARGV[b + ENQUEUE_ITEM.lease_seconds],
+      at = ARGV[b + ENQUEUE_ITEM.at],
+      delay_ms = ARGV[b + ENQUEUE_ITEM.delay_ms],
+      idempotency_key = ik,
+      cue_id = ARGV[b + ENQUEUE_ITEM.cue_id],
+      cue_name = ARGV[b + ENQUEUE_ITEM.cue_name],
+      triggered_by = ARGV[b + ENQUEUE_ITEM.triggered_by],
+      replayed_from = ARGV[b + ENQUEUE_ITEM.replayed_from],
+    }, inline_max, now)
   end
 end
-out[3] = due_str()
-commit()
+out[ENQUEUE_REPLY.next_due] = due_str()
+commit(now)
 return ret(out)

@@ -1,64 +1,75 @@
--- fail: a valid lease reports failure. The attempt is consumed: with attempts left and a
--- retryable failure the execution is `retrying` until now + backoff (or `pending` at once when the
--- backoff is 0), otherwise `failed`. A cancel-requested execution becomes `cancelled`.
+-- fail: valid leases report failure; a batch, each item on its own. The attempt is consumed: with
+-- attempts left and a retryable failure the execution is `retrying` until now + backoff (or
+-- `pending` at once when the backoff is 0), otherwise `failed`. A cancel-requested execution
+-- becomes `cancelled`.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
--- ARGV[6]  execution id
--- ARGV[7]  lease token ('': CueAPI client)
--- ARGV[8]  worker id ('': not checked)
--- ARGV[9]  error message
--- ARGV[10] retry allowed: '1' or '0'
--- ARGV[11] retry after ms ('': the execution's backoff for this attempt)
--- ARGV[12] outcome evidence JSON ('': none)
--- ARGV[13] default backoff seconds csv
--- Returns {'ok', status, attempt, next attempt ms or '', now, '1' if this repeats an earlier report}
--- Errors: as complete.lua.
-local id, token, worker, err = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
-local retry, retry_after, evidence, default_bo = ARGV[10] == '1', ARGV[11], ARGV[12], ARGV[13]
+-- ARGV     partition header, FAIL_ARGS (default_backoff: seconds csv), then `count` FAIL_ITEMs
+-- Returns  REPORT_REPLY, then one REPORTED per item (next_at: when a retrying one is due)
+-- Errors   per item: as complete.lua.
+local n = tonumber(ARGV[FAIL_ARGS.count])
+local default_bo = ARGV[FAIL_ARGS.default_backoff]
 local now = now_ms()
-local code, f = check_report(id, token, worker, 'f', now)
-if code == 'repeat' then
-  local status, attempt = repeat_answer(f)
-  return { 'ok', status, attempt, '', fmt(now), '1' }
-end
-if code ~= 'ok' then
-  return { code }
-end
-local task, attempt, max, prio = f[F_T], tonumber(f[F_A]), tonumber(f[F_M]), f[F_PR] or '0'
-local delay = 0
-local status
-if f[F_CX] == '1' then
-  status = 'cancelled'
-elseif retry and attempts_used(f) < max then
-  if retry_after ~= '' then
-    delay = tonumber(retry_after)
+local out = {}
+out[REPORT_REPLY.code] = 'ok'
+out[REPORT_REPLY.now] = fmt(now)
+out[REPORT_REPLY.next_due] = ''
+for i = 0, n - 1 do
+  local b = FAIL_ARGS._last + i * FAIL_ITEM._n
+  local id, token, worker = ARGV[b + FAIL_ITEM.id], ARGV[b + FAIL_ITEM.lease_token], ARGV[b + FAIL_ITEM.worker_id]
+  local err, retry, retry_after = ARGV[b + FAIL_ITEM.error], ARGV[b + FAIL_ITEM.retry] == '1', ARGV[b + FAIL_ITEM.retry_after_ms]
+  local code, r = check_report(id, token, worker, 'f', now)
+  if code == 'repeat' then
+    report_again(out, r)
+  elseif code ~= 'ok' then
+    reported(out, code)
   else
-    delay = backoff_ms(f[F_BO] or default_bo, attempt)
+    local delay = 0
+    local status
+    if r[X.cancel_requested] == '1' then
+      status = 'cancelled'
+    elseif retry and attempts_used(r) < max_attempts(r) then
+      if retry_after ~= '' then
+        delay = tonumber(retry_after)
+      else
+        local bo = r[X.backoff]
+        if bo == '' then
+          bo = default_bo
+        end
+        delay = backoff_ms(bo, attempts_used(r))
+      end
+      status = delay > 0 and 'retrying' or 'pending'
+    else
+      status = 'failed'
+    end
+    local terminal = status == 'cancelled' or status == 'failed'
+    remember_report(r, 'f', status)
+    r[X.last_error] = clip(err, 2000)
+    end_lease(id, r, 'failure', err, now, terminal, reported_with(token, worker))
+    cue_ran(r, now)
+    local next_at = ''
+    if status == 'retrying' then
+      next_at = fmt(now + delay)
+      make_waiting(id, r, 'retrying', 'delivering', now + delay, now)
+    elseif status == 'pending' then
+      make_pending(id, r, 'delivering', now)
+    else
+      local reason = 'cancelled'
+      if status == 'failed' then
+        reason = retry and 'attempts_exhausted' or 'non_retryable'
+      end
+      r[X.failure_reason] = reason
+      finish(id, r, status, 'delivering', now)
+    end
+    rec_write(id, r)
+    local outcome = ARGV[b + FAIL_ITEM.outcome]
+    if outcome ~= '' then
+      redis.call('HSET', K_O, id, outcome)
+    end
+    rate(RF.failures, 1)
+    event(id, r, now)
+    reported(out, 'ok', status, r[X.attempt], next_at)
   end
-  status = delay > 0 and 'retrying' or 'pending'
-else
-  status = 'failed'
 end
-local terminal = status == 'cancelled' or status == 'failed'
-local extra = report_fields(f[F_TOK], 'f', status, attempt)
-push(extra, 'le', clip(err, 2000))
-push(extra, unpack(end_lease(id, f, 'failure', err, now, terminal, reported_with(token, worker))))
-cue_ran(f[F_CUE], now)
-if status == 'retrying' then
-  make_waiting(id, task, 'retrying', 'delivering', now + delay, now, extra)
-elseif status == 'pending' then
-  make_pending(id, task, prio, 'delivering', now, extra)
-else
-  local reason = 'cancelled'
-  if status == 'failed' then
-    reason = retry and 'attempts_exhausted' or 'non_retryable'
-  end
-  push(extra, 'fr', reason)
-  finish(id, task, status, 'delivering', now, extra, f)
-end
-if evidence ~= '' then
-  redis.call('SET', k_outcome(id), evidence)
-end
-event(id, task, status, attempt, f[F_W], now)
-commit()
-return { 'ok', status, fmt(attempt), due_str(), fmt(now), '0' }
+out[REPORT_REPLY.next_due] = due_str()
+commit(now)
+return ret(out)

@@ -1,23 +1,17 @@
 -- list: executions newest first from the creation log, filtered, one page at a time. Positions
 -- are absolute (they survive trimming of the log's head), so a cursor stays valid.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
--- ARGV[6]  start position ('': newest)
--- ARGV[7]  page size
--- ARGV[8]  at most this many log entries examined per call
--- ARGV[9]  statuses csv ('': any)
--- ARGV[10]  task ('': any)
--- ARGV[11] cue id ('': any)
--- ARGV[12] worker id, the last one that claimed it ('': any)
--- Returns {'ok', now, next position or '' when the log is exhausted, n,
---          then n items of 4: position, id, {hash fields flat}, payload JSON}
--- Errors: none.
-local start, limit, max_scan = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
-local statuses, task, cue, worker = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
+-- ARGV     partition header, LIST_ARGS (statuses csv, task, cue_id, worker_id: '' = any;
+--          worker_id: the last worker that claimed it)
+-- Returns  LIST_REPLY (next: the position to resume at, '' when the log is exhausted), then
+--          `count` LISTED items
+-- Errors   none.
+local start, limit, max_scan = ARGV[LIST_ARGS.start], tonumber(ARGV[LIST_ARGS.limit]), tonumber(ARGV[LIST_ARGS.max_scan])
+local statuses, task, cue, worker = ARGV[LIST_ARGS.statuses], ARGV[LIST_ARGS.task], ARGV[LIST_ARGS.cue_id], ARGV[LIST_ARGS.worker_id]
 local want = nil
 if statuses ~= '' then
   want = {}
-  for s in string.gmatch(statuses, '[^,]+') do
+  for _, s in ipairs(split(statuses, ',')) do
     want[s] = true
   end
 end
@@ -26,7 +20,11 @@ local pos = base + redis.call('LLEN', K_LOG) - 1
 if start ~= '' and tonumber(start) < pos then
   pos = tonumber(start)
 end
-local out = { 'ok', fmt(now_ms()), '', 0 }
+local out = {}
+out[LIST_REPLY.code] = 'ok'
+out[LIST_REPLY.now] = fmt(now_ms())
+out[LIST_REPLY.next] = ''
+out[LIST_REPLY.count] = 0
 local n, scanned = 0, 0
 while pos >= base and n < limit and scanned < max_scan do
   local lo = math.max(base, pos - 99)
@@ -35,23 +33,19 @@ while pos >= base and n < limit and scanned < max_scan do
     local id = chunk[j]
     pos = lo + j - 2
     scanned = scanned + 1
-    local f = hmget(k_exec(id), 's', 't', 'cue', 'w')
-    if f[1] and (want == nil or want[f[1]]) and (task == '' or f[2] == task) and (cue == '' or f[3] == cue)
-      and (worker == '' or f[4] == worker) then
-      n = n + 1
-      local h = redis.call('HGETALL', k_exec(id))
-      local inline, external
-      for i = 1, #h, 2 do
-        if h[i] == 'pl' then
-          inline = h[i + 1]
-        elseif h[i] == 'px' then
-          external = h[i + 1]
-        end
+    local v = redis.call('HGET', K_E, id)
+    if v then
+      local r = rec_decode(v)
+      if (want == nil or want[r[X.status]]) and (task == '' or r[X.task] == task)
+        and (cue == '' or r[X.cue_id] == cue) and (worker == '' or r[X.worker_id] == worker) then
+        n = n + 1
+        local b = #out
+        out[b + LISTED.position] = fmt(pos + 1)
+        out[b + LISTED.id] = id
+        out[b + LISTED.record] = v
+        out[b + LISTED.payload] = r[X.payload_external] == '1' and (redis.call('HGET', K_PL, id) or '') or ''
+        out[b + LISTED.outcome] = redis.call('HGET', K_O, id) or ''
       end
-      out[#out + 1] = fmt(pos + 1)
-      out[#out + 1] = id
-      out[#out + 1] = h
-      out[#out + 1] = payload_of(id, inline, external)
     end
     if n >= limit or scanned >= max_scan then
       break
@@ -59,7 +53,7 @@ while pos >= base and n < limit and scanned < max_scan do
   end
 end
 if pos >= base then
-  out[3] = fmt(pos)
+  out[LIST_REPLY.next] = fmt(pos)
 end
-out[4] = n
+out[LIST_REPLY.count] = n
 return ret(out)

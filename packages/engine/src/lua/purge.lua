@@ -1,42 +1,50 @@
 -- purge: deletes terminal executions older than the retention, forgets workers silent for as
 -- long, and trims the creation log of ids already gone.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
--- ARGV[6]  at most this many executions per call
--- ARGV[7]  retention ms
--- Returns {'ok', now, purged, next purge time ms or ''}
--- Errors: none.
-local limit, retention = tonumber(ARGV[6]), tonumber(ARGV[7])
+-- ARGV     partition header, PURGE_ARGS (limit: at most this many executions per call)
+-- Returns  PURGE_REPLY
+-- Errors   none.
+local limit, retention = tonumber(ARGV[PURGE_ARGS.limit]), tonumber(ARGV[PURGE_ARGS.retention_ms])
 local now = now_ms()
 local cutoff = now - retention
 local ids = redis.call('ZRANGEBYSCORE', K_DONE, '-inf', fmt(cutoff), 'LIMIT', 0, limit)
+local gone = {}
 for _, id in ipairs(ids) do
-  local f = hmget(k_exec(id), 's', 't')
-  if f[1] == 'success' or f[1] == 'failed' or f[1] == 'cancelled' then
-    count(f[2], f[1], -1)
-    redis.call('DEL', k_exec(id), k_payload(id), k_outcome(id), k_history(id))
+  local r = rec_read(id)
+  if r and (r[X.status] == 'success' or r[X.status] == 'failed' or r[X.status] == 'cancelled') then
+    count(r[X.task], r[X.status], -1)
+    gone[#gone + 1] = id
   end
+end
+if #gone > 0 then
+  redis.call('HDEL', K_E, unpack(gone))
+  redis.call('HDEL', K_PL, unpack(gone))
+  redis.call('HDEL', K_O, unpack(gone))
 end
 if #ids > 0 then
   redis.call('ZREM', K_DONE, unpack(ids))
 end
-local gone = redis.call('ZRANGEBYSCORE', K_WORKERS, '-inf', fmt(cutoff), 'LIMIT', 0, limit)
-for _, w in ipairs(gone) do
+local silent = redis.call('ZRANGEBYSCORE', K_WORKERS, '-inf', fmt(cutoff), 'LIMIT', 0, limit)
+for _, w in ipairs(silent) do
   redis.call('DEL', k_worker(w))
   redis.call('ZREM', K_WORKERS, w)
 end
 for _ = 1, limit do
   local head = redis.call('LINDEX', K_LOG, 0)
-  if not head or redis.call('EXISTS', k_exec(head)) == 1 then
+  if not head or redis.call('HEXISTS', K_E, head) == 1 then
     break
   end
   redis.call('LPOP', K_LOG)
   redis.call('INCR', K_LOGBASE)
 end
-commit()
-local out = { 'ok', fmt(now), #ids, '' }
-local first = redis.call('ZRANGE', K_DONE, 0, 0, 'WITHSCORES')
-if first[2] then
-  out[4] = fmt(tonumber(first[2]) + retention)
+commit(now)
+local out = {}
+out[PURGE_REPLY.code] = 'ok'
+out[PURGE_REPLY.now] = fmt(now)
+out[PURGE_REPLY.purged] = #gone
+out[PURGE_REPLY.next_due] = ''
+local _, first = unpack(redis.call('ZRANGE', K_DONE, 0, 0, 'WITHSCORES'))
+if first then
+  out[PURGE_REPLY.next_due] = fmt(tonumber(first) + retention)
 end
 return ret(out)

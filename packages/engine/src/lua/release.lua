@@ -1,44 +1,52 @@
--- release: a valid lease gives the execution back (nack) without consuming an attempt:
--- `pending` at once, or `scheduled` after a delay. A cancel-requested one becomes `cancelled`.
+-- release: valid leases give their executions back (nack) without consuming an attempt: `pending`
+-- at once, or `scheduled` after a delay; a cancel-requested one becomes `cancelled`. A batch,
+-- each item on its own. The released attempt keeps its number; the next claim gets the next one.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
--- ARGV[6]  execution id
--- ARGV[7]  lease token ('': CueAPI client)
--- ARGV[8]  worker id ('': not checked)
--- ARGV[9]  delay ms ('' or '0': none)
--- Returns {'ok', status, attempt, next attempt ms or '', now, '1' if this repeats an earlier release}
--- Errors: as complete.lua.
-local id, token, worker, delay = ARGV[6], ARGV[7], ARGV[8], tonumber(ARGV[9]) or 0
+-- ARGV     partition header, RELEASE_ARGS, then `count` RELEASE_ITEMs (delay_ms '' or '0': none)
+-- Returns  REPORT_REPLY, then one REPORTED per item (next_at: when a scheduled one is due)
+-- Errors   per item: as complete.lua.
+local n = tonumber(ARGV[RELEASE_ARGS.count])
 local now = now_ms()
-local code, f = check_report(id, token, worker, 'r', now)
-if code == 'repeat' then
-  local status, attempt = repeat_answer(f)
-  return { 'ok', status, attempt, '', fmt(now), '1' }
+local out = {}
+out[REPORT_REPLY.code] = 'ok'
+out[REPORT_REPLY.now] = fmt(now)
+out[REPORT_REPLY.next_due] = ''
+for i = 0, n - 1 do
+  local b = RELEASE_ARGS._last + i * RELEASE_ITEM._n
+  local id, token, worker = ARGV[b + RELEASE_ITEM.id], ARGV[b + RELEASE_ITEM.lease_token], ARGV[b + RELEASE_ITEM.worker_id]
+  local delay = num(ARGV[b + RELEASE_ITEM.delay_ms], 0)
+  local code, r = check_report(id, token, worker, 'r', now)
+  if code == 'repeat' then
+    report_again(out, r)
+  elseif code ~= 'ok' then
+    reported(out, code)
+  else
+    local status
+    if r[X.cancel_requested] == '1' then
+      status = 'cancelled'
+    elseif delay > 0 then
+      status = 'scheduled'
+    else
+      status = 'pending'
+    end
+    remember_report(r, 'r', status)
+    r[X.released] = fmt(num(r[X.released], 0) + 1)
+    end_lease(id, r, 'released', '', now, status == 'cancelled', reported_with(token, worker))
+    local next_at = ''
+    if status == 'cancelled' then
+      r[X.failure_reason] = 'cancelled'
+      finish(id, r, 'cancelled', 'delivering', now)
+    elseif status == 'scheduled' then
+      next_at = fmt(now + delay)
+      make_waiting(id, r, 'scheduled', 'delivering', now + delay, now)
+    else
+      make_pending(id, r, 'delivering', now)
+    end
+    rec_write(id, r)
+    event(id, r, now)
+    reported(out, 'ok', status, r[X.attempt], next_at)
+  end
 end
-if code ~= 'ok' then
-  return { code }
-end
-local task, attempt, prio = f[F_T], tonumber(f[F_A]), f[F_PR] or '0'
-local status
-if f[F_CX] == '1' then
-  status = 'cancelled'
-elseif delay > 0 then
-  status = 'scheduled'
-else
-  status = 'pending'
-end
-local extra = report_fields(f[F_TOK], 'r', status, attempt)
--- The attempt keeps its number (the next claim gets the next one) but is not counted as used.
-push(extra, 'rl', fmt(num(f[F_RL], 0) + 1))
-push(extra, unpack(end_lease(id, f, 'released', '', now, status == 'cancelled', reported_with(token, worker))))
-if status == 'cancelled' then
-  push(extra, 'fr', 'cancelled')
-  finish(id, task, 'cancelled', 'delivering', now, extra, f)
-elseif status == 'scheduled' then
-  make_waiting(id, task, 'scheduled', 'delivering', now + delay, now, extra)
-else
-  make_pending(id, task, prio, 'delivering', now, extra)
-end
-event(id, task, status, attempt, f[F_W], now)
-commit()
-return { 'ok', status, fmt(attempt), due_str(), fmt(now), '0' }
+out[REPORT_REPLY.next_due] = due_str()
+commit(now)
+return ret(out)

@@ -1,12 +1,18 @@
 -- workers: the workers of this partition, most recently seen first, with their counters.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV[1..5] partition header (prefix, tenant, notify channel, event channel, clock)
--- ARGV[6]  at most this many workers
--- Returns {'ok', now, n, then n items of 3: worker id, last seen ms, {hash fields flat}}
--- Errors: none.
-local ids = redis.call('ZREVRANGE', K_WORKERS, 0, tonumber(ARGV[6]) - 1, 'WITHSCORES')
-local out = { 'ok', fmt(now_ms()), #ids / 2 }
+-- ARGV     partition header, WORKERS_ARGS (limit: at most this many workers)
+-- Returns  WORKERS_REPLY, then `count` WORKER_ITEMs (fields: the worker's stats hash flat,
+--          WORKER_FIELDS)
+-- Errors   none.
+local ids = redis.call('ZREVRANGE', K_WORKERS, 0, tonumber(ARGV[WORKERS_ARGS.limit]) - 1, 'WITHSCORES')
+local out = {}
+out[WORKERS_REPLY.code] = 'ok'
+out[WORKERS_REPLY.now] = fmt(now_ms())
+out[WORKERS_REPLY.count] = #ids / 2
 for i = 1, #ids, 2 do
-  push(out, ids[i], ids[i + 1], redis.call('HGETALL', k_worker(ids[i])))
+  local b = #out
+  out[b + WORKER_ITEM.id] = ids[i]
+  out[b + WORKER_ITEM.seen] = ids[i + 1]
+  out[b + WORKER_ITEM.fields] = redis.call('HGETALL', k_worker(ids[i]))
 end
 return ret(out)

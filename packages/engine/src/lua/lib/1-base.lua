@@ -1,0 +1,87 @@
+-- Shared helpers, prepended to every partition script by scripts.ts after the ARGV header, the key
+-- builders (keys.ts) and the layouts (layouts.ts). Scripts run unchanged on Redis (Lua 5.1, doubles)
+-- and on ioredis-mock (fengari: Lua 5.3 with 32-bit integers), hence:
+--   * numbers go to redis.call as fmt() strings: exact for ms timestamps and 2^53-range scores;
+--   * no cjson/cmsgpack/redis.error_reply: scripts return flat arrays whose first item is a code;
+--   * a returned table must pass through ret() (ioredis-mock reads only tables built last to first).
+
+local unpack = unpack or table.unpack
+local SEP, RS, HS = '\031', '\030', '\029'
+local RANK_BASE = 2 ^ 40 -- queue score = priority rank * 2^40 + sequence (a float on every Lua)
+
+local function ret(t)
+  local r = {}
+  for i = #t, 1, -1 do
+    r[i] = t[i]
+  end
+  return r
+end
+
+local function fmt(n)
+  return string.format('%.0f', n)
+end
+
+-- The store's clock. CLOCK (ARGV[5]) is '' on Redis: TIME decides. Only the in-memory store,
+-- which lives in the calling process, passes that process's clock (its TIME is not a clock).
+local function now_ms()
+  if CLOCK ~= '' then
+    return tonumber(CLOCK)
+  end
+  local sec, usec = unpack(redis.call('TIME'))
+  return tonumber(sec) * 1000.0 + math.floor(tonumber(usec) / 1000)
+end
+
+-- HMGET with missing fields as false on both backends (ioredis-mock yields userdata for them).
+local function hmget(key, ...)
+  local f = redis.call('HMGET', key, ...)
+  local out = {}
+  for i = 1, select('#', ...) do
+    local v = f[i]
+    if type(v) ~= 'string' then
+      v = false
+    end
+    out[i] = v
+  end
+  return out
+end
+
+-- A number from a stored string; '' and nil read as `default`.
+local function num(v, default)
+  if v and v ~= '' then
+    return tonumber(v)
+  end
+  return default
+end
+
+-- Free text as a record may hold it: no separators, at most n bytes.
+local function clip(s, n)
+  if not s then
+    return ''
+  end
+  s = string.gsub(s, '[\029\030\031]', ' ')
+  if #s > n then
+    return string.sub(s, 1, n)
+  end
+  return s
+end
+
+local function push(list, ...)
+  for i = 1, select('#', ...) do
+    list[#list + 1] = select(i, ...)
+  end
+end
+
+-- Splits s at every occurrence of the one-character plain separator sep, from index 1.
+local function split(s, sep)
+  local t, i, from = {}, 1, 1
+  while true do
+    local at = string.find(s, sep, from, true)
+    if not at then
+      t[i] = string.sub(s, from)
+      return t
+    end
+    t[i] = string.sub(s, from, at - 1)
+    i = i + 1
+    from = at + 1
+  end
+end
