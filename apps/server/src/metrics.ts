@@ -1,3 +1,4 @@
+import type { ClaimedExecution } from '@cuekit/protocol'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
 export interface MetricsSources {
@@ -79,5 +80,10 @@ export class Metrics {
         for (const [status, n] of Object.entries(await sources.executionsByStatus())) this.set({ status }, n)
       },
     })
+  }
+
+  /** Executions handed over to a worker. */
+  claimed(executions: ClaimedExecution[]): void {
+    this.claims.inc(executions.length)
   }
 }
