@@ -12,7 +12,8 @@ import type { RateLimiter } from './ratelimit.ts'
  */
 export type Guard = (c: Context<AppEnv>) => Promise<void>
 
-function bearer(header: string | undefined): string | null {
+/** The token of an `Authorization: Bearer` header. */
+export function bearer(header: string | undefined): string | null {
   if (!header) return null
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
   return m ? m[1]! : null

@@ -155,6 +155,29 @@ describe('auth and tenancy', () => {
     expect(me.status).toBe(200)
   })
 
+  it('parallel regenerations: one wins, the others are refused, and only the winning key works', async () => {
+    const t = await makeApp()
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => t.json('POST', '/v1/auth/key/regenerate')),
+    )
+    const won = answers.filter((r) => r.status === 200)
+    expect(won).toHaveLength(1)
+    for (const r of answers.filter((a) => a.status !== 200)) expectError(r, 'unauthorized')
+    const status = async (key: string) =>
+      (await t.cuekit.app.request('/v1/auth/me', { headers: { authorization: `Bearer ${key}` } })).status
+    expect(await status(t.apiKey)).toBe(401)
+    const key = won[0]!.body.api_key as string
+    expect(await status(key)).toBe(200)
+    // The next rotation revokes it: no key outlives the rotations.
+    const next = await t.cuekit.app.request('/v1/auth/key/regenerate', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+    })
+    const { api_key } = (await next.json()) as { api_key: string }
+    expect(await status(key)).toBe(401)
+    expect(await status(api_key)).toBe(200)
+  })
+
   it("another tenant's execution, lease and worker are 404 on every route", async () => {
     const t = await makeApp()
     const id = await enqueue(t)

@@ -24,6 +24,23 @@ export function newWebhookSecret(): string {
 }
 
 /**
+ * Compare-and-swap of a tenant's key. KEYS: the tenant hash, the presented key's entry, the new
+ * key's entry (all in the global slot). ARGV: presented hash, new hash, tenant id. Returns 1 when
+ * rotated, 0 when the presented key is not the tenant's key (any more).
+ */
+const ROTATE_KEY = `
+if redis.call('HGET', KEYS[1], 'kh') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[3], ARGV[3])
+redis.call('HSET', KEYS[1], 'kh', ARGV[2])
+redis.call('DEL', KEYS[2])
+return 1
+`
+
+interface RotateKey {
+  cuekit_rotate_key(...args: string[]): Promise<number>
+}
+
+/**
  * Tenants and their API keys. Keys are stored only as SHA-256 hashes; a tenant has one live key
  * (regenerating revokes the previous one).
  */
@@ -31,7 +48,9 @@ export class Tenants {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly keys: Keys,
-  ) {}
+  ) {
+    redis.defineCommand('cuekit_rotate_key', { numberOfKeys: 3, lua: ROTATE_KEY })
+  }
 
   async create(input: { name?: string | null; email?: string | null; partitions?: number }): Promise<{
     tenant: TenantRecord
@@ -87,18 +106,25 @@ export class Tenants {
     return id ? this.get(id) : null
   }
 
-  /** Issues a new key and revokes the previous one. */
-  async regenerateKey(tenantId: string): Promise<string> {
+  /**
+   * Issues a new key and revokes `currentKey`, in one step, and only while `currentKey` is still
+   * the tenant's key: of concurrent rotations one wins and the others get null, so the tenant
+   * always has exactly the key it was last given. Null also for a key already revoked (another
+   * server's auth cache may still accept it for a few seconds) and for an unknown tenant.
+   */
+  async regenerateKey(tenantId: string, currentKey: string): Promise<string | null> {
     const apiKey = newApiKey()
-    const hash = hashApiKey(apiKey)
-    const old = await this.redis.hget(this.keys.tenant(tenantId), 'kh')
-    const tx = this.redis
-      .multi()
-      .set(this.keys.apiKey(hash), tenantId)
-      .hset(this.keys.tenant(tenantId), 'kh', hash)
-    if (old) tx.del(this.keys.apiKey(old))
-    await tx.exec()
-    return apiKey
+    const current = hashApiKey(currentKey)
+    const next = hashApiKey(apiKey)
+    const rotated = await (this.redis as unknown as RotateKey).cuekit_rotate_key(
+      this.keys.tenant(tenantId),
+      this.keys.apiKey(current),
+      this.keys.apiKey(next),
+      current,
+      next,
+      tenantId,
+    )
+    return rotated === 1 ? apiKey : null
   }
 
   /** The tenant's webhook signing secret, created on first use (kept in the tenant's hash). */

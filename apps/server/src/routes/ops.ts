@@ -19,6 +19,7 @@ import {
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { streamSSE } from 'hono/streaming'
 import { z } from 'zod'
+import { bearer } from '../auth.ts'
 import type { AppEnv } from '../context.ts'
 import { HttpError } from '../errors.ts'
 import { route } from '../http.ts'
@@ -113,14 +114,16 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     {
       method: 'post',
       path: '/v1/auth/key/regenerate',
-      summary: 'Issue a new API key and revoke this one',
+      summary: 'Issue a new API key and revoke this one (401 if this key was already replaced)',
       tags: ['auth'],
       responses: { 200: { description: 'The new key', schema: RegenerateKeyResponse } },
     },
     async (c) => {
       const t = c.get('tenant')
-      const apiKey = await tenants.regenerateKey(t.id)
+      const apiKey = await tenants.regenerateKey(t.id, bearer(c.req.header('authorization'))!)
       s.auth.forgetTenant(t.id)
+      // A concurrent regeneration (or one on another server) already replaced this key.
+      if (apiKey === null) throw new HttpError('unauthorized', 'This API key has been revoked.')
       return c.json({ api_key: apiKey, previous_key_revoked: true as const }, 200)
     },
   )
