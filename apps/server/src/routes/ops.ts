@@ -262,14 +262,25 @@ export function workerRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       return streamSSE(c, async (stream) => {
         const queue: ExecutionEvent[] = []
         let wake: (() => void) | null = null
+        let pingDue = false
+        const kick = () => {
+          const resolve = wake
+          wake = null
+          resolve?.()
+        }
         const stop = await s.pubsub.onEvents(tenant, (event) => {
           queue.push(event)
-          wake?.()
+          kick()
         })
-        const closed = new Promise<void>((resolve) => {
-          stream.onAbort(resolve)
-          s.shutdown.addEventListener('abort', () => resolve(), { once: true })
-        })
+        // Everything below is undone in `finally`: the shutdown signal lives as long as the
+        // process, and a stream is opened and closed again each time a dashboard reconnects.
+        stream.onAbort(kick)
+        s.shutdown.addEventListener('abort', kick)
+        const ping = setInterval(() => {
+          pingDue = true
+          kick()
+        }, 15_000)
+        ping.unref()
         try {
           await stream.writeSSE({ event: 'ready', data: JSON.stringify({ tenant_id: tenant.id }) })
           while (!stream.aborted && !s.shutdown.aborted) {
@@ -281,13 +292,20 @@ export function workerRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
                 id: `${event.execution_id}:${event.at}`,
               })
             }
-            const ping = new Promise<void>((resolve) => setTimeout(resolve, 15_000).unref())
-            await Promise.race([new Promise<void>((resolve) => (wake = resolve)), ping, closed])
-            wake = null
-            if (queue.length === 0 && !stream.aborted && !s.shutdown.aborted)
+            if (pingDue) {
+              pingDue = false
               await stream.write(': keep-alive\n\n')
+              continue
+            }
+            if (stream.aborted || s.shutdown.aborted) break
+            await new Promise<void>((resolve) => {
+              wake = resolve
+            })
           }
         } finally {
+          wake = null
+          clearInterval(ping)
+          s.shutdown.removeEventListener('abort', kick)
           stop()
         }
       })
