@@ -35,10 +35,11 @@ function timerTracker() {
   }
 }
 
-/** Opens /v1/events, waits for `ready` and for one execution event, then closes the stream. */
-async function streamOnce(t: TestApp) {
+/** Opens /v1/events; `read` waits until the text so far contains a needle. */
+async function openEvents(t: TestApp) {
   const res = await t.call('GET', '/v1/events')
   expect(res.status).toBe(200)
+  expect(res.headers.get('content-type')).toContain('text/event-stream')
   const reader = res.body!.getReader()
   const decoder = new TextDecoder()
   let text = ''
@@ -52,14 +53,41 @@ async function streamOnce(t: TestApp) {
       },
       { timeoutMs: 5000 },
     )
-  await read('event: ready')
+  return { read, text: () => text, close: () => reader.cancel() }
+}
+
+/** Opens a stream, waits for `ready` and for one execution event, then closes it. */
+async function streamOnce(t: TestApp) {
+  const events = await openEvents(t)
+  await events.read('event: ready')
   // An event makes the stream's loop go round once more (a new wait for the next one).
   const r = await t.json('POST', '/v1/executions', { task: 'events' })
-  await read(r.body.execution_id)
-  await reader.cancel()
+  await events.read(r.body.execution_id)
+  await events.close()
 }
 
 describe('/v1/events', () => {
+  it('streams execution events as server-sent events', async () => {
+    const t = await makeApp()
+    const events = await openEvents(t)
+    await events.read('event: ready')
+    const r = await t.json('POST', '/v1/executions', { task: 'evt' })
+    const id = r.body.execution_id as string
+    await events.read(id)
+    const line = events
+      .text()
+      .split('\n')
+      .find((l) => l.startsWith('data:') && l.includes(id))!
+    expect(JSON.parse(line.slice(5))).toMatchObject({
+      type: 'execution',
+      execution_id: id,
+      task: 'evt',
+      status: 'pending',
+      attempt: 0,
+    })
+    await events.close()
+  })
+
   it('closed streams leave no abort listener on the shutdown signal and no timer behind', async () => {
     const t = await makeApp()
     const shutdown = t.cuekit.services.shutdown

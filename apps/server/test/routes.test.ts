@@ -629,38 +629,6 @@ describe('workers, leases, queues, events', () => {
       expect.objectContaining({ task: 'b', pending: 1, delivering: 1 }),
     ])
   })
-
-  it('streams execution events as server-sent events', async () => {
-    const t = await makeApp()
-    const res = await t.call('GET', '/v1/events')
-    expect(res.headers.get('content-type')).toContain('text/event-stream')
-    const reader = res.body!.getReader()
-    const decoder = new TextDecoder()
-    let text = ''
-    const read = async (needle: string) => {
-      await waitFor(
-        async () => {
-          if (text.includes(needle)) return true
-          const { value } = await reader.read()
-          text += decoder.decode(value)
-          return text.includes(needle)
-        },
-        { timeoutMs: 5000 },
-      )
-    }
-    await read('event: ready')
-    const id = await enqueue(t, { task: 'evt' })
-    await read(id)
-    const line = text.split('\n').find((l) => l.startsWith('data:') && l.includes(id))!
-    expect(JSON.parse(line.slice(5))).toMatchObject({
-      type: 'execution',
-      execution_id: id,
-      task: 'evt',
-      status: 'pending',
-      attempt: 0,
-    })
-    await reader.cancel()
-  })
 })
 
 describe('claims that cannot be handed over', () => {
