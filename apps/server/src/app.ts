@@ -10,7 +10,7 @@ import { AuthCache, adminAuth, tenantAuth } from './auth.ts'
 import { defaultServerConfig, type ServerConfig } from './config.ts'
 import type { AppEnv } from './context.ts'
 import { errorBody, sendError, toErrorResponse } from './errors.ts'
-import { type KnownRoute, readJsonBody } from './http.ts'
+import type { KnownRoute } from './http.ts'
 import { Metrics } from './metrics.ts'
 import { PubSub } from './pubsub.ts'
 import { RateLimiter } from './ratelimit.ts'
@@ -199,8 +199,8 @@ export function createApp(options: AppOptions): CuekitApp {
 }
 
 /**
- * Every request: its id and logger, its JSON body, the duration metric, a log line for what went
- * wrong, and `Connection: close` while draining. One middleware, because each level stays
+ * Every request: its id and logger, the duration metric, a log line for what went wrong, and
+ * `Connection: close` while draining. One middleware, because each level stays
  * suspended (with its closures) as long as a long-poll waits.
  */
 function frontDoor(log: Logger, metrics: Metrics, shutdown: AbortSignal): MiddlewareHandler<AppEnv> {
@@ -223,14 +223,9 @@ function frontDoor(log: Logger, metrics: Metrics, shutdown: AbortSignal): Middle
     })
     c.header('X-Request-Id', requestId)
     const started = performance.now()
-    let refused: unknown
-    try {
-      await readJsonBody(c)
-    } catch (error) {
-      refused = error
-    }
-    if (refused === undefined) await next()
-    else c.res = sendError(c, refused)
+    // The body is read by the route, after its guard (http.ts): nothing here parses what an
+    // unauthenticated client sent.
+    await next()
     // While draining, every answer closes its connection so the server can finish.
     if (shutdown.aborted) c.header('Connection', 'close')
     const ms = performance.now() - started

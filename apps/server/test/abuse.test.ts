@@ -54,9 +54,10 @@ describe('slow and idle clients', () => {
   })
 
   it('cuts off a body that never ends', async () => {
+    const { api_key } = await createTenant(server.url, server.adminKey)
     const { socket, closed } = await openSocket()
     socket.write(
-      'POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer cue_sk_00000000000000000000000000000000\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"task":',
+      `POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${api_key}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"task":`,
     )
     const answer = await Promise.race([
       closed,
@@ -66,6 +67,19 @@ describe('slow and idle clients', () => {
     ])
     // Node answers 408 (or just closes) once the request timeout passes.
     expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true)
+  })
+
+  it('refuses an unknown key without waiting for its body', async () => {
+    const { socket, closed } = await openSocket()
+    socket.write(
+      'POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer cue_sk_00000000000000000000000000000000\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"task":',
+    )
+    const answer = await Promise.race([
+      closed,
+      new Promise<string>((_, reject) => setTimeout(() => reject(new Error('connection kept open')), 10_000)),
+    ])
+    // The body never arrives, yet the answer is the 401 (before the body, not a 408 after it).
+    expect(answer).toMatch(/^HTTP\/1\.1 401/)
   })
 
   it('closes a connection that never sends a request', async () => {
