@@ -18,6 +18,7 @@ import { cueRoutes } from './routes/cues.ts'
 import { executionRoutes } from './routes/executions.ts'
 import { opsRoutes, tenantRoutes, workerRoutes } from './routes/ops.ts'
 import type { Services } from './services.ts'
+import { QueueSnapshot } from './snapshot.ts'
 import type { Resolver } from './ssrf.ts'
 import { Waiters } from './waiters.ts'
 import { WebhookDispatcher } from './webhooks.ts'
@@ -63,28 +64,16 @@ export function createApp(options: AppOptions): CuekitApp {
     },
     log,
   )
-  const metrics = new Metrics({
-    waitingLongPolls: () => waiters.size,
-    executionsByStatus: async () => {
-      const totals: Record<string, number> = {}
-      for (const tenant of await tenants.list()) {
-        for (const q of (await engine.queues(tenant)).queues) {
-          for (const status of [
-            'pending',
-            'scheduled',
-            'delivering',
-            'retrying',
-            'success',
-            'failed',
-            'cancelled',
-          ] as const) {
-            totals[status] = (totals[status] ?? 0) + q[status]
-          }
-        }
-      }
-      return totals
+  // One walk over every tenant at a time, in the background: /metrics only reads its result.
+  const snapshot = new QueueSnapshot({
+    refreshMs: config.metricsRefreshMs,
+    walk: async function* () {
+      for (const tenant of await tenants.list()) yield (await engine.queues(tenant)).queues
     },
+    onError: (err) =>
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'metrics snapshot failed'),
   })
+  const metrics = new Metrics({ waitingLongPolls: () => waiters.size, snapshot: () => snapshot.latest() })
   const auth = new AuthCache(tenants)
   const limiter = config.rateLimit > 0 ? new RateLimiter(config.rateLimit) : null
   const known: KnownRoute[] = []
@@ -97,6 +86,7 @@ export function createApp(options: AppOptions): CuekitApp {
     waiters,
     pubsub,
     metrics,
+    snapshot,
     guards: { tenant: tenantAuth(auth, limiter), admin: adminAuth(config.adminKey) },
     known,
     shutdown: shutdown.signal,
@@ -192,7 +182,7 @@ export function createApp(options: AppOptions): CuekitApp {
     close: async () => {
       waiters.close()
       shutdown.abort()
-      await Promise.all([maintenance.stop(), dispatcher.stop()])
+      await Promise.all([maintenance.stop(), dispatcher.stop(), snapshot.close()])
       await pubsub.close()
     },
   }

@@ -90,12 +90,16 @@ export function tenantAuth(cache: AuthCache, limiter: RateLimiter | null): Guard
   }
 }
 
+/** Compares secrets in constant time (their hashes, so lengths do not show either). */
+export function sameSecret(given: string | null, expected: string): boolean {
+  return given !== null && timingSafeEqual(sha(given), sha(expected))
+}
+
 export function adminAuth(adminKey: string | null): Guard {
-  const expected = adminKey ? sha(adminKey) : null
   return async (c) => {
     const key = bearer(c.req.header('authorization'))
     if (!key) throw new HttpError('unauthorized')
-    if (!expected || !timingSafeEqual(sha(key), expected))
+    if (!adminKey || !sameSecret(key, adminKey))
       throw new HttpError('forbidden', 'The admin key is required.')
   }
 }

@@ -19,7 +19,7 @@ import {
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { streamSSE } from 'hono/streaming'
 import { z } from 'zod'
-import { bearer } from '../auth.ts'
+import { bearer, sameSecret } from '../auth.ts'
 import type { AppEnv } from '../context.ts'
 import { HttpError } from '../errors.ts'
 import { route } from '../http.ts'
@@ -315,6 +315,7 @@ export function workerRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
 
 export function opsRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   const { engine } = s
+  const metricsToken = s.config.metricsToken
   const Status = z.object({ status: z.string() })
   route(
     app,
@@ -359,12 +360,21 @@ export function opsRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     {
       method: 'get',
       path: '/metrics',
-      summary: 'Prometheus metrics',
+      summary: 'Prometheus metrics (bearer CUEKIT_METRICS_TOKEN when the server sets one)',
       tags: ['ops'],
       auth: 'none',
-      responses: { 200: { description: 'text/plain; version=0.0.4' } },
+      responses: {
+        200: { description: 'text/plain; version=0.0.4' },
+        401: err('The metrics token is missing or wrong'),
+      },
     },
     async (c) => {
+      if (metricsToken && !sameSecret(bearer(c.req.header('authorization')), metricsToken)) {
+        throw new HttpError(
+          'unauthorized',
+          'GET /metrics requires the metrics token (Authorization: Bearer ...).',
+        )
+      }
       c.header('Content-Type', s.metrics.registry.contentType)
       return c.body(await s.metrics.registry.metrics(), 200)
     },
