@@ -6,7 +6,7 @@ import { ADMIN_KEY, makeApp, type TestApp } from './helpers.ts'
 // Every route and error code through app.request() (DESIGN §5).
 
 async function enqueue(t: TestApp, body: Record<string, unknown> = {}) {
-  const r = await t.json('POST', '/v1/executions', body)
+  const r = await t.json('POST', '/v1/executions', { task: 'job', ...body })
   expect(r.status).toBe(201)
   return r.body.execution_id as string
 }
@@ -302,6 +302,20 @@ describe('executions', () => {
     })
     expect(bulk.status).toBe(201)
     expect(bulk.body.execution_ids).toHaveLength(2)
+  })
+
+  it('enqueue requires task (422 naming it), in bulk items too; nothing is stored', async () => {
+    const t = await makeApp()
+    for (const body of [undefined, {}, { payload: { to: 'x' } }]) {
+      const r = await t.json('POST', '/v1/executions', body)
+      expectError(r, 'validation_error')
+      expect(r.body.error.message).toContain('task')
+      expect(r.body.error.details[0].path).toBe('task')
+    }
+    const bulk = await t.json('POST', '/v1/executions/bulk', { executions: [{ task: 'a' }, { payload: 1 }] })
+    expectError(bulk, 'validation_error')
+    expect(bulk.body.error.details[0].path).toBe('executions.1.task')
+    expect((await t.json('GET', '/v1/executions')).body.executions).toEqual([])
   })
 
   it('claim-next: nothing claimable, a batch, bounds, and a wait longer than the server allows', async () => {
