@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { TenantRecord, Tenants } from '@cuekit/engine'
 import { API_KEY_PATTERN } from '@cuekit/protocol'
 import type { Context } from 'hono'
+import type { ServerConfig } from './config.ts'
 import type { AppEnv } from './context.ts'
 import { HttpError } from './errors.ts'
 import type { RateLimiter } from './ratelimit.ts'
@@ -88,6 +89,14 @@ export function tenantAuth(cache: AuthCache, limiter: RateLimiter | null): Guard
     if (!tenant) refuse(c)
     c.set('tenant', tenant as TenantRecord)
   }
+}
+
+/** The tenant's own setting; the server default for tenants that predate it. */
+export function leaseTokenRequired(
+  tenant: TenantRecord,
+  config: Pick<ServerConfig, 'requireLeaseToken'>,
+): boolean {
+  return tenant.requireLeaseToken ?? config.requireLeaseToken
 }
 
 /** Compares secrets in constant time (their hashes, so lengths do not show either). */

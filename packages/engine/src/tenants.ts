@@ -4,11 +4,20 @@ import type { TenantRef } from './engine.ts'
 import { newTenantId } from './ids.ts'
 import type { Keys } from './keys.ts'
 
-export interface TenantRecord extends TenantRef {
+export interface TenantRecord extends TenantRef, TenantSettingsRecord {
   name: string | null
   email: string | null
   createdAt: number
 }
+
+/** What a tenant may change about itself (`PATCH /v1/auth/me`). */
+export interface TenantSettings {
+  /** Heartbeats, outcomes and releases must carry the lease token. */
+  requireLeaseToken: boolean
+}
+
+/** Settings as stored: null where the tenant predates the setting (the server default applies). */
+type TenantSettingsRecord = { [K in keyof TenantSettings]: TenantSettings[K] | null }
 
 export function hashApiKey(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex')
@@ -52,7 +61,13 @@ export class Tenants {
     redis.defineCommand('cuekit_rotate_key', { numberOfKeys: 3, lua: ROTATE_KEY })
   }
 
-  async create(input: { name?: string | null; email?: string | null; partitions?: number }): Promise<{
+  async create(input: {
+    name?: string | null
+    email?: string | null
+    partitions?: number
+    /** The server's default for new tenants; unset leaves the setting to the server default. */
+    requireLeaseToken?: boolean
+  }): Promise<{
     tenant: TenantRecord
     apiKey: string
   }> {
@@ -62,6 +77,7 @@ export class Tenants {
       name: input.name ?? null,
       email: input.email ?? null,
       createdAt: Date.now(),
+      requireLeaseToken: input.requireLeaseToken ?? null,
     }
     const apiKey = newApiKey()
     const hash = hashApiKey(apiKey)
@@ -77,6 +93,7 @@ export class Tenants {
         email: tenant.email ?? '',
         created: String(tenant.createdAt),
         kh: hash,
+        ...settingFields(tenant),
       })
       .sadd(this.keys.tenants(), tenant.id)
       .set(this.keys.apiKey(hash), tenant.id)
@@ -93,7 +110,19 @@ export class Tenants {
       name: h.name || null,
       email: h.email || null,
       createdAt: Number(h.created),
+      requireLeaseToken: h.rlt === undefined ? null : h.rlt === '1',
     }
+  }
+
+  /** Changes the given settings; the others stay. Null for an unknown tenant. */
+  async update(tenantId: string, patch: Partial<TenantSettings>): Promise<TenantRecord | null> {
+    const fields = settingFields(patch)
+    const key = this.keys.tenant(tenantId)
+    // Only an existing tenant's hash is written: HSET alone would create a stub.
+    if (Object.keys(fields).length > 0 && (await this.redis.exists(key)) === 1) {
+      await this.redis.hset(key, fields)
+    }
+    return this.get(tenantId)
   }
 
   async byApiKey(apiKey: string): Promise<TenantRecord | null> {
@@ -158,6 +187,13 @@ export class Tenants {
     const all = await Promise.all(ids.map((id) => this.get(id)))
     return all.filter((t): t is TenantRecord => t !== null)
   }
+}
+
+/** The tenant hash's fields for the settings that are set (`rlt`: require lease token). */
+function settingFields(settings: Partial<TenantSettingsRecord>): Record<string, string> {
+  const fields: Record<string, string> = {}
+  if (typeof settings.requireLeaseToken === 'boolean') fields.rlt = settings.requireLeaseToken ? '1' : '0'
+  return fields
 }
 
 export class DuplicateEmailError extends Error {

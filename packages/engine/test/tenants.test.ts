@@ -51,3 +51,24 @@ describe('API key rotation', () => {
     expect(await tenants.byApiKey(apiKey)).not.toBeNull()
   })
 })
+
+describe('tenant settings', () => {
+  it('require_lease_token: set at creation, changed by update, null for tenants that predate it', async () => {
+    const tenants = newTenants()
+    const strict = await tenants.create({ name: 's', requireLeaseToken: true })
+    expect((await tenants.get(strict.tenant.id))?.requireLeaseToken).toBe(true)
+    const legacy = await tenants.create({ name: 'l' })
+    expect((await tenants.get(legacy.tenant.id))?.requireLeaseToken).toBeNull()
+
+    expect((await tenants.update(strict.tenant.id, { requireLeaseToken: false }))?.requireLeaseToken).toBe(
+      false,
+    )
+    expect((await tenants.byApiKey(strict.apiKey))?.requireLeaseToken).toBe(false)
+    // An empty change changes nothing; the other tenant is untouched.
+    expect((await tenants.update(strict.tenant.id, {}))?.requireLeaseToken).toBe(false)
+    expect((await tenants.get(legacy.tenant.id))?.requireLeaseToken).toBeNull()
+    // An unknown tenant is not created by an update.
+    expect(await tenants.update('tn_missing', { requireLeaseToken: true })).toBeNull()
+    expect(await tenants.get('tn_missing')).toBeNull()
+  })
+})

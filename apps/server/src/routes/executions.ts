@@ -29,6 +29,7 @@ import {
 } from '@cuekit/protocol'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { leaseTokenRequired } from '../auth.ts'
 import type { AppEnv } from '../context.ts'
 import { errorBody, HttpError, toErrorResponse } from '../errors.ts'
 import { route } from '../http.ts'
@@ -41,9 +42,14 @@ const err = (description: string) => ({ description, schema: ErrorBody })
 export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   const { engine, config } = s
 
-  /** The lease token, required when the server says so; the SDK always sends it. */
-  const token = (t: string | undefined) => {
-    if (t === undefined && config.requireLeaseToken) throw new HttpError('lease_token_required')
+  /** The lease token, required when the tenant's setting says so; the SDK always sends it. */
+  const token = (c: Context<AppEnv>, t: string | undefined) => {
+    if (t === undefined && leaseTokenRequired(c.get('tenant'), config)) {
+      throw new HttpError(
+        'lease_token_required',
+        'This tenant requires lease_token on heartbeats, outcomes and releases.',
+      )
+    }
     return t
   }
   const workerHeader = (c: Context<AppEnv>): string | undefined => {
@@ -392,7 +398,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     },
     async (c, { body, params }) => {
       const result = await engine.extend(c.get('tenant'), params.id!, {
-        lease_token: token(body.lease_token),
+        lease_token: token(c, body.lease_token),
         worker_id: body.worker_id ?? workerHeader(c),
         extend_seconds: body.extend_seconds,
       })
@@ -416,7 +422,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     },
     async (c, { body, params }) => {
       const input = reportInput({ ...body, worker_id: body.worker_id ?? workerHeader(c) })
-      input.lease_token = token(input.lease_token)
+      input.lease_token = token(c, input.lease_token)
       return c.json(await engine.report(c.get('tenant'), params.id!, input), 200)
     },
   )
@@ -434,7 +440,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     },
     async (c, { body, params }) => {
       const result = await engine.release(c.get('tenant'), params.id!, {
-        lease_token: token(body.lease_token),
+        lease_token: token(c, body.lease_token),
         worker_id: body.worker_id ?? workerHeader(c),
         delay_seconds: body.delay_seconds,
       })

@@ -1,4 +1,4 @@
-import { DuplicateEmailError } from '@cuekit/engine'
+import { DuplicateEmailError, type TenantRecord } from '@cuekit/engine'
 import {
   CreateTenantRequest,
   CreateTenantResponse,
@@ -13,13 +13,14 @@ import {
   RegisterRequest,
   RegisterResponse,
   StatsResponse,
+  UpdateMeRequest,
   WorkerHeartbeatRequest,
   WorkerHeartbeatResponse,
 } from '@cuekit/protocol'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { streamSSE } from 'hono/streaming'
 import { z } from 'zod'
-import { bearer, sameSecret } from '../auth.ts'
+import { bearer, leaseTokenRequired, sameSecret } from '../auth.ts'
 import type { AppEnv } from '../context.ts'
 import { HttpError } from '../errors.ts'
 import { route } from '../http.ts'
@@ -49,6 +50,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       const { tenant, apiKey } = await tenants.create({
         name: body.name ?? null,
         partitions: config.partitions,
+        requireLeaseToken: config.requireLeaseToken,
       })
       return c.json({ tenant_id: tenant.id, api_key: apiKey, name: tenant.name }, 201)
     },
@@ -74,7 +76,12 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       if (!config.openRegistration) throw new HttpError('registration_closed')
       try {
         const email = body.email.toLowerCase()
-        const { tenant, apiKey } = await tenants.create({ email, name: email, partitions: config.partitions })
+        const { tenant, apiKey } = await tenants.create({
+          email,
+          name: email,
+          partitions: config.partitions,
+          requireLeaseToken: config.requireLeaseToken,
+        })
         return c.json({ api_key: apiKey, email, tenant_id: tenant.id, user_id: tenant.id }, 201)
       } catch (error) {
         if (error instanceof DuplicateEmailError) throw new HttpError('duplicate_email')
@@ -83,28 +90,45 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     },
   )
 
+  const me = (t: TenantRecord): MeResponse => ({
+    tenant_id: t.id,
+    user_id: t.id,
+    email: t.email,
+    name: t.name,
+    created_at: new Date(t.createdAt).toISOString(),
+    require_lease_token: leaseTokenRequired(t, config),
+  })
+
   route(
     app,
     s,
     {
       method: 'get',
       path: '/v1/auth/me',
-      summary: 'The tenant of this API key',
+      summary: 'The tenant of this API key, with its settings',
       tags: ['auth'],
       responses: { 200: { description: 'The tenant', schema: MeResponse } },
     },
-    (c) => {
+    (c) => c.json(me(c.get('tenant')), 200),
+  )
+
+  route(
+    app,
+    s,
+    {
+      method: 'patch',
+      path: '/v1/auth/me',
+      summary: "Change this tenant's settings (fields left out keep their value)",
+      tags: ['auth'],
+      body: UpdateMeRequest,
+      responses: { 200: { description: 'The tenant', schema: MeResponse }, 422: err('Invalid') },
+    },
+    async (c, { body }) => {
       const t = c.get('tenant')
-      return c.json(
-        {
-          tenant_id: t.id,
-          user_id: t.id,
-          email: t.email,
-          name: t.name,
-          created_at: new Date(t.createdAt).toISOString(),
-        },
-        200,
-      )
+      const updated = await tenants.update(t.id, { requireLeaseToken: body.require_lease_token })
+      // This server sees the change at once; others when their auth cache entry expires (10 s).
+      s.auth.forgetTenant(t.id)
+      return c.json(me(updated ?? t), 200)
     },
   )
 
