@@ -94,6 +94,7 @@ describe('slow and idle clients', () => {
 describe('floods', () => {
   it('a flood from one key is limited with 429s while the server stays responsive', async () => {
     const { api_key } = await createTenant(server.url, server.adminKey)
+    const started = Date.now()
     const statuses = await Promise.all(
       Array.from({ length: 300 }, () =>
         fetch(`${server.url}/v1/queues`, { headers: { authorization: `Bearer ${api_key}` } }).then(
@@ -105,7 +106,10 @@ describe('floods', () => {
       ),
     )
     const limited = statuses.filter((s) => s === 429).length
-    expect(limited).toBeGreaterThan(100)
+    // The bucket (50/s, burst 100) admits at most its burst plus what refilled meanwhile, so the
+    // bound follows the time the flood really took (a loaded machine stretches it).
+    const admittable = 100 + Math.ceil(50 * ((Date.now() - started) / 1000))
+    expect(300 - limited).toBeLessThanOrEqual(admittable)
     expect(statuses.every((s) => s === 200 || s === 429)).toBe(true)
     expect((await fetch(`${server.url}/health`)).status).toBe(200)
   })
