@@ -72,7 +72,8 @@ export interface EngineOptions {
 }
 
 /** An enqueue request as the engine takes it: the API's fields plus the cue it fired from. */
-export type EnqueueItem = EnqueueRequest & { cue_id?: string; cue_name?: string }
+/** The engine still derives a missing task (`payload.task`, else `default`); the API requires one. */
+export type EnqueueItem = Omit<EnqueueRequest, 'task'> & { task?: string; cue_id?: string; cue_name?: string }
 
 export interface EnqueueResult {
   execution_id: string

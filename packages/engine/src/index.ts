@@ -32,5 +32,6 @@ export {
   newApiKey,
   newWebhookSecret,
   type TenantRecord,
+  type TenantSettings,
   Tenants,
 } from './tenants.ts'

@@ -371,7 +371,7 @@ export class ExecutionsApi {
    * 24 h returns the first execution instead of creating another, so the call is retried safely.
    */
   enqueue(
-    input: EnqueueInput = {},
+    input: EnqueueInput,
     options: RequestOptions & { idempotencyKey?: string } = {},
   ): Promise<ExecutionRecord> {
     const key = options.idempotencyKey ?? input.idempotency_key
