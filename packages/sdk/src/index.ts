@@ -60,18 +60,16 @@ export {
   type WebhookCheck,
   type WebhookHeaders,
 } from './webhook.ts'
+export type { ExecutionInfo, WorkerEvents } from './worker/events.ts'
 export {
   defineHandler,
   type Evidence,
-  type ExecutionInfo,
   type Handler,
   type HandlerContext,
   type HandlerFunction,
   NonRetryableError,
   RetryAfterError,
   type SchemaHandler,
-  Worker,
-  type WorkerEvents,
-  type WorkerOptions,
   WorkerStoppingError,
-} from './worker.ts'
+} from './worker/handler.ts'
+export { Worker, type WorkerOptions } from './worker.ts'
