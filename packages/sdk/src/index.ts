@@ -1,18 +1,17 @@
 export { type BackoffOptions, backoffDelay } from './backoff.ts'
+export { EventsApi } from './client/events.ts'
+export { ExecutionsApi } from './client/executions.ts'
+export type { RequestOptions } from './client/request.ts'
 export {
   AuthApi,
-  Client,
-  type ClientOptions,
   CuesApi,
-  DEFAULT_BASE_URL,
-  EventsApi,
-  ExecutionsApi,
   LeasesApi,
   QueuesApi,
-  type RequestOptions,
+  StatsApi,
   TenantsApi,
   WorkersApi,
-} from './client.ts'
+} from './client/resources.ts'
+export { Client, type ClientOptions, DEFAULT_BASE_URL } from './client.ts'
 export {
   BadRequestError,
   ClaimFailedError,

@@ -1,6 +1,6 @@
 import type { BatchOutcomeResponse, ClaimedExecution, ClaimResponse } from '@cuekit/protocol'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { RequestOptions } from '../src/client.ts'
+import type { RequestOptions } from '../src/client/request.ts'
 import { ConnectionError, RateLimitError } from '../src/errors.ts'
 import type { BatchOutcomeInput, ClaimInput } from '../src/types.ts'
 import { Claimer, type ClaimerOptions, type OutcomeCarrier } from '../src/worker/claimer.ts'

@@ -1,6 +1,6 @@
 import type { BatchHeartbeatResponse, HeartbeatResponse, OutcomeResponse } from '@cuekit/protocol'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { RequestOptions } from '../src/client.ts'
+import type { RequestOptions } from '../src/client/request.ts'
 import {
   ConflictError,
   ConnectionError,

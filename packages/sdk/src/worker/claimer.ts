@@ -1,6 +1,6 @@
 import { type BatchOutcomeResponse, type ClaimedExecution, LIMITS } from '@cuekit/protocol'
 import { type BackoffOptions, backoffDelay, sleep } from '../backoff.ts'
-import type { ExecutionsApi } from '../client.ts'
+import type { ExecutionsApi } from '../client/executions.ts'
 import { RateLimitError } from '../errors.ts'
 import type { BatchOutcomeInput } from '../types.ts'
 import { errorOf, type WorkerSink } from './events.ts'

@@ -1,6 +1,6 @@
 import { LIMITS } from '@cuekit/protocol'
 import { backoffDelay, sleep } from '../backoff.ts'
-import type { ExecutionsApi } from '../client.ts'
+import type { ExecutionsApi } from '../client/executions.ts'
 import {
   ConflictError,
   CuekitError,

@@ -1,6 +1,6 @@
 import { type BatchOutcomeResponse, LIMITS } from '@cuekit/protocol'
 import { backoffDelay } from '../backoff.ts'
-import type { ExecutionsApi } from '../client.ts'
+import type { ExecutionsApi } from '../client/executions.ts'
 import { CuekitError, errorFromBody, isRetryable, ValidationError } from '../errors.ts'
 import type { BatchOutcomeInput } from '../types.ts'
 import { errorOf, type WorkerSink } from './events.ts'
