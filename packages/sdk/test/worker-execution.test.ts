@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { ExecutionCancelledError, LeaseLostError } from '../src/errors.ts'
+import type { Execution } from '../src/worker/execution.ts'
 import type { HandlerContext } from '../src/worker/handler.ts'
 import { NonRetryableError, RetryAfterError, WorkerStoppingError } from '../src/worker/handler.ts'
 import { execution, recordingSink } from './worker-fakes.ts'
@@ -152,6 +153,35 @@ describe('Execution.run', () => {
     })
     const stopped = execution('r')
     expect(await aborted(stopped, () => stopped.release(true))).toEqual({ next: 'finish' })
+  })
+
+  it('a handler that throws because it was aborted did not fail: no failed event', async () => {
+    const rec = recordingSink()
+    for (const [id, abort] of [
+      ['stopping', (e: Execution) => e.release(true)],
+      ['lost', (e: Execution) => e.lose('server', lost())],
+      ['expired', (e: Execution) => e.lose('clock', lost())],
+      ['cancelled', (e: Execution) => e.cancel()],
+    ] as const) {
+      const e = execution(id)
+      await run(
+        e,
+        async (ctx: HandlerContext) => {
+          abort(e)
+          throw ctx.signal.reason
+        },
+        rec.sink,
+      )
+    }
+    expect(rec.named('failed')).toEqual([])
+    await run(
+      execution('real'),
+      async () => {
+        throw new Error('kaput')
+      },
+      rec.sink,
+    )
+    expect(rec.named('failed').map((f) => f.executionId)).toEqual(['real'])
   })
 
   it('a result returned after an abort is reported unless the lease is surely gone', async () => {

@@ -98,7 +98,7 @@ describe('LeaseKeeper', () => {
     await vi.advanceTimersByTimeAsync(0)
     expect([a.state, a.lostBy]).toEqual(['lost', 'server'])
     expect(a.signal.reason).toBeInstanceOf(LeaseLostError)
-    expect(rec.named('lease_lost')).toEqual([expect.objectContaining({ executionId: 'a' })])
+    expect(rec.named('lost')).toEqual([expect.objectContaining({ executionId: 'a' })])
     await vi.advanceTimersByTimeAsync(100)
     expect(heartbeats[1]!.input.leases.map((l) => l.execution_id)).toEqual(['b'])
     keeper.stop()
@@ -144,7 +144,7 @@ describe('LeaseKeeper', () => {
     expect(backoffs.every((b) => b.operation === 'heartbeat' && b.delayMs <= 1000)).toBe(true)
     expect(backoffs.map((b) => b.attempt)).toEqual(backoffs.map((_, i) => i + 1))
     expect(rec.errors.length).toBe(backoffs.length)
-    expect(rec.named('lease_lost')).toHaveLength(1)
+    expect(rec.named('lost')).toHaveLength(1)
     keeper.stop()
   })
 
@@ -188,7 +188,7 @@ describe('LeaseKeeper', () => {
     answer = 'lost'
     await expect(keeper.extend(a, undefined)).rejects.toBeInstanceOf(LeaseLostError)
     expect([a.state, a.lostBy]).toEqual(['lost', 'server'])
-    expect(rec.named('lease_lost')).toHaveLength(1)
+    expect(rec.named('lost')).toHaveLength(1)
     keeper.stop()
   })
 

@@ -126,7 +126,7 @@ describe('Reporter', () => {
     })
     batch[0]!.resolve({ results: [lost('fresh'), lost('known')] })
     await vi.advanceTimersByTimeAsync(0)
-    expect(rec.named('lease_lost').map((e) => e.executionId)).toEqual(['fresh'])
+    expect(rec.named('lost').map((e) => e.executionId)).toEqual(['fresh'])
     expect(rec.named('reported')).toHaveLength(0)
     expect(finished).toHaveLength(2)
   })

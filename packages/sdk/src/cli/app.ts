@@ -114,7 +114,7 @@ export async function runCli(
   worker.on('completed', (e) => log(`completed ${e.executionId} in ${Math.round(e.durationMs)} ms`))
   worker.on('failed', (e) => log(`failed ${e.executionId}: ${e.error.message}${e.retry ? '' : ' (final)'}`))
   worker.on('reported', (e) => log(`reported ${e.executionId}: ${e.status}`))
-  worker.on('lease_lost', (e) => log(`lease lost ${e.executionId}: ${e.error.message}`))
+  worker.on('lost', (e) => log(`lease lost ${e.executionId}: ${e.error.message}`))
   worker.on('cancelled', (e) => log(`cancelled ${e.executionId}`))
   worker.on('released', (e) => log(`released ${e.executionId} (${e.reason})`))
   worker.on('error', (error) => io.err(`${time()} error: ${error.message}`))

@@ -17,8 +17,10 @@ export interface ExecutionInfo {
 }
 
 /**
- * The events a {@link Worker} emits, for logs and metrics. `error` is only emitted when someone
- * listens to it, so an unobserved network blip never crashes the process.
+ * The events a {@link Worker} emits, for logs and metrics. Each execution ends in one of
+ * `reported`, `lost` or `released` (or an `error` when its outcome could not be reported); `failed`
+ * counts handler failures only. `error` is only emitted when someone listens to it, so an
+ * unobserved network blip never crashes the process.
  *
  * @example
  * ```ts
@@ -32,15 +34,26 @@ export interface WorkerEvents {
   claimed: [ExecutionInfo]
   /** The handler returned. */
   completed: [ExecutionInfo & { result: unknown; durationMs: number }]
-  /** The handler threw (or the payload failed its schema). `retry` is false for a final failure. */
+  /**
+   * The handler failed: it threw (or the payload failed its schema) while its lease was ours, and
+   * the failure is reported. `retry` is false for a final failure. A handler that throws because it
+   * was aborted did not fail: see `lost`, `cancelled` and `released`.
+   */
   failed: [ExecutionInfo & { error: Error; retry: boolean; durationMs: number }]
   /** The server recorded the outcome. */
   reported: [ExecutionInfo & { success: boolean; status: string }]
-  /** The lease is gone (expired or taken over); `ctx.signal` was aborted if the handler was running. */
-  lease_lost: [ExecutionInfo & { error: Error }]
+  /**
+   * The lease is gone (expired, or taken over: `error` is a {@link LeaseLostError}); `ctx.signal`
+   * was aborted if the handler was running. Nothing is reported for it: the execution is reclaimed.
+   */
+  lost: [ExecutionInfo & { error: Error }]
   /** The execution was cancelled while the handler ran; `ctx.signal` was aborted. */
   cancelled: [ExecutionInfo]
-  /** The lease was given back: at the stop deadline, after a cancel, or for a task without a handler. */
+  /**
+   * The lease was given back without spending an attempt: at the stop deadline (`stopping`,
+   * `ctx.signal` aborted with a {@link WorkerStoppingError}), after a cancel, after our clock ran
+   * past the lease, or for a task without a handler.
+   */
   released: [ExecutionInfo & { reason: ReleaseReason }]
   /** A request failed and will be retried after `delayMs`. */
   backoff: [BackoffEvent]

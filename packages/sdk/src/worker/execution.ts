@@ -227,7 +227,11 @@ export class Execution {
     } catch (thrown) {
       const error = errorOf(thrown)
       const retry = !(thrown instanceof NonRetryableError)
-      sink.emit('failed', { ...info, error, retry, durationMs: performance.now() - started })
+      // A handler that throws because we aborted it (lost, cancelled, stopping) did not fail:
+      // those have their own events, and counting them as failures would inflate failure rates.
+      if (this.current === 'running') {
+        sink.emit('failed', { ...info, error, retry, durationMs: performance.now() - started })
+      }
       outcome = {
         ...this.evidence,
         success: false,

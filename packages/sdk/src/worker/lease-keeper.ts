@@ -76,7 +76,7 @@ export class LeaseKeeper {
   lose(execution: Execution, by: 'server' | 'clock', error: Error): void {
     if (!execution.lose(by, error)) return
     this.forget(execution)
-    this.sink.emit('lease_lost', { ...execution.info, error })
+    this.sink.emit('lost', { ...execution.info, error })
   }
 
   /** running → cancelled, with its event. */

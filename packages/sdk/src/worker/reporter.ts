@@ -201,7 +201,7 @@ export class Reporter {
   private refused(item: PendingReport, error: Error): void {
     if (error instanceof CuekitError && LOST_CODES.has(error.code)) {
       // Already announced when the handler was aborted for it.
-      if (item.execution.lostBy === null) this.hooks.emit('lease_lost', { ...item.execution.info, error })
+      if (item.execution.lostBy === null) this.hooks.emit('lost', { ...item.execution.info, error })
     } else {
       this.hooks.emitError(error)
     }
