@@ -199,13 +199,16 @@ export class ExecutionsApi {
     })
   }
 
-  /** `POST /v1/executions/{id}/release`: gives the execution back without consuming an attempt. */
-  release(executionId: string, input: ReleaseInput, options?: RequestOptions): Promise<TransitionResponse> {
+  /**
+   * `POST /v1/executions/{id}/release`: gives the execution back without consuming an attempt;
+   * with `delay_seconds` it is `scheduled` until `next_attempt_at`.
+   */
+  release(executionId: string, input: ReleaseInput, options?: RequestOptions): Promise<OutcomeResponse> {
     return this.client.request({
       method: 'POST',
       path: `/v1/executions/${segment(executionId)}/release`,
       body: input,
-      schema: TransitionResponse,
+      schema: OutcomeResponse,
       safe: input.lease_token !== undefined,
       executionId,
       options,
