@@ -1,4 +1,5 @@
 import { ExecutionEvent } from '@cuekit/protocol'
+import { SseParser } from '@cuekit/protocol/sse'
 import { ConnectionError } from '../errors.ts'
 import { describe, type Requester, safeJson } from './request.ts'
 
@@ -21,21 +22,12 @@ export class EventsApi {
     const response = await this.client.stream('/v1/events', options.signal)
     if (!response.body) return
     const decoder = new TextDecoder()
-    let buffer = ''
+    const parser = new SseParser()
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n')
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const block = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          let name = 'message'
-          const data: string[] = []
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event:')) name = line.slice(6).trim()
-            else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
-          }
-          if (name !== 'execution' || data.length === 0) continue
-          const parsed = ExecutionEvent.safeParse(safeJson(data.join('\n')))
+        for (const message of parser.push(decoder.decode(chunk, { stream: true }))) {
+          if (message.event !== 'execution') continue
+          const parsed = ExecutionEvent.safeParse(safeJson(message.data))
           if (parsed.success) yield parsed.data
         }
       }
