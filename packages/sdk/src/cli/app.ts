@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
+import { UnauthorizedError } from '../errors.ts'
 import { SDK_VERSION } from '../version.ts'
 import type { HandlerFunction } from '../worker/handler.ts'
 import { Worker } from '../worker.ts'
@@ -18,7 +19,9 @@ Options:
   -v, --version        the version
 
 The API key comes from api_key in the config, else $CUEKIT_API_KEY or $CUEAPI_API_KEY; the server
-from api_base, else $CUEKIT_BASE_URL or $CUEAPI_BASE_URL, else http://127.0.0.1:8080.
+from api_base, else $CUEKIT_BASE_URL or $CUEAPI_BASE_URL, else http://127.0.0.1:8080. In the
+config, $VAR and \${VAR} in api_key, api_base, worker_id and a handler's cwd and env values come
+from the environment ($$ is a literal $); an unset variable is an error.
 SIGTERM or SIGINT stops gracefully; a second one exits at once.`
 
 export interface CliIo {
@@ -68,11 +71,16 @@ export async function runCli(
   }
   let config: ReturnType<typeof loadConfig>
   try {
-    config = loadConfig(readFileSync(resolve(path), 'utf8'), {
-      apiKey: env.CUEKIT_API_KEY ?? env.CUEAPI_API_KEY,
-      baseUrl: env.CUEKIT_BASE_URL ?? env.CUEAPI_BASE_URL,
-      workerId: hostname(),
-    })
+    config = loadConfig(
+      readFileSync(resolve(path), 'utf8'),
+      {
+        apiKey: env.CUEKIT_API_KEY ?? env.CUEAPI_API_KEY,
+        apiKeyVariable: env.CUEKIT_API_KEY === undefined ? 'CUEAPI_API_KEY' : 'CUEKIT_API_KEY',
+        baseUrl: env.CUEKIT_BASE_URL ?? env.CUEAPI_BASE_URL,
+        workerId: hostname(),
+      },
+      { env, file: resolve(path) },
+    )
   } catch (error) {
     const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error)
     io.err(`cuekit-worker: ${path}: ${message}`)
@@ -117,7 +125,13 @@ export async function runCli(
   worker.on('lost', (e) => log(`lease lost ${e.executionId}: ${e.error.message}`))
   worker.on('cancelled', (e) => log(`cancelled ${e.executionId}`))
   worker.on('released', (e) => log(`released ${e.executionId} (${e.reason})`))
-  worker.on('error', (error) => io.err(`${time()} error: ${error.message}`))
+  // A refused key names where it came from: the file (and the variables it was expanded from) or
+  // the environment, which is the first thing to check when several are in play.
+  const refused = (error: unknown) =>
+    `the server at ${config.baseUrl} refused the API key from ${config.apiKeySource}: ${error instanceof Error ? error.message : String(error)}`
+  worker.on('error', (error) =>
+    io.err(`${time()} error: ${error instanceof UnauthorizedError ? refused(error) : error.message}`),
+  )
 
   let signals = 0
   const onSignal = (signal: string) => {
@@ -139,7 +153,8 @@ export async function runCli(
   try {
     await worker.start()
   } catch (error) {
-    io.err(`cuekit-worker: ${error instanceof Error ? error.message : String(error)}`)
+    const message = error instanceof Error ? error.message : String(error)
+    io.err(`cuekit-worker: ${error instanceof UnauthorizedError ? refused(error) : message}`)
     io.exit(1)
     return null
   }
