@@ -5,16 +5,22 @@ import { UnauthorizedError } from '../errors.ts'
 import { SDK_VERSION } from '../version.ts'
 import type { HandlerFunction } from '../worker/handler.ts'
 import { Worker } from '../worker.ts'
-import { ConfigError, loadConfig } from './config.ts'
+import { ConfigError, loadConfig, shutdownTimeoutOf } from './config.ts'
 import { commandHandler } from './run.ts'
+import { type CliRuntime, processRuntime, systemdUnit } from './service.ts'
 
 const USAGE = `Usage: cuekit-worker [start] [--config <file>]
+       cuekit-worker install-service [--config <file>] [--name <unit>] [--user <user>]
 
 Runs shell handlers for Cuekit executions, configured with a cueapi-worker YAML file.
+install-service prints a systemd unit that runs this worker with that config (redirect it to
+/etc/systemd/system/<unit>.service); it installs nothing itself.
 
 Options:
   -c, --config <file>  the YAML config (default: $CUEKIT_WORKER_CONFIG, $CUEAPI_WORKER_CONFIG,
                        ./cuekit-worker.yaml or ./cueapi-worker.yaml)
+      --name <unit>    install-service: the unit's name (default cuekit-worker)
+      --user <user>    install-service: the user it runs as (default: the current user)
   -h, --help           this help
   -v, --version        the version
 
@@ -54,6 +60,7 @@ export async function runCli(
   args: string[],
   env: Record<string, string | undefined>,
   io: CliIo,
+  runtime: CliRuntime = processRuntime(),
 ): Promise<Worker | null> {
   if (args.includes('--help') || args.includes('-h')) {
     io.out(USAGE)
@@ -67,6 +74,10 @@ export async function runCli(
   if (!path) {
     io.err(`cuekit-worker: no config file given\n\n${USAGE}`)
     io.exit(2)
+    return null
+  }
+  if (args[0] === 'install-service') {
+    installService(args, env, io, runtime, resolve(runtime.cwd, path))
     return null
   }
   let config: ReturnType<typeof loadConfig>
@@ -162,4 +173,44 @@ export async function runCli(
     `cuekit-worker ${SDK_VERSION}: worker ${config.workerId} on ${config.baseUrl}, ${config.maxConcurrent} slots, tasks: ${config.handlers.map((h) => h.task).join(', ')}`,
   )
   return worker
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name)
+  if (i >= 0) return args[i + 1]
+  return args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1)
+}
+
+/** Prints the systemd unit; reads only `shutdown_timeout` from the config (its variables may only be set under systemd). */
+function installService(
+  args: string[],
+  env: Record<string, string | undefined>,
+  io: CliIo,
+  runtime: CliRuntime,
+  config: string,
+): void {
+  let shutdownTimeoutSeconds: number
+  try {
+    shutdownTimeoutSeconds = shutdownTimeoutOf(readFileSync(config, 'utf8'))
+  } catch (error) {
+    io.err(`cuekit-worker: ${config}: ${error instanceof Error ? error.message : String(error)}`)
+    io.exit(2)
+    return
+  }
+  const name = option(args, '--name') ?? 'cuekit-worker'
+  if (!/^[A-Za-z0-9:_.@-]+$/.test(name)) {
+    io.err(`cuekit-worker: --name ${JSON.stringify(name)}: letters, digits and :_.@- only`)
+    io.exit(2)
+    return
+  }
+  io.out(
+    systemdUnit({
+      runtime,
+      config,
+      name,
+      user: option(args, '--user') ?? runtime.user,
+      shutdownTimeoutSeconds,
+      path: env.PATH,
+    }),
+  )
 }

@@ -221,3 +221,18 @@ export function loadConfig(
     unknownKeys: Object.keys(file).filter((k) => !KNOWN.has(k)),
   }
 }
+
+/** A config's `shutdown_timeout` (or its default), checked, without loading the rest. */
+export function shutdownTimeoutOf(yamlText: string): number {
+  let raw: unknown
+  try {
+    raw = parse(yamlText)
+  } catch (error) {
+    throw new ConfigError(`not valid YAML: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  const value =
+    raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).shutdown_timeout : undefined
+  const parsed = WorkerConfigFile.shape.shutdown_timeout.safeParse(value)
+  if (!parsed.success) throw new ConfigError(`shutdown_timeout: ${parsed.error.issues[0]?.message}`)
+  return parsed.data
+}
