@@ -154,6 +154,24 @@ describe('Reporter', () => {
     expect(reporter.take().map((t) => t.body.execution_id)).toEqual(['b', 'c'])
   })
 
+  it('drained() sends what waited for a claim that will not come (the worker is stopping)', async () => {
+    let coming = true
+    const { reporter, single } = setup({ claimComing: () => coming })
+    reporter.add(execution('a'), { success: true })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(single).toHaveLength(0)
+    coming = false
+    let drained = false
+    void reporter.drained().then(() => {
+      drained = true
+    })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(single.map((c) => c.input.id)).toEqual(['a'])
+    single[0]!.resolve(recorded('a'))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(drained).toBe(true)
+  })
+
   it('gives up on an outcome a minute past its lease, and abandon() reports what is left', async () => {
     const { reporter, single, rec, finished } = setup()
     const old = execution('old', {}, Date.now() - 200_000)

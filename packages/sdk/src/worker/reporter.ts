@@ -95,10 +95,15 @@ export class Reporter {
     })
   }
 
-  /** Resolves when every queued outcome has been sent and answered. */
+  /**
+   * Sends what is queued and resolves when every outcome has been answered. It pumps itself:
+   * outcomes left for a claim that will not come (the worker stopped claiming) go out now.
+   */
   drained(): Promise<void> {
     if (!this.pending) return Promise.resolve()
-    return new Promise<void>((resolve) => this.drainWaiters.push(resolve))
+    const drained = new Promise<void>((resolve) => this.drainWaiters.push(resolve))
+    this.pump()
+    return drained
   }
 
   /** Gives up on what is still queued (the worker is stopping): one error per outcome. */
