@@ -17,12 +17,13 @@ const clientDir = fileURLToPath(new URL('../client/', import.meta.url))
 
 /**
  * The client may take only types from @cuekit/protocol: a value import would drag zod and every
- * schema into the bundle (esbuild cannot drop zod's top-level schema construction).
+ * schema into the bundle (esbuild cannot drop zod's top-level schema construction). Its subpaths
+ * are separate modules: `@cuekit/protocol/sse` (the event-stream parser) imports nothing.
  */
 const typesOnlyProtocol: Plugin = {
   name: 'types-only-protocol',
   setup(b) {
-    b.onResolve({ filter: /^@cuekit\/protocol/ }, (args) => ({
+    b.onResolve({ filter: /^@cuekit\/protocol$/ }, (args) => ({
       errors: [
         {
           text: `${args.importer} imports a value from @cuekit/protocol; the dashboard imports its types only (import type)`,
@@ -57,6 +58,8 @@ export async function buildDashboard(): Promise<DashboardAssets> {
     minify: true,
     legalComments: 'none',
     logLevel: 'silent',
+    // Workspace packages from their TypeScript sources, as everywhere in the monorepo.
+    conditions: ['cuekit-source'],
     plugins: [typesOnlyProtocol],
   })
   let js: string | undefined

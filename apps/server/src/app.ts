@@ -10,7 +10,7 @@ import { AuthCache, adminAuth, tenantAuth } from './auth.ts'
 import { defaultServerConfig, type ServerConfig } from './config.ts'
 import type { AppEnv } from './context.ts'
 import { errorBody, sendError, toErrorResponse } from './errors.ts'
-import { type KnownRoute, readJsonBody } from './http.ts'
+import type { KnownRoute } from './http.ts'
 import { Metrics } from './metrics.ts'
 import { PubSub } from './pubsub.ts'
 import { RateLimiter } from './ratelimit.ts'
@@ -18,6 +18,7 @@ import { cueRoutes } from './routes/cues.ts'
 import { executionRoutes } from './routes/executions.ts'
 import { opsRoutes, tenantRoutes, workerRoutes } from './routes/ops.ts'
 import type { Services } from './services.ts'
+import { QueueSnapshot } from './snapshot.ts'
 import type { Resolver } from './ssrf.ts'
 import { Waiters } from './waiters.ts'
 import { WebhookDispatcher } from './webhooks.ts'
@@ -63,28 +64,16 @@ export function createApp(options: AppOptions): CuekitApp {
     },
     log,
   )
-  const metrics = new Metrics({
-    waitingLongPolls: () => waiters.size,
-    executionsByStatus: async () => {
-      const totals: Record<string, number> = {}
-      for (const tenant of await tenants.list()) {
-        for (const q of (await engine.queues(tenant)).queues) {
-          for (const status of [
-            'pending',
-            'scheduled',
-            'delivering',
-            'retrying',
-            'success',
-            'failed',
-            'cancelled',
-          ] as const) {
-            totals[status] = (totals[status] ?? 0) + q[status]
-          }
-        }
-      }
-      return totals
+  // One walk over every tenant at a time, in the background: /metrics only reads its result.
+  const snapshot = new QueueSnapshot({
+    refreshMs: config.metricsRefreshMs,
+    walk: async function* () {
+      for (const tenant of await tenants.list()) yield (await engine.queues(tenant)).queues
     },
+    onError: (err) =>
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'metrics snapshot failed'),
   })
+  const metrics = new Metrics({ waitingLongPolls: () => waiters.size, snapshot: () => snapshot.latest() })
   const auth = new AuthCache(tenants)
   const limiter = config.rateLimit > 0 ? new RateLimiter(config.rateLimit) : null
   const known: KnownRoute[] = []
@@ -97,6 +86,7 @@ export function createApp(options: AppOptions): CuekitApp {
     waiters,
     pubsub,
     metrics,
+    snapshot,
     guards: { tenant: tenantAuth(auth, limiter), admin: adminAuth(config.adminKey) },
     known,
     shutdown: shutdown.signal,
@@ -192,15 +182,15 @@ export function createApp(options: AppOptions): CuekitApp {
     close: async () => {
       waiters.close()
       shutdown.abort()
-      await Promise.all([maintenance.stop(), dispatcher.stop()])
+      await Promise.all([maintenance.stop(), dispatcher.stop(), snapshot.close()])
       await pubsub.close()
     },
   }
 }
 
 /**
- * Every request: its id and logger, its JSON body, the duration metric, a log line for what went
- * wrong, and `Connection: close` while draining. One middleware, because each level stays
+ * Every request: its id and logger, the duration metric, a log line for what went wrong, and
+ * `Connection: close` while draining. One middleware, because each level stays
  * suspended (with its closures) as long as a long-poll waits.
  */
 function frontDoor(log: Logger, metrics: Metrics, shutdown: AbortSignal): MiddlewareHandler<AppEnv> {
@@ -223,14 +213,9 @@ function frontDoor(log: Logger, metrics: Metrics, shutdown: AbortSignal): Middle
     })
     c.header('X-Request-Id', requestId)
     const started = performance.now()
-    let refused: unknown
-    try {
-      await readJsonBody(c)
-    } catch (error) {
-      refused = error
-    }
-    if (refused === undefined) await next()
-    else c.res = sendError(c, refused)
+    // The body is read by the route, after its guard (http.ts): nothing here parses what an
+    // unauthenticated client sent.
+    await next()
     // While draining, every answer closes its connection so the server can finish.
     if (shutdown.aborted) c.header('Connection', 'close')
     const ms = performance.now() - started

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { TenantRecord, Tenants } from '@cuekit/engine'
 import { API_KEY_PATTERN } from '@cuekit/protocol'
 import type { Context } from 'hono'
+import type { ServerConfig } from './config.ts'
 import type { AppEnv } from './context.ts'
 import { HttpError } from './errors.ts'
 import type { RateLimiter } from './ratelimit.ts'
@@ -12,7 +13,8 @@ import type { RateLimiter } from './ratelimit.ts'
  */
 export type Guard = (c: Context<AppEnv>) => Promise<void>
 
-function bearer(header: string | undefined): string | null {
+/** The token of an `Authorization: Bearer` header. */
+export function bearer(header: string | undefined): string | null {
   if (!header) return null
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
   return m ? m[1]! : null
@@ -89,12 +91,24 @@ export function tenantAuth(cache: AuthCache, limiter: RateLimiter | null): Guard
   }
 }
 
+/** The tenant's own setting; the server default for tenants that predate it. */
+export function leaseTokenRequired(
+  tenant: TenantRecord,
+  config: Pick<ServerConfig, 'requireLeaseToken'>,
+): boolean {
+  return tenant.requireLeaseToken ?? config.requireLeaseToken
+}
+
+/** Compares secrets in constant time (their hashes, so lengths do not show either). */
+export function sameSecret(given: string | null, expected: string): boolean {
+  return given !== null && timingSafeEqual(sha(given), sha(expected))
+}
+
 export function adminAuth(adminKey: string | null): Guard {
-  const expected = adminKey ? sha(adminKey) : null
   return async (c) => {
     const key = bearer(c.req.header('authorization'))
     if (!key) throw new HttpError('unauthorized')
-    if (!expected || !timingSafeEqual(sha(key), expected))
+    if (!adminKey || !sameSecret(key, adminKey))
       throw new HttpError('forbidden', 'The admin key is required.')
   }
 }

@@ -32,6 +32,8 @@ export const Env = z.object({
   CUEKIT_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   /** A webhook execution's lease is its cue's timeout plus this margin. */
   CUEKIT_WEBHOOK_LEASE_MARGIN_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  /** Bearer token `GET /metrics` requires; unset leaves it open, as Prometheus exporters usually are. */
+  CUEKIT_METRICS_TOKEN: z.string().min(16).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
 export type Env = z.infer<typeof Env>
@@ -53,6 +55,10 @@ export interface ServerConfig {
   webhookConcurrency: number
   /** Coarse re-check of tenants with webhook cues, in case a notification was lost. */
   webhookRecheckMs: number
+  /** Bearer token for `GET /metrics`; null leaves it open. */
+  metricsToken: string | null
+  /** How often the queue gauges of `/metrics` are refreshed while someone scrapes. */
+  metricsRefreshMs: number
 }
 
 export const defaultServerConfig: ServerConfig = {
@@ -66,4 +72,6 @@ export const defaultServerConfig: ServerConfig = {
   webhookAllowPrivate: false,
   webhookConcurrency: 32,
   webhookRecheckMs: 5000,
+  metricsToken: null,
+  metricsRefreshMs: 10_000,
 }

@@ -9,14 +9,12 @@ export interface RequestLog {
   debug(obj: object, msg?: string): void
 }
 
-/** Hono's environment for every route: who is calling, and the parsed body. */
+/** Hono's environment for every route: who is calling. */
 export type AppEnv = {
   Bindings: Partial<HttpBindings>
   Variables: {
     requestId: string
     log: RequestLog
     tenant: TenantRecord
-    /** The JSON body, parsed once by the body middleware (undefined when empty). */
-    body: unknown
   }
 }

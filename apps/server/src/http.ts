@@ -91,8 +91,10 @@ export function route<
   })
   const guard = auth === 'tenant' ? ctx.guards.tenant : auth === 'admin' ? ctx.guards.admin : null
   const final: MiddlewareHandler<AppEnv> = async (c) => {
+    // Routed, then authenticated, then read: a refused request's body is never parsed.
     if (guard) await guard(c)
-    const body = def.body ? parseWith(def.body, c.get('body') ?? {}, 'body') : undefined
+    const raw = await readJsonBody(c)
+    const body = def.body ? parseWith(def.body, raw ?? {}, 'body') : undefined
     const query = def.query ? parseWith(def.query, c.req.query(), 'query') : undefined
     return handler(c, { body, query, params: c.req.param() as Record<string, string> } as RouteInput<B, Q>)
   }
@@ -181,24 +183,22 @@ export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
 }
 
 /**
- * Reads JSON bodies up to 1 MB (413 beyond: at once from Content-Length, else as soon as the
- * stream passes it) whatever the Content-Type
- * (curl's -d sends form encoding), and refuses what is not JSON with 400 invalid_json.
+ * Reads a JSON body up to 1 MB (413 beyond: at once from Content-Length, else as soon as the
+ * stream passes it) whatever the Content-Type (curl's -d sends form encoding), and refuses what
+ * is not JSON with 400 invalid_json. Undefined when empty.
  */
-export async function readJsonBody(c: Context<AppEnv>): Promise<void> {
-  if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return
+export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+  if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return undefined
   const declared = Number(c.req.header('content-length') ?? 0)
   if (declared > LIMITS.bodyLimitBytes) throw new HttpError('payload_too_large')
   const text = await readBody(c)
-  if (text.trim() === '') {
-    c.set('body', undefined)
-  } else if (jsonDepth(text) > MAX_JSON_DEPTH) {
+  if (text.trim() === '') return undefined
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
     throw new HttpError('validation_error', `body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`)
-  } else {
-    try {
-      c.set('body', JSON.parse(text))
-    } catch {
-      throw new HttpError('invalid_json')
-    }
+  }
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new HttpError('invalid_json')
   }
 }

@@ -60,6 +60,7 @@ const cuekit = createApp({
     partitions: env.CUEKIT_PARTITIONS,
     waiterRecheckMs: env.CUEKIT_WAITER_RECHECK_MS,
     webhookAllowPrivate: env.CUEKIT_WEBHOOK_ALLOW_PRIVATE,
+    metricsToken: env.CUEKIT_METRICS_TOKEN ?? null,
   },
 })
 

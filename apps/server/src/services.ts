@@ -5,6 +5,7 @@ import type { ServerConfig } from './config.ts'
 import type { KnownRoute, RouteGuards } from './http.ts'
 import type { Metrics } from './metrics.ts'
 import type { PubSub } from './pubsub.ts'
+import type { QueueSnapshot } from './snapshot.ts'
 import type { Resolver } from './ssrf.ts'
 import type { Waiters } from './waiters.ts'
 
@@ -18,6 +19,8 @@ export interface Services {
   waiters: Waiters
   pubsub: PubSub
   metrics: Metrics
+  /** The queue gauges' snapshot, refreshed in the background while /metrics is scraped. */
+  snapshot: QueueSnapshot
   guards: RouteGuards
   known: KnownRoute[]
   /** Aborted when the server starts shutting down: long-polls and event streams end. */

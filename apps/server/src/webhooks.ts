@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto'
 import http from 'node:http'
 import https from 'node:https'
 import { hostname } from 'node:os'
 import { type Engine, EngineError, type StoredCue, type TenantRecord, type Tenants } from '@cuekit/engine'
 import { type ClaimedExecution, pythonJsonDumps, WEBHOOK_TASK, type WebhookBody } from '@cuekit/protocol'
+import { signWebhook } from '@cuekit/protocol/webhook-signature'
 import type { Logger } from 'pino'
 import type { Metrics } from './metrics.ts'
 import { checkWebhookUrl, lookupFor, type Resolver, WebhookUrlError } from './ssrf.ts'
@@ -16,10 +16,8 @@ export function pythonIsoformat(isoUtc: string): string {
   return `${base}${ms ? `.${String(ms * 1000).padStart(6, '0')}` : ''}+00:00`
 }
 
-/** `v1=` + hex HMAC-SHA256 over `"<timestamp>." + body` with the tenant's secret (DESIGN §8). */
-export function signWebhook(secret: string, timestamp: number, body: string): string {
-  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`
-}
+// One signing function for the server and the SDK's verifyWebhook; re-exported for index.ts.
+export { signWebhook }
 
 export interface WebhookRequest {
   url: string

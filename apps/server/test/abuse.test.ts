@@ -54,9 +54,10 @@ describe('slow and idle clients', () => {
   })
 
   it('cuts off a body that never ends', async () => {
+    const { api_key } = await createTenant(server.url, server.adminKey)
     const { socket, closed } = await openSocket()
     socket.write(
-      'POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer cue_sk_00000000000000000000000000000000\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"task":',
+      `POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${api_key}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"task":`,
     )
     const answer = await Promise.race([
       closed,
@@ -66,6 +67,19 @@ describe('slow and idle clients', () => {
     ])
     // Node answers 408 (or just closes) once the request timeout passes.
     expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true)
+  })
+
+  it('refuses an unknown key without waiting for its body', async () => {
+    const { socket, closed } = await openSocket()
+    socket.write(
+      'POST /v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer cue_sk_00000000000000000000000000000000\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"task":',
+    )
+    const answer = await Promise.race([
+      closed,
+      new Promise<string>((_, reject) => setTimeout(() => reject(new Error('connection kept open')), 10_000)),
+    ])
+    // The body never arrives, yet the answer is the 401 (before the body, not a 408 after it).
+    expect(answer).toMatch(/^HTTP\/1\.1 401/)
   })
 
   it('closes a connection that never sends a request', async () => {
@@ -80,6 +94,7 @@ describe('slow and idle clients', () => {
 describe('floods', () => {
   it('a flood from one key is limited with 429s while the server stays responsive', async () => {
     const { api_key } = await createTenant(server.url, server.adminKey)
+    const started = Date.now()
     const statuses = await Promise.all(
       Array.from({ length: 300 }, () =>
         fetch(`${server.url}/v1/queues`, { headers: { authorization: `Bearer ${api_key}` } }).then(
@@ -91,7 +106,10 @@ describe('floods', () => {
       ),
     )
     const limited = statuses.filter((s) => s === 429).length
-    expect(limited).toBeGreaterThan(100)
+    // The bucket (50/s, burst 100) admits at most its burst plus what refilled meanwhile, so the
+    // bound follows the time the flood really took (a loaded machine stretches it).
+    const admittable = 100 + Math.ceil(50 * ((Date.now() - started) / 1000))
+    expect(300 - limited).toBeLessThanOrEqual(admittable)
     expect(statuses.every((s) => s === 200 || s === 429)).toBe(true)
     expect((await fetch(`${server.url}/health`)).status).toBe(200)
   })

@@ -95,8 +95,8 @@ const body = fc.oneof(
   nested.map((v) => JSON.stringify(v) ?? 'null'),
   fc.string(),
   deep,
-  deep.map((d) => `{"payload":${d}}`),
-  deep.map((d) => `{"executions":[{"payload":${d}}]}`),
+  deep.map((d) => `{"task":"t","payload":${d}}`),
+  deep.map((d) => `{"executions":[{"task":"t","payload":${d}}]}`),
   fc.constant(undefined),
 )
 
@@ -120,15 +120,25 @@ describe('hostile input', () => {
   it('refuses JSON nested deeper than the limit with 422, and stores nothing', async () => {
     const t = await makeApp()
     for (const n of [129, 10_000, 400_000]) {
-      const res = await t.json('POST', '/v1/executions', `{"payload":${'['.repeat(n)}${']'.repeat(n)}}`)
+      const res = await t.json(
+        'POST',
+        '/v1/executions',
+        `{"task":"t","payload":${'['.repeat(n)}${']'.repeat(n)}}`,
+      )
       expect(res.status).toBe(422)
       expect(res.body.error.code).toBe('validation_error')
     }
-    const ok = await t.json('POST', '/v1/executions', `{"payload":${'['.repeat(100)}${']'.repeat(100)}}`)
+    const ok = await t.json(
+      'POST',
+      '/v1/executions',
+      `{"task":"t","payload":${'['.repeat(100)}${']'.repeat(100)}}`,
+    )
     expect(ok.status).toBe(201)
     expect((await t.engine.queues(t.tenant)).queues[0]!.pending).toBe(1)
     // Brackets inside strings do not count.
-    expect((await t.json('POST', '/v1/executions', { payload: { s: '['.repeat(1000) } })).status).toBe(201)
+    expect(
+      (await t.json('POST', '/v1/executions', { task: 't', payload: { s: '['.repeat(1000) } })).status,
+    ).toBe(201)
   })
 
   it('never answers 5xx; every 4xx carries error.code; refused requests change nothing', async () => {

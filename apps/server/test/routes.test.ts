@@ -6,7 +6,7 @@ import { ADMIN_KEY, makeApp, type TestApp } from './helpers.ts'
 // Every route and error code through app.request() (DESIGN §5).
 
 async function enqueue(t: TestApp, body: Record<string, unknown> = {}) {
-  const r = await t.json('POST', '/v1/executions', body)
+  const r = await t.json('POST', '/v1/executions', { task: 'job', ...body })
   expect(r.status).toBe(201)
   return r.body.execution_id as string
 }
@@ -155,6 +155,29 @@ describe('auth and tenancy', () => {
     expect(me.status).toBe(200)
   })
 
+  it('parallel regenerations: one wins, the others are refused, and only the winning key works', async () => {
+    const t = await makeApp()
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => t.json('POST', '/v1/auth/key/regenerate')),
+    )
+    const won = answers.filter((r) => r.status === 200)
+    expect(won).toHaveLength(1)
+    for (const r of answers.filter((a) => a.status !== 200)) expectError(r, 'unauthorized')
+    const status = async (key: string) =>
+      (await t.cuekit.app.request('/v1/auth/me', { headers: { authorization: `Bearer ${key}` } })).status
+    expect(await status(t.apiKey)).toBe(401)
+    const key = won[0]!.body.api_key as string
+    expect(await status(key)).toBe(200)
+    // The next rotation revokes it: no key outlives the rotations.
+    const next = await t.cuekit.app.request('/v1/auth/key/regenerate', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+    })
+    const { api_key } = (await next.json()) as { api_key: string }
+    expect(await status(key)).toBe(401)
+    expect(await status(api_key)).toBe(200)
+  })
+
   it("another tenant's execution, lease and worker are 404 on every route", async () => {
     const t = await makeApp()
     const id = await enqueue(t)
@@ -288,6 +311,20 @@ describe('executions', () => {
     })
     expect(bulk.status).toBe(201)
     expect(bulk.body.execution_ids).toHaveLength(2)
+  })
+
+  it('enqueue requires task (422 naming it), in bulk items too; nothing is stored', async () => {
+    const t = await makeApp()
+    for (const body of [undefined, {}, { payload: { to: 'x' } }]) {
+      const r = await t.json('POST', '/v1/executions', body)
+      expectError(r, 'validation_error')
+      expect(r.body.error.message).toContain('task')
+      expect(r.body.error.details[0].path).toBe('task')
+    }
+    const bulk = await t.json('POST', '/v1/executions/bulk', { executions: [{ task: 'a' }, { payload: 1 }] })
+    expectError(bulk, 'validation_error')
+    expect(bulk.body.error.details[0].path).toBe('executions.1.task')
+    expect((await t.json('GET', '/v1/executions')).body.executions).toEqual([])
   })
 
   it('claim-next: nothing claimable, a batch, bounds, and a wait longer than the server allows', async () => {
@@ -614,38 +651,6 @@ describe('workers, leases, queues, events', () => {
       expect.objectContaining({ task: 'a', pending: 0, delivering: 1 }),
       expect.objectContaining({ task: 'b', pending: 1, delivering: 1 }),
     ])
-  })
-
-  it('streams execution events as server-sent events', async () => {
-    const t = await makeApp()
-    const res = await t.call('GET', '/v1/events')
-    expect(res.headers.get('content-type')).toContain('text/event-stream')
-    const reader = res.body!.getReader()
-    const decoder = new TextDecoder()
-    let text = ''
-    const read = async (needle: string) => {
-      await waitFor(
-        async () => {
-          if (text.includes(needle)) return true
-          const { value } = await reader.read()
-          text += decoder.decode(value)
-          return text.includes(needle)
-        },
-        { timeoutMs: 5000 },
-      )
-    }
-    await read('event: ready')
-    const id = await enqueue(t, { task: 'evt' })
-    await read(id)
-    const line = text.split('\n').find((l) => l.startsWith('data:') && l.includes(id))!
-    expect(JSON.parse(line.slice(5))).toMatchObject({
-      type: 'execution',
-      execution_id: id,
-      task: 'evt',
-      status: 'pending',
-      attempt: 0,
-    })
-    await reader.cancel()
   })
 })
 

@@ -41,8 +41,11 @@ import {
 } from './layouts.ts'
 import { args, type ScriptArg } from './scripts.ts'
 
-/** An enqueue request as the engine takes it: the API's fields plus the cue it fired from. */
-export type EnqueueItem = EnqueueRequest & { cue_id?: string; cue_name?: string }
+/**
+ * An enqueue request as the engine takes it: the API's fields plus the cue it fired from. The
+ * engine still derives a missing task (`payload.task`, else `default`); the API requires one.
+ */
+export type EnqueueItem = Omit<EnqueueRequest, 'task'> & { task?: string; cue_id?: string; cue_name?: string }
 
 export interface EnqueueResult {
   execution_id: string

@@ -37,5 +37,6 @@ export {
   newApiKey,
   newWebhookSecret,
   type TenantRecord,
+  type TenantSettings,
   Tenants,
 } from './tenants.ts'

@@ -4,11 +4,20 @@ import type { TenantRef } from './engine.ts'
 import { newTenantId } from './ids.ts'
 import type { Keys } from './keys.ts'
 
-export interface TenantRecord extends TenantRef {
+export interface TenantRecord extends TenantRef, TenantSettingsRecord {
   name: string | null
   email: string | null
   createdAt: number
 }
+
+/** What a tenant may change about itself (`PATCH /v1/auth/me`). */
+export interface TenantSettings {
+  /** Heartbeats, outcomes and releases must carry the lease token. */
+  requireLeaseToken: boolean
+}
+
+/** Settings as stored: null where the tenant predates the setting (the server default applies). */
+type TenantSettingsRecord = { [K in keyof TenantSettings]: TenantSettings[K] | null }
 
 export function hashApiKey(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex')
@@ -24,6 +33,23 @@ export function newWebhookSecret(): string {
 }
 
 /**
+ * Compare-and-swap of a tenant's key. KEYS: the tenant hash, the presented key's entry, the new
+ * key's entry (all in the global slot). ARGV: presented hash, new hash, tenant id. Returns 1 when
+ * rotated, 0 when the presented key is not the tenant's key (any more).
+ */
+const ROTATE_KEY = `
+if redis.call('HGET', KEYS[1], 'kh') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[3], ARGV[3])
+redis.call('HSET', KEYS[1], 'kh', ARGV[2])
+redis.call('DEL', KEYS[2])
+return 1
+`
+
+interface RotateKey {
+  cuekit_rotate_key(...args: string[]): Promise<number>
+}
+
+/**
  * Tenants and their API keys. Keys are stored only as SHA-256 hashes; a tenant has one live key
  * (regenerating revokes the previous one).
  */
@@ -31,9 +57,17 @@ export class Tenants {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly keys: Keys,
-  ) {}
+  ) {
+    redis.defineCommand('cuekit_rotate_key', { numberOfKeys: 3, lua: ROTATE_KEY })
+  }
 
-  async create(input: { name?: string | null; email?: string | null; partitions?: number }): Promise<{
+  async create(input: {
+    name?: string | null
+    email?: string | null
+    partitions?: number
+    /** The server's default for new tenants; unset leaves the setting to the server default. */
+    requireLeaseToken?: boolean
+  }): Promise<{
     tenant: TenantRecord
     apiKey: string
   }> {
@@ -43,6 +77,7 @@ export class Tenants {
       name: input.name ?? null,
       email: input.email ?? null,
       createdAt: Date.now(),
+      requireLeaseToken: input.requireLeaseToken ?? null,
     }
     const apiKey = newApiKey()
     const hash = hashApiKey(apiKey)
@@ -58,6 +93,7 @@ export class Tenants {
         email: tenant.email ?? '',
         created: String(tenant.createdAt),
         kh: hash,
+        ...settingFields(tenant),
       })
       .sadd(this.keys.tenants(), tenant.id)
       .set(this.keys.apiKey(hash), tenant.id)
@@ -74,7 +110,19 @@ export class Tenants {
       name: h.name || null,
       email: h.email || null,
       createdAt: Number(h.created),
+      requireLeaseToken: h.rlt === undefined ? null : h.rlt === '1',
     }
+  }
+
+  /** Changes the given settings; the others stay. Null for an unknown tenant. */
+  async update(tenantId: string, patch: Partial<TenantSettings>): Promise<TenantRecord | null> {
+    const fields = settingFields(patch)
+    const key = this.keys.tenant(tenantId)
+    // Only an existing tenant's hash is written: HSET alone would create a stub.
+    if (Object.keys(fields).length > 0 && (await this.redis.exists(key)) === 1) {
+      await this.redis.hset(key, fields)
+    }
+    return this.get(tenantId)
   }
 
   async byApiKey(apiKey: string): Promise<TenantRecord | null> {
@@ -87,18 +135,25 @@ export class Tenants {
     return id ? this.get(id) : null
   }
 
-  /** Issues a new key and revokes the previous one. */
-  async regenerateKey(tenantId: string): Promise<string> {
+  /**
+   * Issues a new key and revokes `currentKey`, in one step, and only while `currentKey` is still
+   * the tenant's key: of concurrent rotations one wins and the others get null, so the tenant
+   * always has exactly the key it was last given. Null also for a key already revoked (another
+   * server's auth cache may still accept it for a few seconds) and for an unknown tenant.
+   */
+  async regenerateKey(tenantId: string, currentKey: string): Promise<string | null> {
     const apiKey = newApiKey()
-    const hash = hashApiKey(apiKey)
-    const old = await this.redis.hget(this.keys.tenant(tenantId), 'kh')
-    const tx = this.redis
-      .multi()
-      .set(this.keys.apiKey(hash), tenantId)
-      .hset(this.keys.tenant(tenantId), 'kh', hash)
-    if (old) tx.del(this.keys.apiKey(old))
-    await tx.exec()
-    return apiKey
+    const current = hashApiKey(currentKey)
+    const next = hashApiKey(apiKey)
+    const rotated = await (this.redis as unknown as RotateKey).cuekit_rotate_key(
+      this.keys.tenant(tenantId),
+      this.keys.apiKey(current),
+      this.keys.apiKey(next),
+      current,
+      next,
+      tenantId,
+    )
+    return rotated === 1 ? apiKey : null
   }
 
   /** The tenant's webhook signing secret, created on first use (kept in the tenant's hash). */
@@ -132,6 +187,13 @@ export class Tenants {
     const all = await Promise.all(ids.map((id) => this.get(id)))
     return all.filter((t): t is TenantRecord => t !== null)
   }
+}
+
+/** The tenant hash's fields for the settings that are set (`rlt`: require lease token). */
+function settingFields(settings: Partial<TenantSettingsRecord>): Record<string, string> {
+  const fields: Record<string, string> = {}
+  if (typeof settings.requireLeaseToken === 'boolean') fields.rlt = settings.requireLeaseToken ? '1' : '0'
+  return fields
 }
 
 export class DuplicateEmailError extends Error {

@@ -16,7 +16,9 @@ import { AttemptEnd, ExecutionStatus } from './status.ts'
 // ---------------------------------------------------------------- enqueue
 
 const EnqueueFields = z.strictObject({
-  task: TaskName.optional(),
+  // Required: an execution of a task nothing serves would wait forever. (Cue-fired executions
+  // take theirs from the cue's payload; that path does not go through this schema.)
+  task: TaskName,
   payload: z.unknown().optional(),
   scheduled_for: InputTimestamp.optional(),
   delay_seconds: z.number().min(0).max(LIMITS.maxDelaySeconds).optional(),

@@ -31,8 +31,19 @@ export const MeResponse = z.object({
   email: z.string().nullable(),
   name: z.string().nullable(),
   created_at: Timestamp,
+  /**
+   * Heartbeats, outcomes and releases must carry `lease_token` (422 `lease_token_required`
+   * otherwise). Set per tenant; new tenants start with the server's CUEKIT_REQUIRE_LEASE_TOKEN.
+   */
+  require_lease_token: z.boolean(),
 })
 export type MeResponse = z.infer<typeof MeResponse>
+
+/** `PATCH /v1/auth/me`: the tenant's own settings; fields left out keep their value. */
+export const UpdateMeRequest = z.strictObject({
+  require_lease_token: z.boolean().optional(),
+})
+export type UpdateMeRequest = z.infer<typeof UpdateMeRequest>
 
 export const RegenerateKeyResponse = z.object({ api_key: z.string(), previous_key_revoked: z.literal(true) })
 export type RegenerateKeyResponse = z.infer<typeof RegenerateKeyResponse>

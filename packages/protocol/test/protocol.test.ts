@@ -1,5 +1,6 @@
 import {
   BatchOutcomeRequest,
+  BulkEnqueueRequest,
   ClaimRequest,
   EnqueueRequest,
   ERROR_CODES,
@@ -61,9 +62,11 @@ describe('request schemas', () => {
     }
   })
 
-  it('EnqueueRequest: limits, and scheduled_for and delay_seconds are exclusive', () => {
-    expect(EnqueueRequest.safeParse({ payload: { any: ['json', 1, null] } }).success).toBe(true)
-    expect(EnqueueRequest.safeParse({ scheduled_for: '2030-01-01T00:00:00+02:00' }).success).toBe(true)
+  it('EnqueueRequest: task required, limits, and scheduled_for and delay_seconds are exclusive', () => {
+    expect(EnqueueRequest.safeParse({ task: 't', payload: { any: ['json', 1, null] } }).success).toBe(true)
+    expect(EnqueueRequest.safeParse({ task: 't', scheduled_for: '2030-01-01T00:00:00+02:00' }).success).toBe(
+      true,
+    )
     for (const bad of [
       { max_attempts: 0 },
       { max_attempts: 26 },
@@ -75,8 +78,19 @@ describe('request schemas', () => {
       { task: '' },
       { extra: true },
     ]) {
-      expect(EnqueueRequest.safeParse(bad).success, JSON.stringify(bad)).toBe(false)
+      expect(EnqueueRequest.safeParse({ task: 't', ...bad }).success, JSON.stringify(bad)).toBe(false)
     }
+    // No task: nothing would ever claim a guessed one.
+    for (const missing of [{}, { payload: { task: 'in-payload' } }]) {
+      const r = EnqueueRequest.safeParse(missing)
+      expect(r.success).toBe(false)
+      expect(r.error?.issues[0]?.path).toEqual(['task'])
+    }
+    expect(BulkEnqueueRequest.safeParse({ executions: [{ task: 't' }, {}] }).error?.issues[0]?.path).toEqual([
+      'executions',
+      1,
+      'task',
+    ])
   })
 
   it('OutcomeRequest keeps CueAPI fields; batch items need a lease token', () => {

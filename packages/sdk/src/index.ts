@@ -1,18 +1,17 @@
 export { type BackoffOptions, backoffDelay } from './backoff.ts'
+export { EventsApi } from './client/events.ts'
+export { ExecutionsApi } from './client/executions.ts'
+export type { RequestOptions } from './client/request.ts'
 export {
   AuthApi,
-  Client,
-  type ClientOptions,
   CuesApi,
-  DEFAULT_BASE_URL,
-  EventsApi,
-  ExecutionsApi,
   LeasesApi,
   QueuesApi,
-  type RequestOptions,
+  StatsApi,
   TenantsApi,
   WorkersApi,
-} from './client.ts'
+} from './client/resources.ts'
+export { Client, type ClientOptions, DEFAULT_BASE_URL } from './client.ts'
 export {
   BadRequestError,
   ClaimFailedError,
@@ -60,18 +59,16 @@ export {
   type WebhookCheck,
   type WebhookHeaders,
 } from './webhook.ts'
+export type { ExecutionInfo, WorkerEvents } from './worker/events.ts'
 export {
   defineHandler,
   type Evidence,
-  type ExecutionInfo,
   type Handler,
   type HandlerContext,
   type HandlerFunction,
   NonRetryableError,
   RetryAfterError,
   type SchemaHandler,
-  Worker,
-  type WorkerEvents,
-  type WorkerOptions,
   WorkerStoppingError,
-} from './worker.ts'
+} from './worker/handler.ts'
+export { Worker, type WorkerOptions } from './worker.ts'

@@ -1,5 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
-import { pythonJsonDumps } from '@cuekit/protocol'
+import { timingSafeEqual } from 'node:crypto'
+import { type SignedBody, signWebhook as sign, webhookBodyBytes } from '@cuekit/protocol/webhook-signature'
 
 /**
  * Request headers as frameworks hand them over: a fetch `Headers`, or Node's header object.
@@ -25,7 +25,7 @@ export type WebhookHeaders =
  * const parsed: WebhookBody = req.body // also fine when a framework already parsed the JSON
  * ```
  */
-export type WebhookBody = string | Uint8Array | Record<string, unknown> | unknown[]
+export type WebhookBody = SignedBody
 
 /**
  * Options of {@link verifyWebhook}.
@@ -78,12 +78,6 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
   return undefined
 }
 
-function bodyBytes(body: WebhookBody): Buffer {
-  if (typeof body === 'string') return Buffer.from(body, 'utf8')
-  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-  return Buffer.from(pythonJsonDumps(body), 'utf8')
-}
-
 /**
  * Verifies a webhook like {@link verifyWebhook} and says why it failed.
  *
@@ -116,9 +110,9 @@ export function checkWebhook(
     .split(/[\s,]+/)
     .filter((part) => part.startsWith('v1='))
     .map((part) => Buffer.from(part.slice(3).toLowerCase(), 'utf8'))
-  const signed = Buffer.concat([Buffer.from(`${timestampHeader}.`, 'utf8'), bodyBytes(body)])
+  const bytes = webhookBodyBytes(body)
   for (const key of typeof secret === 'string' ? [secret] : secret) {
-    const expected = Buffer.from(createHmac('sha256', key).update(signed).digest('hex'), 'utf8')
+    const expected = Buffer.from(sign(key, timestampHeader, bytes).slice(3), 'utf8')
     for (const candidate of offered) {
       if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) {
         return { ok: true, timestamp }
@@ -159,7 +153,8 @@ export function verifyWebhook(
 
 /**
  * Computes the `X-CueAPI-Signature` value for a body and timestamp: what a sender puts on the
- * request, and what tests of your receiver need.
+ * request, and what tests of your receiver need. It is the function the Cuekit server signs
+ * deliveries with (from `@cuekit/protocol`).
  *
  * @example
  * ```ts
@@ -171,7 +166,4 @@ export function verifyWebhook(
  * }
  * ```
  */
-export function signWebhook(secret: string, timestamp: number | string, body: WebhookBody): string {
-  const signed = Buffer.concat([Buffer.from(`${timestamp}.`, 'utf8'), bodyBytes(body)])
-  return `v1=${createHmac('sha256', secret).update(signed).digest('hex')}`
-}
+export const signWebhook: (secret: string, timestamp: number | string, body: WebhookBody) => string = sign

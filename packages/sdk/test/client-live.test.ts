@@ -91,6 +91,21 @@ describe('Client against the control plane', () => {
     expect(replayed.replayed_from).toBe(created.execution_id)
   })
 
+  it('release answers what the route declares: the outcome shape, with next_attempt_at', async () => {
+    const { client } = await tenantOn(server)
+    const { execution_id } = await client.executions.enqueue({ task: 'later' })
+    const [claimed] = (await client.executions.claim({ worker_id: 'w1', task: 'later' })).executions
+    const before = Date.now()
+    const released = await client.executions.release(execution_id, {
+      lease_token: claimed!.lease.token,
+      delay_seconds: 60,
+    })
+    expect(released).toMatchObject({ execution_id, status: 'scheduled', outcome_recorded: true })
+    const due = Date.parse(released.next_attempt_at ?? '')
+    expect(due).toBeGreaterThanOrEqual(before + 59_000)
+    expect(due).toBeLessThanOrEqual(Date.now() + 61_000)
+  })
+
   it('batch outcomes, release, cancel, claim by id, and their errors', async () => {
     const { client } = await tenantOn(server)
     const a = await client.executions.enqueue({ task: 'batch' })

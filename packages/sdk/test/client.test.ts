@@ -238,3 +238,39 @@ describe('Worker options', () => {
     expect(new Worker({ apiKey: 'k', handlers }).workerId).toMatch(/-\d+$/)
   })
 })
+
+describe('client.events.stream', () => {
+  it('yields every execution event whatever the chunk boundaries, CRLF split across chunks included', async () => {
+    const event = (id: string) => ({
+      type: 'execution',
+      execution_id: id,
+      task: 't',
+      status: 'pending',
+      attempt: 0,
+      worker_id: null,
+      at: '2026-01-01T00:00:00.000Z',
+    })
+    const text =
+      `event: ready\r\ndata: {}\r\n\r\n: keep-alive\r\n\r\n` +
+      `event: execution\r\ndata: ${JSON.stringify(event('e1'))}\r\nid: e1:1\r\n\r\n` +
+      `event: execution\rdata: ${JSON.stringify(event('e2'))}\r\r`
+    const bytes = new TextEncoder().encode(text)
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const fetchImpl = (async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(bytes.slice(0, cut))
+              controller.enqueue(bytes.slice(cut))
+              controller.close()
+            },
+          }),
+          { headers: { 'content-type': 'text/event-stream' } },
+        )) as typeof fetch
+      const client = new Client({ apiKey: 'cue_sk_x', fetch: fetchImpl })
+      const ids: string[] = []
+      for await (const e of client.events.stream()) ids.push(e.execution_id)
+      expect(ids, `cut at ${cut}`).toEqual(['e1', 'e2'])
+    }
+  })
+})

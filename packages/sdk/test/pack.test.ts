@@ -1,5 +1,5 @@
 import { execFile as execFileCb, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -169,6 +169,18 @@ describe('the packed SDK in a scratch project', () => {
     } finally {
       child.kill('SIGKILL')
     }
+  })
+
+  it('install-service from the installed binary runs node on the CLI script, not npx', async () => {
+    const bin = join(scratch, 'node_modules/.bin/cuekit-worker')
+    writeFileSync(join(scratch, 'service.yaml'), 'handlers:\n  t: "true"\n')
+    const { stdout } = await execFile(bin, ['install-service', '--config', 'service.yaml'], { cwd: scratch })
+    const node = (await execFile('node', ['-p', 'process.execPath'])).stdout.trim()
+    const script = realpathSync(join(scratch, 'node_modules/@cuekit/sdk/dist/cli/main.js'))
+    expect(/^ExecStart=(.*)$/m.exec(stdout)?.[1]).toBe(
+      `${node} ${script} start --config ${join(scratch, 'service.yaml')}`,
+    )
+    expect(stdout).toMatch(/^KillMode=mixed$/m)
   })
 
   it('the installed cuekit-worker binary runs a shell handler', async () => {

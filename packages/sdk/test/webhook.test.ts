@@ -1,3 +1,4 @@
+import { signWebhook as protocolSignWebhook } from '@cuekit/protocol/webhook-signature'
 import { checkWebhook, signWebhook, verifyWebhook } from '@cuekit/sdk'
 import { describe, expect, it } from 'vitest'
 
@@ -24,6 +25,10 @@ describe('verifyWebhook', () => {
     expect(verifyWebhook(SECRET, headers, JSON.parse(RAW), at(TIMESTAMP))).toBe(true)
     expect(verifyWebhook(SECRET, headers, BODY, at(TIMESTAMP))).toBe(true)
     expect(signWebhook(SECRET, TIMESTAMP, BODY)).toBe(SIGNATURE)
+  })
+
+  it('signs with the one signWebhook the server uses, from @cuekit/protocol', () => {
+    expect(signWebhook).toBe(protocolSignWebhook)
   })
 
   it('reads fetch Headers and Node header objects, case-insensitively', () => {

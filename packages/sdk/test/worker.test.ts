@@ -38,7 +38,7 @@ function worker<T>(options: WorkerOptions<T>) {
     'completed',
     'failed',
     'reported',
-    'lease_lost',
+    'lost',
     'cancelled',
     'released',
     'backoff',
@@ -146,7 +146,7 @@ describe('Worker', () => {
     // A third of a 1 s lease: about nine rounds in 3.2 s, each carrying both leases at once.
     expect(batches.length).toBeGreaterThanOrEqual(6)
     expect(batches.some((c) => (c.body as { leases: unknown[] }).leases.length === 2)).toBe(true)
-    expect(w.count('lease_lost')).toBe(0)
+    expect(w.count('lost')).toBe(0)
   })
 
   it('a lost lease aborts ctx.signal and its late outcome is not recorded', async () => {
@@ -193,7 +193,7 @@ describe('Worker', () => {
 
     const record = await settled(client, execution_id, ['success', 'failed'])
     expect(reason).toBeInstanceOf(LeaseLostError)
-    expect(a.count('lease_lost')).toBe(1)
+    expect(a.count('lost')).toBe(1)
     await waitFor(() => cut.calls.some((c) => c.path === `/v1/executions/${execution_id}/outcome`), {
       message: 'A tried to report',
     })
@@ -238,7 +238,7 @@ describe('Worker', () => {
       },
     })
     await w.worker.start()
-    await waitFor(() => w.count('lease_lost') === 1, { message: 'lease_lost' })
+    await waitFor(() => w.count('lost') === 1, { message: 'lost' })
     await waitFor(() => w.worker.inFlight === 0)
     expect(reason).toBeInstanceOf(LeaseLostError)
     expect((reason as LeaseLostError).message).toBe('taken over')
@@ -268,6 +268,8 @@ describe('Worker', () => {
     const record = await settled(client, execution_id, ['cancelled'])
     expect(reason).toBeInstanceOf(ExecutionCancelledError)
     expect(w.count('cancelled')).toBe(1)
+    expect(w.count('failed')).toBe(0)
+    await waitFor(() => w.count('released') === 1, { message: 'released after the cancel' })
     expect(record.attempts.at(-1)?.outcome).toBe('released')
   })
 
@@ -300,6 +302,8 @@ describe('Worker', () => {
     expect(took).toBeGreaterThanOrEqual(900)
     expect(took).toBeLessThan(4000)
     expect(slowReason).toBeInstanceOf(WorkerStoppingError)
+    // Released, not failed: the handler only threw because it was aborted.
+    expect(w.count('failed')).toBe(0)
     expect(w.count('stopped')).toBe(1)
     expect(w.events.find((e) => e.name === 'released')?.args[0]).toMatchObject({
       reason: 'stopping',
@@ -376,7 +380,7 @@ describe('Worker', () => {
     await waitFor(() => w.count('reported') === 1, { message: 'reported' })
     const during = net.calls.slice(retried).filter((c) => c.path === '/v1/executions/heartbeats')
     expect(during.length).toBeLessThanOrEqual(2)
-    expect(w.count('lease_lost')).toBe(0)
+    expect(w.count('lost')).toBe(0)
     expect((await client.executions.get(execution_id)).status).toBe('success')
   })
 

@@ -29,6 +29,7 @@ import {
 } from '@cuekit/protocol'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { leaseTokenRequired } from '../auth.ts'
 import type { AppEnv } from '../context.ts'
 import { errorBody, HttpError, toErrorResponse } from '../errors.ts'
 import { route } from '../http.ts'
@@ -41,9 +42,14 @@ const err = (description: string) => ({ description, schema: ErrorBody })
 export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   const { engine, config } = s
 
-  /** The lease token, required when the server says so; the SDK always sends it. */
-  const token = (t: string | undefined) => {
-    if (t === undefined && config.requireLeaseToken) throw new HttpError('lease_token_required')
+  /** The lease token, required when the tenant's setting says so; the SDK always sends it. */
+  const token = (c: Context<AppEnv>, t: string | undefined) => {
+    if (t === undefined && leaseTokenRequired(c.get('tenant'), config)) {
+      throw new HttpError(
+        'lease_token_required',
+        'This tenant requires lease_token on heartbeats, outcomes and releases.',
+      )
+    }
     return t
   }
   const workerHeader = (c: Context<AppEnv>): string | undefined => {
@@ -69,24 +75,31 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     )
 
   /**
-   * Aborts when the client goes away before its answer is written. From Node's own response
+   * Aborts when this request can no longer hand a claim over: the client went away before its
+   * answer was written, or the request is answering with an error. From Node's own response
    * events when served by @hono/node-server: asking Hono for `c.req.raw.signal` would build a
    * full WHATWG Request per long-poll (most of a waiting claim's memory).
    */
-  const clientGone = (c: Context<AppEnv>): GoneSignal => {
-    const outgoing = c.env?.outgoing
-    if (!outgoing) return c.req.raw.signal
+  const undeliverable = (c: Context<AppEnv>): ClientGone => {
     const gone = new ClientGone()
-    if (outgoing.destroyed && !outgoing.writableFinished) gone.abort()
-    outgoing.once('close', () => {
-      if (!outgoing.writableFinished) gone.abort()
-    })
+    const outgoing = c.env?.outgoing
+    if (outgoing) {
+      if (outgoing.destroyed && !outgoing.writableFinished) gone.abort()
+      outgoing.once('close', () => {
+        if (!outgoing.writableFinished) gone.abort()
+      })
+    } else {
+      const signal = c.req.raw.signal
+      if (signal.aborted) gone.abort()
+      else signal.addEventListener('abort', () => gone.abort(), { once: true })
+    }
     return gone
   }
 
   /**
-   * Leases that could not be handed over are released at once: when the client left while we
-   * claimed, or when the response could not be written.
+   * Hands claimed executions over. Leases that cannot be handed over are released at once: when
+   * the client left while we claimed, when the answer cannot be built, or when the response
+   * could not be written.
    */
   const deliver = async (
     c: Context<AppEnv>,
@@ -94,18 +107,26 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     body: ClaimResponse,
     gone: GoneSignal,
   ) => {
-    if (executions.length > 0 && gone.aborted) {
+    if (executions.length === 0) return c.json(body, 200)
+    if (gone.aborted) {
       await releaseAll(c, executions)
       return c.body(null, 499 as 200)
     }
+    let res: Response
+    try {
+      res = c.json(body, 200)
+    } catch (error) {
+      await releaseAll(c, executions)
+      throw error
+    }
     const outgoing = c.env?.outgoing
-    if (outgoing && executions.length > 0) {
+    if (outgoing) {
       outgoing.once('close', () => {
         if (!outgoing.writableFinished) void releaseAll(c, executions)
       })
     }
-    s.metrics.claims.inc(executions.length)
-    return c.json(body, 200)
+    s.metrics.claimed(executions)
+    return res
   }
 
   /**
@@ -230,25 +251,29 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
           lease_seconds: body.lease_seconds,
         })
       const started = performance.now()
-      const gone = clientGone(c)
+      const gone = undeliverable(c)
       const claiming =
         body.wait_seconds > 0 && !s.waiters.isClosed
           ? s.waiters.longPoll(tenant.id, tasks, body.max, body.wait_seconds * 1000, gone, attempt)
           : attempt()
       // Reports sent along are recorded while the claim runs: one round trip to Redis for both.
-      const [results, executions] = body.outcomes
-        ? await Promise.all([reportAll(tenant, body.outcomes), claiming])
-        : [undefined, await claiming]
+      const reporting = body.outcomes ? reportAll(tenant, body.outcomes) : undefined
+      // A failed report fails the request: its long-poll stops now rather than claiming for an
+      // answer that has already been given.
+      reporting?.catch(() => gone.abort())
+      const [claimed, reported] = await Promise.allSettled([claiming, reporting])
+      if (claimed.status === 'rejected') throw claimed.reason
+      const executions = claimed.value
+      if (reported.status === 'rejected') {
+        await releaseAll(c, executions)
+        throw reported.reason
+      }
       s.metrics.claimWait.observe(
         { claimed: executions.length > 0 ? 'yes' : 'no' },
         (performance.now() - started) / 1000,
       )
-      return deliver(
-        c,
-        executions,
-        results ? { ...claimBody(executions), results } : claimBody(executions),
-        gone,
-      )
+      const answer = claimBody(executions)
+      return deliver(c, executions, reported.value ? { ...answer, results: reported.value } : answer, gone)
     },
   )
 
@@ -353,7 +378,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     },
     async (c, { body, params }) => {
       const claimed = await engine.claimById(c.get('tenant'), params.id!, body)
-      return deliver(c, [claimed], claimBody([claimed]), clientGone(c))
+      return deliver(c, [claimed], claimBody([claimed]), undeliverable(c))
     },
   )
 
@@ -374,7 +399,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     },
     async (c, { body, params }) => {
       const result = await engine.extend(c.get('tenant'), params.id!, {
-        lease_token: token(body.lease_token),
+        lease_token: token(c, body.lease_token),
         worker_id: body.worker_id ?? workerHeader(c),
         extend_seconds: body.extend_seconds,
       })
@@ -398,7 +423,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     },
     async (c, { body, params }) => {
       const input = reportInput({ ...body, worker_id: body.worker_id ?? workerHeader(c) })
-      input.lease_token = token(input.lease_token)
+      input.lease_token = token(c, input.lease_token)
       return c.json(await engine.report(c.get('tenant'), params.id!, input), 200)
     },
   )
@@ -416,7 +441,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     },
     async (c, { body, params }) => {
       const result = await engine.release(c.get('tenant'), params.id!, {
-        lease_token: token(body.lease_token),
+        lease_token: token(c, body.lease_token),
         worker_id: body.worker_id ?? workerHeader(c),
         delay_seconds: body.delay_seconds,
       })

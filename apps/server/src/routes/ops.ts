@@ -1,4 +1,4 @@
-import { DuplicateEmailError } from '@cuekit/engine'
+import { DuplicateEmailError, type TenantRecord } from '@cuekit/engine'
 import {
   CreateTenantRequest,
   CreateTenantResponse,
@@ -13,12 +13,14 @@ import {
   RegisterRequest,
   RegisterResponse,
   StatsResponse,
+  UpdateMeRequest,
   WorkerHeartbeatRequest,
   WorkerHeartbeatResponse,
 } from '@cuekit/protocol'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { streamSSE } from 'hono/streaming'
 import { z } from 'zod'
+import { bearer, leaseTokenRequired, sameSecret } from '../auth.ts'
 import type { AppEnv } from '../context.ts'
 import { HttpError } from '../errors.ts'
 import { route } from '../http.ts'
@@ -48,6 +50,7 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       const { tenant, apiKey } = await tenants.create({
         name: body.name ?? null,
         partitions: config.partitions,
+        requireLeaseToken: config.requireLeaseToken,
       })
       return c.json({ tenant_id: tenant.id, api_key: apiKey, name: tenant.name }, 201)
     },
@@ -73,7 +76,12 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       if (!config.openRegistration) throw new HttpError('registration_closed')
       try {
         const email = body.email.toLowerCase()
-        const { tenant, apiKey } = await tenants.create({ email, name: email, partitions: config.partitions })
+        const { tenant, apiKey } = await tenants.create({
+          email,
+          name: email,
+          partitions: config.partitions,
+          requireLeaseToken: config.requireLeaseToken,
+        })
         return c.json({ api_key: apiKey, email, tenant_id: tenant.id, user_id: tenant.id }, 201)
       } catch (error) {
         if (error instanceof DuplicateEmailError) throw new HttpError('duplicate_email')
@@ -82,28 +90,45 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     },
   )
 
+  const me = (t: TenantRecord): MeResponse => ({
+    tenant_id: t.id,
+    user_id: t.id,
+    email: t.email,
+    name: t.name,
+    created_at: new Date(t.createdAt).toISOString(),
+    require_lease_token: leaseTokenRequired(t, config),
+  })
+
   route(
     app,
     s,
     {
       method: 'get',
       path: '/v1/auth/me',
-      summary: 'The tenant of this API key',
+      summary: 'The tenant of this API key, with its settings',
       tags: ['auth'],
       responses: { 200: { description: 'The tenant', schema: MeResponse } },
     },
-    (c) => {
+    (c) => c.json(me(c.get('tenant')), 200),
+  )
+
+  route(
+    app,
+    s,
+    {
+      method: 'patch',
+      path: '/v1/auth/me',
+      summary: "Change this tenant's settings (fields left out keep their value)",
+      tags: ['auth'],
+      body: UpdateMeRequest,
+      responses: { 200: { description: 'The tenant', schema: MeResponse }, 422: err('Invalid') },
+    },
+    async (c, { body }) => {
       const t = c.get('tenant')
-      return c.json(
-        {
-          tenant_id: t.id,
-          user_id: t.id,
-          email: t.email,
-          name: t.name,
-          created_at: new Date(t.createdAt).toISOString(),
-        },
-        200,
-      )
+      const updated = await tenants.update(t.id, { requireLeaseToken: body.require_lease_token })
+      // This server sees the change at once; others when their auth cache entry expires (10 s).
+      s.auth.forgetTenant(t.id)
+      return c.json(me(updated ?? t), 200)
     },
   )
 
@@ -113,14 +138,16 @@ export function tenantRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     {
       method: 'post',
       path: '/v1/auth/key/regenerate',
-      summary: 'Issue a new API key and revoke this one',
+      summary: 'Issue a new API key and revoke this one (401 if this key was already replaced)',
       tags: ['auth'],
       responses: { 200: { description: 'The new key', schema: RegenerateKeyResponse } },
     },
     async (c) => {
       const t = c.get('tenant')
-      const apiKey = await tenants.regenerateKey(t.id)
+      const apiKey = await tenants.regenerateKey(t.id, bearer(c.req.header('authorization'))!)
       s.auth.forgetTenant(t.id)
+      // A concurrent regeneration (or one on another server) already replaced this key.
+      if (apiKey === null) throw new HttpError('unauthorized', 'This API key has been revoked.')
       return c.json({ api_key: apiKey, previous_key_revoked: true as const }, 200)
     },
   )
@@ -259,14 +286,25 @@ export function workerRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       return streamSSE(c, async (stream) => {
         const queue: ExecutionEvent[] = []
         let wake: (() => void) | null = null
+        let pingDue = false
+        const kick = () => {
+          const resolve = wake
+          wake = null
+          resolve?.()
+        }
         const stop = await s.pubsub.onEvents(tenant, (event) => {
           queue.push(event)
-          wake?.()
+          kick()
         })
-        const closed = new Promise<void>((resolve) => {
-          stream.onAbort(resolve)
-          s.shutdown.addEventListener('abort', () => resolve(), { once: true })
-        })
+        // Everything below is undone in `finally`: the shutdown signal lives as long as the
+        // process, and a stream is opened and closed again each time a dashboard reconnects.
+        stream.onAbort(kick)
+        s.shutdown.addEventListener('abort', kick)
+        const ping = setInterval(() => {
+          pingDue = true
+          kick()
+        }, 15_000)
+        ping.unref()
         try {
           await stream.writeSSE({ event: 'ready', data: JSON.stringify({ tenant_id: tenant.id }) })
           while (!stream.aborted && !s.shutdown.aborted) {
@@ -278,13 +316,20 @@ export function workerRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
                 id: `${event.execution_id}:${event.at}`,
               })
             }
-            const ping = new Promise<void>((resolve) => setTimeout(resolve, 15_000).unref())
-            await Promise.race([new Promise<void>((resolve) => (wake = resolve)), ping, closed])
-            wake = null
-            if (queue.length === 0 && !stream.aborted && !s.shutdown.aborted)
+            if (pingDue) {
+              pingDue = false
               await stream.write(': keep-alive\n\n')
+              continue
+            }
+            if (stream.aborted || s.shutdown.aborted) break
+            await new Promise<void>((resolve) => {
+              wake = resolve
+            })
           }
         } finally {
+          wake = null
+          clearInterval(ping)
+          s.shutdown.removeEventListener('abort', kick)
           stop()
         }
       })
@@ -294,6 +339,7 @@ export function workerRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
 
 export function opsRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   const { engine } = s
+  const metricsToken = s.config.metricsToken
   const Status = z.object({ status: z.string() })
   route(
     app,
@@ -338,12 +384,21 @@ export function opsRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     {
       method: 'get',
       path: '/metrics',
-      summary: 'Prometheus metrics',
+      summary: 'Prometheus metrics (bearer CUEKIT_METRICS_TOKEN when the server sets one)',
       tags: ['ops'],
       auth: 'none',
-      responses: { 200: { description: 'text/plain; version=0.0.4' } },
+      responses: {
+        200: { description: 'text/plain; version=0.0.4' },
+        401: err('The metrics token is missing or wrong'),
+      },
     },
     async (c) => {
+      if (metricsToken && !sameSecret(bearer(c.req.header('authorization')), metricsToken)) {
+        throw new HttpError(
+          'unauthorized',
+          'GET /metrics requires the metrics token (Authorization: Bearer ...).',
+        )
+      }
       c.header('Content-Type', s.metrics.registry.contentType)
       return c.body(await s.metrics.registry.metrics(), 200)
     },

@@ -52,6 +52,8 @@ export interface HandlerConfig {
 /** A loaded, checked config. */
 export interface WorkerConfig {
   apiKey: string
+  /** Where the key came from, for messages: `api_key in <file>` or an environment variable. */
+  apiKeySource: string
   baseUrl: string
   workerId: string
   pollIntervalSeconds: number
@@ -74,13 +76,89 @@ export const DEFAULT_HANDLER_TIMEOUT_SECONDS = 300
 
 const KNOWN = new Set(Object.keys(WorkerConfigFile.shape))
 
+const REFERENCE = /\$(?:(\$)|\{([^}]*)(\}?)|([A-Za-z_][A-Za-z0-9_]*))/g
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/**
+ * Expands `${NAME}` and `$NAME` in one config value from `env`, as shells and cueapi-worker
+ * configs write them. `$$` is a literal `$`; a `$` before anything else stays as it is. A variable
+ * that is not set is an error naming it and the key (`where`), never a silent empty string: an
+ * empty API key or URL would only fail later, further from the cause.
+ */
+export function expandVariables(
+  text: string,
+  env: Record<string, string | undefined>,
+  where: string,
+): { value: string; names: string[] } {
+  const names: string[] = []
+  const value = text.replace(REFERENCE, (whole, dollar, braced, closed, bare) => {
+    if (dollar) return '$'
+    const name: string = bare ?? braced
+    if (bare === undefined && (!closed || !NAME.test(name))) {
+      throw new ConfigError(
+        `${where}: ${closed ? `invalid variable name in ${whole}` : `unclosed ${whole}`} (write $$ for a literal $)`,
+      )
+    }
+    const found = env[name]
+    if (found === undefined) {
+      throw new ConfigError(`${where}: $${name} is not set in the environment (write $$ for a literal $)`)
+    }
+    names.push(name)
+    return found
+  })
+  return { value, names }
+}
+
+/**
+ * Expands variables where a config holds values for the daemon: `api_key`, `api_base`, `worker_id`,
+ * and each handler's `cwd` and `env` values. Not in `cmd`: the shell expands those when the command
+ * runs, with the handler's environment (which has the CUEAPI_* variables). Returns the variables
+ * `api_key` was made from.
+ */
+function expandConfig(raw: unknown, env: Record<string, string | undefined>): string[] {
+  if (raw === null || typeof raw !== 'object') return []
+  const file = raw as Record<string, unknown>
+  let apiKeyNames: string[] = []
+  for (const key of ['api_key', 'api_base', 'worker_id']) {
+    const text = file[key]
+    if (typeof text !== 'string') continue
+    const { value, names } = expandVariables(text, env, key)
+    file[key] = value
+    if (key === 'api_key') apiKeyNames = names
+  }
+  const handlers = file.handlers
+  if (handlers === null || typeof handlers !== 'object') return apiKeyNames
+  for (const [task, spec] of Object.entries(handlers as Record<string, unknown>)) {
+    if (spec === null || typeof spec !== 'object') continue
+    const handler = spec as Record<string, unknown>
+    if (typeof handler.cwd === 'string') {
+      handler.cwd = expandVariables(handler.cwd, env, `handlers.${task}.cwd`).value
+    }
+    if (handler.env === null || typeof handler.env !== 'object') continue
+    const vars = handler.env as Record<string, unknown>
+    for (const [name, text] of Object.entries(vars)) {
+      if (typeof text === 'string')
+        vars[name] = expandVariables(text, env, `handlers.${task}.env.${name}`).value
+    }
+  }
+  return apiKeyNames
+}
+
 /**
  * Parses and checks a config file's text. `fallback` supplies what the file may omit (the CLI
- * fills it from CUEAPI_API_KEY / CUEAPI_BASE_URL and the host name).
+ * fills it from CUEKIT_API_KEY / CUEAPI_API_KEY, the base URL variables and the host name, and
+ * names the variable the key came from); `env` is what `$VAR` references expand from; `file`
+ * names the config in `apiKeySource`.
  */
 export function loadConfig(
   yamlText: string,
-  fallback: { apiKey?: string | undefined; baseUrl?: string | undefined; workerId: string },
+  fallback: {
+    apiKey?: string | undefined
+    apiKeyVariable?: string | undefined
+    baseUrl?: string | undefined
+    workerId: string
+  },
+  options: { env?: Record<string, string | undefined>; file?: string } = {},
 ): WorkerConfig {
   let raw: unknown
   try {
@@ -88,6 +166,7 @@ export function loadConfig(
   } catch (error) {
     throw new ConfigError(`not valid YAML: ${error instanceof Error ? error.message : String(error)}`)
   }
+  const apiKeyNames = expandConfig(raw, options.env ?? {})
   const parsed = WorkerConfigFile.safeParse(raw ?? {})
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`)
@@ -95,7 +174,15 @@ export function loadConfig(
   }
   const file = parsed.data
   const apiKey = file.api_key ?? fallback.apiKey
-  if (!apiKey) throw new ConfigError('no API key: set api_key in the config, or CUEAPI_API_KEY')
+  if (!apiKey)
+    throw new ConfigError('no API key: set api_key in the config, or CUEKIT_API_KEY (or CUEAPI_API_KEY)')
+  const inFile = `api_key in ${options.file ?? 'the config'}`
+  const apiKeySource =
+    file.api_key === undefined
+      ? `the environment variable ${fallback.apiKeyVariable ?? 'CUEKIT_API_KEY'}`
+      : apiKeyNames.length > 0
+        ? `${inFile} (from ${apiKeyNames.map((n) => `$${n}`).join(', ')})`
+        : inFile
   const handlers: HandlerConfig[] = []
   for (const [task, spec] of Object.entries(file.handlers)) {
     const handler: HandlerConfig = {
@@ -122,6 +209,7 @@ export function loadConfig(
   }
   return {
     apiKey,
+    apiKeySource,
     baseUrl: file.api_base ?? fallback.baseUrl ?? DEFAULT_BASE_URL,
     workerId: file.worker_id ?? fallback.workerId,
     pollIntervalSeconds: file.poll_interval,
@@ -132,4 +220,19 @@ export function loadConfig(
     handlers,
     unknownKeys: Object.keys(file).filter((k) => !KNOWN.has(k)),
   }
+}
+
+/** A config's `shutdown_timeout` (or its default), checked, without loading the rest. */
+export function shutdownTimeoutOf(yamlText: string): number {
+  let raw: unknown
+  try {
+    raw = parse(yamlText)
+  } catch (error) {
+    throw new ConfigError(`not valid YAML: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  const value =
+    raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).shutdown_timeout : undefined
+  const parsed = WorkerConfigFile.shape.shutdown_timeout.safeParse(value)
+  if (!parsed.success) throw new ConfigError(`shutdown_timeout: ${parsed.error.issues[0]?.message}`)
+  return parsed.data
 }

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { type HandlerContext, NonRetryableError } from '../worker.ts'
+import { type HandlerContext, NonRetryableError } from '../worker/handler.ts'
 import type { HandlerConfig } from './config.ts'
 import { renderTemplate, shellQuote, type TemplateVars } from './template.ts'
 

@@ -1,0 +1,282 @@
+import {
+  BatchHeartbeatResponse,
+  BatchOutcomeResponse,
+  BulkEnqueueResponse,
+  ClaimableResponse,
+  ClaimResponse,
+  ExecutionRecord,
+  type ExecutionSummary,
+  HeartbeatResponse,
+  ListExecutionsResponse,
+  OutcomeResponse,
+  TransitionResponse,
+} from '@cuekit/protocol'
+import type {
+  BatchHeartbeatInput,
+  BatchOutcomeInput,
+  ClaimByIdInput,
+  ClaimInput,
+  EnqueueInput,
+  HeartbeatInput,
+  ListExecutionsInput,
+  OutcomeInput,
+  ReleaseInput,
+} from '../types.ts'
+import { type Requester, type RequestOptions, segment } from './request.ts'
+
+/**
+ * `client.executions`: enqueue, claim, heartbeat, report, release, cancel, replay, read.
+ *
+ * @example
+ * ```ts
+ * const { executions } = await client.executions.claim({ worker_id: 'w1', task: 'resize', wait_seconds: 20 })
+ * for (const e of executions) {
+ *   await client.executions.complete(e.execution_id, { lease_token: e.lease.token, result: 'ok' })
+ * }
+ * ```
+ */
+export class ExecutionsApi {
+  constructor(private readonly client: Requester) {}
+
+  /**
+   * `POST /v1/executions`. With `idempotencyKey` (sent as `Idempotency-Key`), the same key within
+   * 24 h returns the first execution instead of creating another, so the call is retried safely.
+   */
+  enqueue(
+    input: EnqueueInput,
+    options: RequestOptions & { idempotencyKey?: string } = {},
+  ): Promise<ExecutionRecord> {
+    const key = options.idempotencyKey ?? input.idempotency_key
+    return this.client.request({
+      method: 'POST',
+      path: '/v1/executions',
+      body: input,
+      headers: options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : undefined,
+      schema: ExecutionRecord,
+      safe: key !== undefined,
+      options,
+    })
+  }
+
+  /** `POST /v1/executions/bulk`: up to 1,000 executions in one call. */
+  enqueueBulk(executions: EnqueueInput[], options?: RequestOptions): Promise<BulkEnqueueResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: '/v1/executions/bulk',
+      body: { executions },
+      schema: BulkEnqueueResponse,
+      safe: false,
+      options,
+    })
+  }
+
+  /**
+   * `POST /v1/executions/claim`: leases up to `max` executions, waiting up to `wait_seconds` for
+   * one to become claimable. Never retried: a lost answer leaves leases nobody knows about (the
+   * server releases them when it notices, else they expire).
+   */
+  claim(input: ClaimInput, options: RequestOptions = {}): Promise<ClaimResponse> {
+    const wait = (input.wait_seconds ?? 0) * 1000
+    return this.client.request({
+      method: 'POST',
+      path: '/v1/executions/claim',
+      body: input,
+      schema: ClaimResponse,
+      safe: false,
+      options: { ...options, timeoutMs: (options.timeoutMs ?? 15_000) + wait },
+    })
+  }
+
+  /** `POST /v1/executions/{id}/claim` (CueAPI): leases this execution or throws {@link ClaimFailedError}. */
+  claimById(executionId: string, input: ClaimByIdInput, options?: RequestOptions): Promise<ClaimResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: `/v1/executions/${segment(executionId)}/claim`,
+      body: input,
+      schema: ClaimResponse,
+      safe: false,
+      executionId,
+      options,
+    })
+  }
+
+  /** `GET /v1/executions/claimable` (CueAPI): up to 50 pending executions, informational. */
+  claimable(query: { task?: string } = {}, options?: RequestOptions): Promise<ClaimableResponse> {
+    return this.client.request({
+      method: 'GET',
+      path: '/v1/executions/claimable',
+      query,
+      schema: ClaimableResponse,
+      safe: true,
+      options,
+    })
+  }
+
+  /**
+   * `POST /v1/executions/{id}/heartbeat`: extends a valid lease. Throws {@link LeaseLostError}
+   * when the lease is gone and {@link ExecutionCancelledError} when the execution was cancelled.
+   */
+  heartbeat(
+    executionId: string,
+    input: HeartbeatInput,
+    options?: RequestOptions,
+  ): Promise<HeartbeatResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: `/v1/executions/${segment(executionId)}/heartbeat`,
+      body: input,
+      headers: input.worker_id ? { 'x-worker-id': input.worker_id } : undefined,
+      schema: HeartbeatResponse,
+      safe: input.lease_token !== undefined,
+      executionId,
+      options,
+    })
+  }
+
+  /** `POST /v1/executions/heartbeats`: extends up to 100 leases; each item succeeds or fails alone. */
+  heartbeats(
+    leases: BatchHeartbeatInput[],
+    options: RequestOptions & { workerId?: string } = {},
+  ): Promise<BatchHeartbeatResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: '/v1/executions/heartbeats',
+      body: { leases },
+      headers: options.workerId ? { 'x-worker-id': options.workerId } : undefined,
+      schema: BatchHeartbeatResponse,
+      safe: true,
+      options,
+    })
+  }
+
+  /**
+   * `POST /v1/executions/{id}/outcome`. Idempotent per lease: the same report repeated after a lost
+   * answer gets the first answer again, so reports carrying `lease_token` are retried safely.
+   */
+  reportOutcome(
+    executionId: string,
+    input: OutcomeInput,
+    options?: RequestOptions,
+  ): Promise<OutcomeResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: `/v1/executions/${segment(executionId)}/outcome`,
+      body: input,
+      schema: OutcomeResponse,
+      safe: input.lease_token !== undefined,
+      executionId,
+      options,
+    })
+  }
+
+  /** Reports success: `reportOutcome` with `success: true`. */
+  complete(
+    executionId: string,
+    input: Omit<OutcomeInput, 'success' | 'error' | 'retry' | 'retry_after_seconds'>,
+    options?: RequestOptions,
+  ): Promise<OutcomeResponse> {
+    return this.reportOutcome(executionId, { ...input, success: true }, options)
+  }
+
+  /** Reports failure: `reportOutcome` with `success: false`; `retry: false` makes it final. */
+  fail(
+    executionId: string,
+    input: Omit<OutcomeInput, 'success'> & { error: string },
+    options?: RequestOptions,
+  ): Promise<OutcomeResponse> {
+    return this.reportOutcome(executionId, { ...input, success: false }, options)
+  }
+
+  /** `POST /v1/executions/outcomes`: up to 100 reports; each item succeeds or fails alone. */
+  reportOutcomes(outcomes: BatchOutcomeInput[], options?: RequestOptions): Promise<BatchOutcomeResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: '/v1/executions/outcomes',
+      body: { outcomes },
+      schema: BatchOutcomeResponse,
+      safe: true,
+      options,
+    })
+  }
+
+  /**
+   * `POST /v1/executions/{id}/release`: gives the execution back without consuming an attempt;
+   * with `delay_seconds` it is `scheduled` until `next_attempt_at`.
+   */
+  release(executionId: string, input: ReleaseInput, options?: RequestOptions): Promise<OutcomeResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: `/v1/executions/${segment(executionId)}/release`,
+      body: input,
+      schema: OutcomeResponse,
+      safe: input.lease_token !== undefined,
+      executionId,
+      options,
+    })
+  }
+
+  /** `POST /v1/executions/{id}/cancel`: cancels now, or asks the lease holder to stop. */
+  cancel(executionId: string, options?: RequestOptions): Promise<TransitionResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: `/v1/executions/${segment(executionId)}/cancel`,
+      schema: TransitionResponse,
+      safe: true,
+      executionId,
+      options,
+    })
+  }
+
+  /** `POST /v1/executions/{id}/replay`: runs a terminal execution again as a new execution. */
+  replay(executionId: string, options?: RequestOptions): Promise<ExecutionRecord> {
+    return this.client.request({
+      method: 'POST',
+      path: `/v1/executions/${segment(executionId)}/replay`,
+      schema: ExecutionRecord,
+      safe: false,
+      executionId,
+      options,
+    })
+  }
+
+  /** `GET /v1/executions/{id}`: the record with its current lease (no token) and attempt history. */
+  get(executionId: string, options?: RequestOptions): Promise<ExecutionRecord> {
+    return this.client.request({
+      method: 'GET',
+      path: `/v1/executions/${segment(executionId)}`,
+      schema: ExecutionRecord,
+      safe: true,
+      executionId,
+      options,
+    })
+  }
+
+  /** `GET /v1/executions`: one page, newest first; pass `next_cursor` back as `cursor`. */
+  list(query: ListExecutionsInput = {}, options?: RequestOptions): Promise<ListExecutionsResponse> {
+    const { status__in, ...rest } = query
+    return this.client.request({
+      method: 'GET',
+      path: '/v1/executions',
+      query: {
+        ...rest,
+        status__in: Array.isArray(status__in) ? status__in.join(',') : status__in,
+      },
+      schema: ListExecutionsResponse,
+      safe: true,
+      options,
+    })
+  }
+
+  /** Every execution matching `query`, following cursors page by page. */
+  async *iterate(
+    query: Omit<ListExecutionsInput, 'cursor'> = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<ExecutionSummary, void, undefined> {
+    let cursor: string | undefined
+    do {
+      const page = await this.list({ ...query, cursor }, options)
+      yield* page.executions
+      cursor = page.has_more && page.next_cursor ? page.next_cursor : undefined
+    } while (cursor)
+  }
+}

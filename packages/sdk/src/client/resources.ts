@@ -1,0 +1,344 @@
+import {
+  CreateTenantResponse,
+  CueDetail,
+  CueRecord,
+  type ExecutionRecord,
+  FireCueResponse,
+  ListCuesResponse,
+  ListLeasesResponse,
+  ListQueuesResponse,
+  ListWorkersResponse,
+  MeResponse,
+  RegenerateKeyResponse,
+  RegenerateWebhookSecretResponse,
+  RegisterResponse,
+  StatsResponse,
+  WebhookSecretResponse,
+  WorkerHeartbeatResponse,
+} from '@cuekit/protocol'
+import type {
+  CreateCueInput,
+  FireCueInput,
+  ListCuesInput,
+  ListLeasesInput,
+  UpdateCueInput,
+  WorkerHeartbeatInput,
+} from '../types.ts'
+import { type Requester, type RequestOptions, segment } from './request.ts'
+
+/**
+ * `client.workers`: a worker's own heartbeat (with its handlers), the worker list, forgetting one.
+ *
+ * @example
+ * ```ts
+ * await client.workers.heartbeat({ worker_id: 'w1', handlers: ['send-email'] })
+ * const { workers } = await client.workers.list()
+ * ```
+ */
+export class WorkersApi {
+  constructor(private readonly client: Requester) {}
+
+  /** `POST /v1/worker/heartbeat` (CueAPI): marks the worker alive and records its handlers. */
+  heartbeat(input: WorkerHeartbeatInput, options?: RequestOptions): Promise<WorkerHeartbeatResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: '/v1/worker/heartbeat',
+      body: input,
+      schema: WorkerHeartbeatResponse,
+      safe: true,
+      options,
+    })
+  }
+
+  /** `GET /v1/workers`: state, handlers, leases in flight and counters per worker. */
+  list(options?: RequestOptions): Promise<ListWorkersResponse> {
+    return this.client.request({
+      method: 'GET',
+      path: '/v1/workers',
+      schema: ListWorkersResponse,
+      safe: true,
+      options,
+    })
+  }
+
+  /** `DELETE /v1/workers/{id}`: forgets a worker; its leases end as usual. */
+  async delete(workerId: string, options?: RequestOptions): Promise<void> {
+    await this.client.request({
+      method: 'DELETE',
+      path: `/v1/workers/${encodeURIComponent(workerId)}`,
+      safe: true,
+      options,
+    })
+  }
+}
+
+/**
+ * `client.leases`: live leases sorted by expiry, for dashboards and alerts.
+ *
+ * @example
+ * ```ts
+ * const { leases } = await client.leases.list({ expiring_within_seconds: 30 })
+ * ```
+ */
+export class LeasesApi {
+  constructor(private readonly client: Requester) {}
+
+  /** `GET /v1/leases`. */
+  list(query: ListLeasesInput = {}, options?: RequestOptions): Promise<ListLeasesResponse> {
+    return this.client.request({
+      method: 'GET',
+      path: '/v1/leases',
+      query: { ...query },
+      schema: ListLeasesResponse,
+      safe: true,
+      options,
+    })
+  }
+}
+
+/**
+ * `client.queues`: counts by status per task.
+ *
+ * @example
+ * ```ts
+ * const { queues } = await client.queues.list()
+ * for (const q of queues) console.log(q.task, q.pending, q.oldest_pending_age_ms)
+ * ```
+ */
+export class QueuesApi {
+  constructor(private readonly client: Requester) {}
+
+  /** `GET /v1/queues`. */
+  list(options?: RequestOptions): Promise<ListQueuesResponse> {
+    return this.client.request({
+      method: 'GET',
+      path: '/v1/queues',
+      schema: ListQueuesResponse,
+      safe: true,
+      options,
+    })
+  }
+}
+
+/**
+ * `client.tenants`: creating tenants; needs a client built with the admin key.
+ *
+ * @example
+ * ```ts
+ * const admin = new Client({ baseUrl, apiKey: process.env.CUEKIT_ADMIN_KEY })
+ * const { tenant_id, api_key } = await admin.tenants.create({ name: 'acme' })
+ * ```
+ */
+export class TenantsApi {
+  constructor(private readonly client: Requester) {}
+
+  /** `POST /v1/tenants` (admin key): a new tenant and its first API key. */
+  create(input: { name?: string } = {}, options?: RequestOptions): Promise<CreateTenantResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: '/v1/tenants',
+      body: input,
+      schema: CreateTenantResponse,
+      safe: false,
+      options,
+    })
+  }
+}
+
+/**
+ * `client.auth`: CueAPI's account endpoints.
+ *
+ * @example
+ * ```ts
+ * const { api_key } = await new Client({ baseUrl }).auth.register({ email: 'me@example.com' })
+ * const me = await new Client({ baseUrl, apiKey: api_key }).auth.me()
+ * ```
+ */
+export class AuthApi {
+  constructor(private readonly client: Requester) {}
+
+  /** `POST /v1/auth/register` (no key needed; open registration only). */
+  register(input: { email: string }, options?: RequestOptions): Promise<RegisterResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: '/v1/auth/register',
+      body: input,
+      schema: RegisterResponse,
+      safe: false,
+      options,
+    })
+  }
+
+  /** `GET /v1/auth/me`: the tenant behind this key. */
+  me(options?: RequestOptions): Promise<MeResponse> {
+    return this.client.request({
+      method: 'GET',
+      path: '/v1/auth/me',
+      schema: MeResponse,
+      safe: true,
+      options,
+    })
+  }
+
+  /** `GET /v1/auth/webhook-secret`: the `whsec_…` secret webhook deliveries are signed with. */
+  webhookSecret(options?: RequestOptions): Promise<WebhookSecretResponse> {
+    return this.client.request({
+      method: 'GET',
+      path: '/v1/auth/webhook-secret',
+      schema: WebhookSecretResponse,
+      safe: true,
+      options,
+    })
+  }
+
+  /** `POST /v1/auth/webhook-secret/regenerate`: a new webhook secret; the old one stops at once. */
+  regenerateWebhookSecret(options?: RequestOptions): Promise<RegenerateWebhookSecretResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: '/v1/auth/webhook-secret/regenerate',
+      schema: RegenerateWebhookSecretResponse,
+      safe: false,
+      options,
+    })
+  }
+
+  /**
+   * `POST /v1/auth/key/regenerate`: revokes this key and returns a new one, which this client
+   * uses from then on.
+   */
+  async regenerateKey(options?: RequestOptions): Promise<RegenerateKeyResponse> {
+    const answer = await this.client.request({
+      method: 'POST',
+      path: '/v1/auth/key/regenerate',
+      schema: RegenerateKeyResponse,
+      safe: false,
+      options,
+    })
+    this.client.apiKey = answer.api_key
+    return answer
+  }
+}
+
+/**
+ * `client.cues`: schedules, in CueAPI's shapes (answers parsed with the protocol's cue schemas).
+ *
+ * @example
+ * ```ts
+ * const cue = await client.cues.create({
+ *   name: 'nightly-report',
+ *   transport: 'worker',
+ *   schedule: { type: 'recurring', cron: '0 3 * * *', timezone: 'Europe/Paris' },
+ *   payload: { task: 'report' },
+ * })
+ * await client.cues.fire(cue.id, { payload_override: { day: '2026-01-01' } })
+ * ```
+ */
+export class CuesApi {
+  constructor(private readonly client: Requester) {}
+
+  /** `POST /v1/cues`. `warning` on the answer flags, e.g., a worker cue no worker serves yet. */
+  create(input: CreateCueInput, options?: RequestOptions): Promise<CueRecord> {
+    return this.client.request({
+      method: 'POST',
+      path: '/v1/cues',
+      body: input,
+      schema: CueRecord,
+      safe: false,
+      options,
+    })
+  }
+
+  /** `GET /v1/cues`: offset paging, `limit` ≤ 100, optionally by `status`. */
+  list(query: ListCuesInput = {}, options?: RequestOptions): Promise<ListCuesResponse> {
+    return this.client.request({
+      method: 'GET',
+      path: '/v1/cues',
+      query: { ...query },
+      schema: ListCuesResponse,
+      safe: true,
+      options,
+    })
+  }
+
+  /** `GET /v1/cues/{id}`: the cue with its most recent executions. */
+  get(
+    cueId: string,
+    query: { execution_limit?: number; execution_offset?: number } = {},
+    options?: RequestOptions,
+  ): Promise<CueDetail> {
+    return this.client.request({
+      method: 'GET',
+      path: `/v1/cues/${segment(cueId)}`,
+      query: { ...query },
+      schema: CueDetail,
+      safe: true,
+      options,
+    })
+  }
+
+  /** `PATCH /v1/cues/{id}`: any subset of the fields. */
+  update(cueId: string, input: UpdateCueInput, options?: RequestOptions): Promise<CueRecord> {
+    return this.client.request({
+      method: 'PATCH',
+      path: `/v1/cues/${segment(cueId)}`,
+      body: input,
+      schema: CueRecord,
+      safe: true,
+      options,
+    })
+  }
+
+  /** Pauses the cue: `update` with `status: 'paused'`. */
+  pause(cueId: string, options?: RequestOptions): Promise<CueRecord> {
+    return this.update(cueId, { status: 'paused' }, options)
+  }
+
+  /** Resumes the cue: `update` with `status: 'active'`. */
+  resume(cueId: string, options?: RequestOptions): Promise<CueRecord> {
+    return this.update(cueId, { status: 'active' }, options)
+  }
+
+  /** `DELETE /v1/cues/{id}`. */
+  async delete(cueId: string, options?: RequestOptions): Promise<void> {
+    await this.client.request({ method: 'DELETE', path: `/v1/cues/${segment(cueId)}`, safe: true, options })
+  }
+
+  /**
+   * `POST /v1/cues/{id}/fire`: fires the cue now (or at `send_at`), optionally with a payload
+   * override; returns the created execution. With `idempotency_key` it is retried safely.
+   */
+  fire(cueId: string, input: FireCueInput = {}, options?: RequestOptions): Promise<ExecutionRecord> {
+    return this.client.request({
+      method: 'POST',
+      path: `/v1/cues/${segment(cueId)}/fire`,
+      body: input,
+      schema: FireCueResponse,
+      safe: typeof input.idempotency_key === 'string',
+      options,
+    })
+  }
+}
+
+/**
+ * `client.stats`: the tenant's ops overview (long-polls waiting, reaper lag, worker states).
+ *
+ * @example
+ * ```ts
+ * const { reaper, workers } = await client.stats.get()
+ * if (reaper.overdue_leases > 0) console.warn('leases overdue by', reaper.oldest_overdue_ms, 'ms')
+ * ```
+ */
+export class StatsApi {
+  constructor(private readonly client: Requester) {}
+
+  /** `GET /v1/stats`. */
+  get(options?: RequestOptions): Promise<StatsResponse> {
+    return this.client.request({
+      method: 'GET',
+      path: '/v1/stats',
+      schema: StatsResponse,
+      safe: true,
+      options,
+    })
+  }
+}
