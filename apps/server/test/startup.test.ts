@@ -1,11 +1,15 @@
+import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
+import { rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { freePort } from '@cuekit/scripts/lib/ports'
 import { startRedisServer } from '@cuekit/scripts/lib/redis-server'
 import {
   createTenant,
   runServerProcess,
   type ServerExit,
+  serverProcessEnv,
   startServerProcess,
 } from '@cuekit/scripts/lib/server-process'
 import { waitFor } from '@cuekit/scripts/lib/wait'
@@ -13,6 +17,8 @@ import { describe, expect, inject, it } from 'vitest'
 
 // The real server process as an operator starts it: what it says and how it exits when it cannot
 // start, when it says it is listening, and that SIGTERM to `npm start` stops it.
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 
 /** The one line a failed start prints: on stderr, nothing on stdout, no stack trace. */
 function expectOneLine(exit: ServerExit, code: number, line: string | RegExp): void {
@@ -122,6 +128,68 @@ describe('Redis lost while running', () => {
     } finally {
       await server.stop()
       await redis.stop()
+    }
+  })
+})
+
+describe('under a supervisor', () => {
+  it('`npm run build` makes the bundle a supervisor runs with node directly; SIGTERM stops it, exit 0', async () => {
+    const bundle = `${repoRoot}apps/server/dist/test-${process.pid}.mjs`
+    try {
+      const build = spawnSync(process.execPath, ['apps/server/build.mjs', bundle], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+      })
+      expect(build.status, build.stderr).toBe(0)
+      const exit = await runServerProcess({ entry: bundle }, 30_000, (stdout, child) => {
+        if (stdout.includes('listening on')) child.kill('SIGTERM')
+      })
+      expect(exit.stdout, exit.stderr).toContain('Cuekit control plane listening on')
+      expect(exit.code, exit.stderr).toBe(0)
+    } finally {
+      rmSync(bundle, { force: true })
+    }
+  })
+
+  it('SIGTERM to the npm process (the one a supervisor holds) stops the server', async () => {
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}`
+    // Its own process group, so that whatever it leaves behind can be cleaned up below.
+    const npm = spawn('npm', ['start'], {
+      cwd: repoRoot,
+      env: serverProcessEnv(port, `cue_admin_${'0'.repeat(32)}`, { env: { LOG_LEVEL: 'info' } }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    })
+    let output = ''
+    npm.stdout.on('data', (d: Buffer) => {
+      output += d.toString()
+    })
+    npm.stderr.on('data', (d: Buffer) => {
+      output += d.toString()
+    })
+    try {
+      await waitFor(() => output.includes('listening on'), { timeoutMs: 30_000, message: output })
+      const exited = once(npm, 'exit')
+      npm.kill('SIGTERM')
+      const [code] = await exited
+      // The server went too: nothing answers on its port, and it shut down cleanly.
+      await waitFor(
+        () =>
+          fetch(`${url}/health`).then(
+            () => false,
+            () => true,
+          ),
+        { timeoutMs: 10_000, message: `the server still answers after npm exited:\n${output}` },
+      )
+      expect(code, output).toBe(0)
+      expect(output).toContain('"msg":"stopped"')
+    } finally {
+      try {
+        process.kill(-npm.pid!, 'SIGKILL')
+      } catch {
+        // the group is gone: nothing was left behind
+      }
     }
   })
 })
