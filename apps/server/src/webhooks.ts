@@ -16,7 +16,7 @@ export function pythonIsoformat(isoUtc: string): string {
   return `${base}${ms ? `.${String(ms * 1000).padStart(6, '0')}` : ''}+00:00`
 }
 
-/** `v1=` + hex HMAC-SHA256 over `"<timestamp>." + body` with the tenant's secret (DESIGN §8). */
+/** `v1=` + hex HMAC-SHA256 over `"<timestamp>." + body` with the tenant's secret (docs/architecture.md#webhooks). */
 export function signWebhook(secret: string, timestamp: number, body: string): string {
   return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`
 }
