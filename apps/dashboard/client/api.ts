@@ -1,6 +1,6 @@
 import type { ErrorBody } from '@cuekit/protocol'
 
-/** An error answer of the API, with its stable code (DESIGN §5). */
+/** An error answer of the API, with its stable code (docs/architecture.md#http-contract). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,

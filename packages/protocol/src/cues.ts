@@ -4,7 +4,7 @@ import { ExecutionRecord, ExecutionSummary } from './executions.ts'
 import { LIMITS } from './limits.ts'
 
 /**
- * Cues: schedules that fire executions (DESIGN §5). The shapes are CueAPI's, so its SDKs, CLI and
+ * Cues: schedules that fire executions (docs/architecture.md#http-contract). The shapes are CueAPI's, so its SDKs, CLI and
  * MCP server parse our answers; native fields (`task`, `retry.backoff_seconds`) are additive.
  */
 

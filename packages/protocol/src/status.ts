@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-/** Execution statuses; CueAPI's names where CueAPI has one (DESIGN §2). */
+/** Execution statuses; CueAPI's names where CueAPI has one (docs/architecture.md#execution-statuses). */
 export const ExecutionStatus = z.enum([
   'scheduled',
   'pending',
@@ -22,6 +22,6 @@ export function isTerminal(status: ExecutionStatus): boolean {
 export const AttemptEnd = z.enum(['success', 'failure', 'lease_expired', 'released', 'cancelled'])
 export type AttemptEnd = z.infer<typeof AttemptEnd>
 
-/** Liveness of a worker from its last sign of life (DESIGN §5). */
+/** Liveness of a worker from its last sign of life (docs/architecture.md#http-contract). */
 export const WorkerState = z.enum(['active', 'stale', 'dead'])
 export type WorkerState = z.infer<typeof WorkerState>
