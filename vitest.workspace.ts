@@ -1,7 +1,7 @@
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config'
 
 /**
- * The one list of test projects (DESIGN §9). Vitest 4 ignores a file with this name unless it is
+ * The one list of test projects (docs/architecture.md#tests). Vitest 4 ignores a file with this name unless it is
  * passed with --config, which `npm test` does.
  */
 

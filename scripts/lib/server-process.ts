@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { freePort } from './ports.ts'
 import { waitFor } from './wait.ts'
@@ -29,17 +30,21 @@ export interface ServerProcessOptions {
   port?: number
   /** Extra Node.js flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
   nodeArgs?: string[]
+  /** The script node runs; default apps/server/start.mjs (what `npm start` runs). */
+  entry?: string
 }
 
-/** Runs the control plane as `npm start` does (apps/server/start.mjs), in a child process, and waits for /health. */
-export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
-  const port = options.port ?? (await freePort())
-  const adminKey = `cue_admin_${randomBytes(16).toString('hex')}`
+/** The environment of a server process: this one's, less its CUEKIT_ and REDIS_ settings, plus `options`. */
+export function serverProcessEnv(
+  port: number,
+  adminKey: string,
+  options: ServerProcessOptions,
+): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith('CUEKIT_') && !k.startsWith('REDIS_')) env[k] = v
   }
-  Object.assign(env, {
+  return Object.assign(env, {
     PORT: String(port),
     HOST: '127.0.0.1',
     CUEKIT_ADMIN_KEY: adminKey,
@@ -48,6 +53,13 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     ...options.env,
   })
+}
+
+/** Runs the control plane as `npm start` does (apps/server/start.mjs), in a child process, and waits for /health. */
+export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const port = options.port ?? (await freePort())
+  const adminKey = `cue_admin_${randomBytes(16).toString('hex')}`
+  const env = serverProcessEnv(port, adminKey, options)
   const output: string[] = []
   let child!: ChildProcess
   const url = `http://127.0.0.1:${port}`
@@ -120,4 +132,43 @@ export async function createTenant(
   })
   if (res.status !== 201) throw new Error(`creating a tenant failed: ${res.status} ${await res.text()}`)
   return (await res.json()) as { tenant_id: string; api_key: string }
+}
+
+export interface ServerExit {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs the control plane (apps/server/start.mjs) until it exits: by itself, as it does when it
+ * cannot start, or when `onStdout` (called with everything printed so far) stops it. Killed after
+ * `timeoutMs`.
+ */
+export async function runServerProcess(
+  options: ServerProcessOptions = {},
+  timeoutMs = 30_000,
+  onStdout?: (stdout: string, child: ChildProcess) => void,
+): Promise<ServerExit> {
+  const port = options.port ?? (await freePort())
+  const env = serverProcessEnv(port, `cue_admin_${randomBytes(16).toString('hex')}`, options)
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? startScript], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString()
+    onStdout?.(stdout, child)
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString()
+  })
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null]
+  clearTimeout(timer)
+  return { code, signal, stdout, stderr }
 }

@@ -1,14 +1,33 @@
 import type { ErrorBody } from '@cuekit/protocol'
 
-/** An error answer of the API, with its stable code (DESIGN §5). */
+/** One problem of a 422 answer: where in the body (`schedule.cron`) and what is wrong with it. */
+export interface ErrorDetail {
+  path: string
+  message: string
+}
+
+/**
+ * An error answer of the API, with its stable code (docs/architecture.md#http-contract) and, for
+ * 422, the field details.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details: ErrorDetail[] = [],
   ) {
     super(message)
   }
+}
+
+function detailsOf(value: unknown): ErrorDetail[] {
+  if (!Array.isArray(value)) return []
+  return value.flatMap((d) =>
+    d && typeof d === 'object' && typeof d.message === 'string'
+      ? [{ path: typeof d.path === 'string' ? d.path : '', message: d.message }]
+      : [],
+  )
 }
 
 export type Query = Record<string, string | number | null | undefined>
@@ -55,14 +74,16 @@ export function createApi(apiKey: string, onUnauthorized: () => void, timeoutMs 
       if (res.status === 401) onUnauthorized()
       let code = `http_${res.status}`
       let message = `${method} ${path} answered ${res.status}`
+      let details: ErrorDetail[] = []
       try {
         const parsed = JSON.parse(textBody) as ErrorBody
         code = parsed.error.code
         message = parsed.error.message
+        details = detailsOf(parsed.error.details)
       } catch {
         // Not our error shape (a proxy's page, say): keep the generic message.
       }
-      throw new ApiError(res.status, code, message)
+      throw new ApiError(res.status, code, message, details)
     }
     return (textBody ? JSON.parse(textBody) : undefined) as T
   }

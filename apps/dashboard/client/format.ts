@@ -37,52 +37,79 @@ export function rate(perSecond: number): string {
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
 
-/**
- * A date and time in `timeZone` (the viewer's when omitted), with the zone's name so a cue's
- * schedule reads as its author meant it. An unknown zone falls back to UTC.
- */
-export function dateTime(iso: string, timeZone?: string): string {
-  const key = timeZone ?? ''
+function formatter(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`
   let f = formatters.get(key)
   if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-GB', {
-        year: 'numeric',
-        month: 'short',
-        day: 'numeric',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-        timeZoneName: 'short',
-        ...(timeZone ? { timeZone } : {}),
-      })
-    } catch {
-      return dateTime(iso, 'UTC')
-    }
+    f = new Intl.DateTimeFormat(locale, options)
     formatters.set(key, f)
   }
-  const t = Date.parse(iso)
-  return Number.isNaN(t) ? iso : f.format(t)
+  return f
 }
 
-const clockFormat = new Intl.DateTimeFormat('en-GB', {
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-})
-const dayFormat = new Intl.DateTimeFormat('en-GB', {
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-})
+/** Whether `timeZone` is an IANA zone this browser knows. */
+export function knownTimeZone(timeZone: string): boolean {
+  try {
+    formatter('en-GB', { timeZone })
+    return true
+  } catch {
+    return false
+  }
+}
 
-/** For table cells: the time alone when it is today (viewer's zone), else day and minute. */
-export function shortDateTime(iso: string, nowMs: number): string {
+/**
+ * The zone's short name at that instant: an abbreviation where English has one (CET, CEST, EST,
+ * UTC, BST), else the offset (GMT+9), so two readers never take the same text for different zones.
+ */
+export function zoneName(t: number, timeZone?: string): string {
+  let fallback = ''
+  // en-GB names Europe's zones, en-US America's; each gives the offset where it has no name.
+  for (const locale of ['en-GB', 'en-US']) {
+    const part = formatter(locale, { timeZoneName: 'short', ...(timeZone ? { timeZone } : {}) })
+      .formatToParts(t)
+      .find((p) => p.type === 'timeZoneName')?.value
+    if (!part) continue
+    if (!/^GMT[+\-−]/.test(part)) return part
+    fallback ||= part
+  }
+  return fallback || 'UTC'
+}
+
+/**
+ * The dashboard's one format for an instant: `2026-11-27 16:21:21 CET`, in `timeZone` (the
+ * viewer's when omitted), with the zone named. An unknown zone falls back to UTC.
+ */
+export function dateTime(iso: string, timeZone?: string): string {
   const t = Date.parse(iso)
   if (Number.isNaN(t)) return iso
-  const sameDay = new Date(t).toDateString() === new Date(nowMs).toDateString()
-  return sameDay ? clockFormat.format(t) : dayFormat.format(t)
+  const zone = timeZone && knownTimeZone(timeZone) ? timeZone : timeZone ? 'UTC' : undefined
+  const parts = formatter('en-GB', {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+    ...(zone ? { timeZone: zone } : {}),
+  }).formatToParts(t)
+  const p = (type: Intl.DateTimeFormatPartTypes) => parts.find((x) => x.type === type)?.value ?? ''
+  return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')}:${p('second')} ${zoneName(t, zone)}`
+}
+
+/** The day of the week of an instant in `timeZone` (`Mon`), to check a cron's day fields by eye. */
+export function weekday(iso: string, timeZone?: string): string {
+  const t = Date.parse(iso)
+  const zone = timeZone && knownTimeZone(timeZone) ? timeZone : timeZone ? 'UTC' : undefined
+  return Number.isNaN(t)
+    ? ''
+    : formatter('en-GB', { weekday: 'short', ...(zone ? { timeZone: zone } : {}) }).format(t)
+}
+
+/** The exact instant for hovering: ISO 8601 in UTC with milliseconds. */
+export function isoUtc(iso: string): string {
+  const t = Date.parse(iso)
+  return Number.isNaN(t) ? iso : new Date(t).toISOString()
 }
 
 /** Pretty JSON for payloads and results. */

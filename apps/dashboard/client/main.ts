@@ -5,6 +5,7 @@ import { h, patch } from './dom.ts'
 import { LiveEvents, type LiveState } from './live.ts'
 import type { Page, PageFactory } from './page.ts'
 import { ServerClock } from './page.ts'
+import { cuePage } from './pages/cue.ts'
 import { cuesPage } from './pages/cues.ts'
 import { executionPage } from './pages/execution.ts'
 import { executionsPage } from './pages/executions.ts'
@@ -220,9 +221,11 @@ function startApp(apiKey: string, me: MeResponse | null): void {
     routeKey = key
     page?.dispose?.()
     refresher?.stop()
+    // A row's own page lives under its list's name: #/executions/<id>, #/cues/<id>, #/cues/new.
+    const detail: Record<string, PageFactory> = { executions: executionPage, cues: cuePage }
     const entry =
-      r.name === 'executions' && r.rest.length > 0
-        ? { name: 'executions', page: executionPage }
+      r.rest.length > 0 && detail[r.name]
+        ? { name: r.name, page: detail[r.name]! }
         : NAV.find((n) => n.name === r.name)
     patch(
       navList,

@@ -1,5 +1,5 @@
 import { type Child, h, uid } from './dom.ts'
-import { countdown, dateTime, relative, shortDateTime } from './format.ts'
+import { countdown, dateTime, isoUtc, relative } from './format.ts'
 
 export interface Column {
   label: string
@@ -9,11 +9,21 @@ export interface Column {
   hiddenLabel?: boolean
   /** Replaces the label in the header cell (a select-all checkbox, say). */
   header?: Child
+  /**
+   * Hidden on phones, so the key columns fit the screen without scrolling; what it shows is also
+   * on the row's own page.
+   */
+  secondary?: boolean
+}
+
+function columnClass(c: Column | undefined): string | null {
+  return [c?.numeric ? 'num' : '', c?.secondary ? 'col-secondary' : ''].filter(Boolean).join(' ') || null
 }
 
 /**
- * A captioned table in a scrollable, focusable region, so at 390 px it scrolls sideways on its
- * own (keyboard included) instead of widening the page. The first cell of a row is its header.
+ * A captioned table in a scrollable, focusable region, so on a phone it scrolls sideways on its
+ * own (keyboard included) instead of widening the page, and its secondary columns are hidden so
+ * the key ones fit. The first cell of a row is its header.
  */
 export function table(options: {
   caption: Child
@@ -23,6 +33,11 @@ export function table(options: {
   id?: string
   /** Which cell names the row for screen readers (default the first). */
   rowHeader?: number
+  /**
+   * Its key columns alone fit a phone: there its cells wrap instead of scrolling sideways (a table
+   * with more key columns than a phone holds keeps one-line rows and scrolls).
+   */
+  fitsPhone?: boolean
 }): HTMLElement {
   const rowHeader = options.rowHeader ?? 0
   const captionId = uid('caption')
@@ -32,7 +47,7 @@ export function table(options: {
     options.columns.map((c) =>
       h(
         'th',
-        { scope: 'col', class: c.numeric ? 'num' : null },
+        { scope: 'col', class: columnClass(c) },
         c.header ?? (c.hiddenLabel ? h('span', { class: 'visually-hidden' }, c.label) : c.label),
       ),
     ),
@@ -45,10 +60,10 @@ export function table(options: {
             'tr',
             { 'data-row': row.key, class: row.class ?? null },
             row.cells.map((cell, i) => {
-              const numeric = options.columns[i]?.numeric ? 'num' : null
+              const cls = columnClass(options.columns[i])
               return i === rowHeader
-                ? h('th', { scope: 'row', class: numeric }, cell)
-                : h('td', { class: numeric }, cell)
+                ? h('th', { scope: 'row', class: cls }, cell)
+                : h('td', { class: cls }, cell)
             }),
           ),
         )
@@ -63,7 +78,7 @@ export function table(options: {
     },
     h(
       'table',
-      null,
+      { class: options.fitsPhone ? 'fits-phone' : null },
       h('caption', { id: captionId }, options.caption),
       h('thead', null, head),
       h('tbody', null, body),
@@ -75,34 +90,53 @@ export function badge(value: string, kind = value): HTMLElement {
   return h('span', { class: `badge badge-${kind.replace(/[^a-z_-]/gi, '')}` }, value.replace(/_/g, ' '))
 }
 
-/** A timestamp in the viewer's zone (or `timeZone`), with the exact UTC instant on hover. */
-export function time(iso: string | null | undefined, timeZone?: string): Child {
-  if (!iso) return h('span', { class: 'muted' }, '—')
-  return h('time', { datetime: iso, title: iso }, dateTime(iso, timeZone))
-}
+const none = (text = '—'): HTMLElement => h('span', { class: 'muted' }, text)
 
-/** A compact timestamp for table cells, full date and UTC instant on hover. */
-export function shortTime(iso: string | null | undefined, nowMs: number): Child {
-  if (!iso) return h('span', { class: 'muted' }, '—')
-  return h('time', { datetime: iso, title: `${dateTime(iso)} (${iso})` }, shortDateTime(iso, nowMs))
-}
-
-/** "12s ago" that the page's ticker keeps current. */
-export function ago(iso: string | null | undefined, nowMs: number): Child {
-  if (!iso) return h('span', { class: 'muted' }, '—')
-  return h('time', { datetime: iso, title: dateTime(iso), 'data-relative': iso }, relative(iso, nowMs))
+/**
+ * An instant in the dashboard's one format: `2026-11-27 16:21:21 CET` in the viewer's zone (or a
+ * cue's own `timeZone`), the zone always named, the exact ISO 8601 UTC instant on hover.
+ */
+export function time(iso: string | null | undefined, timeZone?: string, empty?: string): Child {
+  if (!iso) return none(empty)
+  const exact = isoUtc(iso)
+  return h('time', { datetime: exact, title: exact }, dateTime(iso, timeZone))
 }
 
 /**
- * The countdown to a lease's expiry, which the page's ticker keeps current. Past expiry the text
- * says so and the enclosing `.lease` element gets `expired`, so the state is not told by colour alone.
+ * A time that ages (last heartbeat, last seen, due, failed): how long ago or until, kept current by
+ * the page's ticker, above the instant itself in the one format.
+ */
+export function timeAgo(
+  iso: string | null | undefined,
+  nowMs: number,
+  options: { timeZone?: string; prefix?: string; empty?: string } = {},
+): Child {
+  if (!iso) return none(options.empty)
+  return h(
+    'span',
+    { class: 'when' },
+    h(
+      'span',
+      { class: 'rel' },
+      options.prefix ? `${options.prefix} ` : null,
+      h('span', { 'data-relative': iso }, relative(iso, nowMs)),
+    ),
+    h('span', { class: 'abs' }, time(iso, options.timeZone)),
+  )
+}
+
+/**
+ * The countdown to a lease's expiry, which the page's ticker keeps current, above the instant. Past
+ * expiry the text says so and the enclosing `.lease` element gets `expired`, so the state is not
+ * told by colour alone.
  */
 export function leaseCountdown(expiresIso: string, nowMs: number): HTMLElement {
   const remaining = Date.parse(expiresIso) - nowMs
   return h(
     'span',
-    { class: 'countdown', 'data-expires': expiresIso, title: dateTime(expiresIso) },
-    countdownText(remaining),
+    { class: 'when' },
+    h('span', { class: 'countdown rel', 'data-expires': expiresIso }, countdownText(remaining)),
+    h('span', { class: 'abs' }, time(expiresIso)),
   )
 }
 

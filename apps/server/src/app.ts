@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto'
 import { dashboard } from '@cuekit/dashboard'
 import { type Engine, Maintenance, Tenants } from '@cuekit/engine'
 import { ERROR_CODES } from '@cuekit/protocol'
-import { swaggerUI } from '@hono/swagger-ui'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import pino, { type Logger } from 'pino'
 import { AuthCache, adminAuth, tenantAuth } from './auth.ts'
 import { defaultServerConfig, type ServerConfig } from './config.ts'
 import type { AppEnv } from './context.ts'
+import { apiDocs, OPENAPI_PATH } from './docs.ts'
 import { errorBody, sendError, toErrorResponse } from './errors.ts'
 import type { KnownRoute } from './http.ts'
 import { Metrics } from './metrics.ts'
@@ -121,7 +121,7 @@ export function createApp(options: AppOptions): CuekitApp {
   executionRoutes(app, services)
   cueRoutes(app, services)
   workerRoutes(app, services)
-  app.doc31('/openapi.json', {
+  app.doc31(OPENAPI_PATH, {
     openapi: '3.1.0',
     info: {
       title: 'Cuekit',
@@ -129,7 +129,7 @@ export function createApp(options: AppOptions): CuekitApp {
       description: 'CueAPI-compatible scheduler and worker-transport queue with exact leases.',
     },
   })
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }))
+  app.route('/', apiDocs())
   app.route('/', dashboard())
 
   app.notFound((c) => {

@@ -5,7 +5,7 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
 
-/** The server's environment (DESIGN §5), parsed once by main.ts. */
+/** The server's environment (README.md#configuration), parsed once by main.ts. */
 export const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),

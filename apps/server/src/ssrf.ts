@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 
 /**
- * The SSRF guard (DESIGN §8): webhook URLs may not reach private, loopback, link-local, multicast,
+ * The SSRF guard (docs/architecture.md#webhooks): webhook URLs may not reach private, loopback, link-local, multicast,
  * reserved or cloud-metadata addresses, whether written literally or behind a name. A delivery
  * connects to the very address that was checked (see `lookupFor`), so a name that re-resolves
  * elsewhere between check and connect (DNS rebinding) changes nothing.

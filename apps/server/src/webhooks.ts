@@ -16,7 +16,8 @@ export function pythonIsoformat(isoUtc: string): string {
   return `${base}${ms ? `.${String(ms * 1000).padStart(6, '0')}` : ''}+00:00`
 }
 
-// One signing function for the server and the SDK's verifyWebhook; re-exported for index.ts.
+// One signing function for the server and the SDK's verifyWebhook (docs/architecture.md#webhooks);
+// re-exported for index.ts.
 export { signWebhook }
 
 export interface WebhookRequest {

@@ -328,6 +328,105 @@ describe('cue API', () => {
   })
 })
 
+describe('schedule preview (POST /v1/cues/preview)', () => {
+  const hourIn = (iso: string, timeZone: string) =>
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(Date.parse(iso))
+
+  it("lists the next five runs, ascending, in the schedule's zone, and stores nothing", async () => {
+    const t = await makeApp()
+    const before = Date.now()
+    const r = await t.json('POST', '/v1/cues/preview', {
+      schedule: { type: 'recurring', cron: '30 2 * * *', timezone: 'Europe/Paris' },
+    })
+    expect(r.status, JSON.stringify(r.body)).toBe(200)
+    expect(r.body.timezone).toBe('Europe/Paris')
+    const runs: string[] = r.body.next_runs
+    expect(runs).toHaveLength(5)
+    for (const run of runs) {
+      expect(run).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+      expect(hourIn(run, 'Europe/Paris')).toBe('02:30')
+    }
+    expect(Date.parse(runs[0]!)).toBeGreaterThan(before - 1000)
+    const gaps = runs.slice(1).map((run, i) => (Date.parse(run) - Date.parse(runs[i]!)) / 3_600_000)
+    // A day apart, or 23/25 hours across a daylight-saving change.
+    for (const gap of gaps) expect([23, 24, 25]).toContain(gap)
+
+    // The first run is the one a cue created with the same schedule gets.
+    const cue = await createCue(t, {
+      name: 'nightly',
+      transport: 'worker',
+      schedule: { type: 'recurring', cron: '30 2 * * *', timezone: 'Europe/Paris' },
+    })
+    expect(cue.next_run).toBe(runs[0])
+    await t.json('DELETE', `/v1/cues/${cue.id}`)
+    expect((await t.json('GET', '/v1/cues')).body.total).toBe(0)
+
+    const some = await t.json('POST', '/v1/cues/preview', {
+      schedule: { type: 'recurring', cron: '*/5 * * * *' },
+      count: 12,
+    })
+    expect(some.body.timezone).toBe('UTC')
+    expect(some.body.next_runs).toHaveLength(12)
+    const once = await t.json('POST', '/v1/cues/preview', {
+      schedule: { type: 'once', at: '2099-01-02T03:04:05+01:00', timezone: 'Asia/Tokyo' },
+    })
+    expect(once.body).toEqual({ timezone: 'Asia/Tokyo', next_runs: ['2099-01-02T02:04:05.000Z'] })
+  })
+
+  it('refuses a bad schedule with the very status, code and message cue creation gives', async () => {
+    const t = await makeApp()
+    const schedules = [
+      { type: 'recurring', cron: 'nope' },
+      { type: 'recurring', cron: '61 * * * *', timezone: 'UTC' },
+      { type: 'recurring', cron: '0 0 31 2 *' },
+      { type: 'recurring', cron: '* * * * *', timezone: 'Mars/Olympus' },
+      { type: 'recurring' },
+      { type: 'once', at: '2001-01-01T00:00:00Z' },
+      { type: 'once', at: 'tomorrow' },
+      { type: 'weekly', cron: '* * * * *' },
+    ]
+    for (const schedule of schedules) {
+      const preview = await t.json('POST', '/v1/cues/preview', { schedule })
+      const create = await t.json('POST', '/v1/cues', { name: 'x', transport: 'worker', schedule })
+      expect(preview.status, JSON.stringify(schedule)).toBeGreaterThanOrEqual(400)
+      expect(preview.status, JSON.stringify(schedule)).toBe(create.status)
+      expect(preview.body.error.code).toBe(create.body.error.code)
+      expect(preview.body.error.message).toBe(create.body.error.message)
+    }
+    expectError(
+      await t.json('POST', '/v1/cues/preview', { schedule: { type: 'recurring', cron: 'nope' } }),
+      'invalid_schedule',
+    )
+    expectError(
+      await t.json('POST', '/v1/cues/preview', {
+        schedule: { type: 'recurring', cron: '* * * * *', timezone: 'Mars/Olympus' },
+      }),
+      'invalid_timezone',
+    )
+    const tooMany = await t.json('POST', '/v1/cues/preview', { schedule: hourly, count: 21 })
+    expectError(tooMany, 'validation_error')
+    expect(tooMany.body.error.details[0].path).toBe('count')
+    expectError(await t.json('POST', '/v1/cues/preview', {}), 'validation_error')
+    expectError(await t.json('POST', '/v1/cues/preview', { schedule: hourly, extra: 1 }), 'validation_error')
+    expect((await t.json('GET', '/v1/cues')).body.total).toBe(0)
+  })
+
+  it('needs a tenant key and is documented in the OpenAPI description', async () => {
+    const t = await makeApp()
+    const anonymous = await t.json('POST', '/v1/cues/preview', { schedule: hourly }, { authorization: '' })
+    expectError(anonymous, 'unauthorized')
+    const doc = (await t.json('GET', '/openapi.json')).body
+    const op = doc.paths['/v1/cues/preview']?.post
+    expect(op?.security).toEqual([{ ApiKey: [] }])
+    expect(Object.keys(op?.responses ?? {}).sort()).toEqual(['200', '400', '422'])
+  })
+})
+
 describe('webhook delivery', () => {
   it('signs the body exactly as CueAPI does; the cue method and headers apply', async () => {
     const t = await makeApp({ webhookAllowPrivate: true })

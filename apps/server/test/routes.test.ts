@@ -3,7 +3,7 @@ import { waitFor } from '@cuekit/scripts/lib/wait'
 import { describe, expect, it } from 'vitest'
 import { ADMIN_KEY, makeApp, type TestApp } from './helpers.ts'
 
-// Every route and error code through app.request() (DESIGN §5).
+// Every route and error code through app.request() (docs/architecture.md#http-contract).
 
 async function enqueue(t: TestApp, body: Record<string, unknown> = {}) {
   const r = await t.json('POST', '/v1/executions', { task: 'job', ...body })

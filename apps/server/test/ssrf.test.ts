@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { blockedReason, checkWebhookUrl, type Resolver, sendWebhook } from '@cuekit/server'
 import { describe, expect, it } from 'vitest'
 
-// The SSRF guard (DESIGN §8): every refused address class, literal and behind a name, in IPv4
+// The SSRF guard (docs/architecture.md#webhooks): every refused address class, literal and behind a name, in IPv4
 // and IPv6 spellings, and a delivery that really connects to the checked address.
 
 describe('blockedReason', () => {

@@ -4,7 +4,7 @@ import { ExecutionRecord, ExecutionSummary } from './executions.ts'
 import { LIMITS } from './limits.ts'
 
 /**
- * Cues: schedules that fire executions (DESIGN §5). The shapes are CueAPI's, so its SDKs, CLI and
+ * Cues: schedules that fire executions (docs/architecture.md#http-contract). The shapes are CueAPI's, so its SDKs, CLI and
  * MCP server parse our answers; native fields (`task`, `retry.backoff_seconds`) are additive.
  */
 
@@ -21,6 +21,9 @@ export const CUE_LIMITS = {
   maxRecentExecutions: 100,
   maxHeaders: 50,
   urlMaxLength: 2048,
+  /** `POST /v1/cues/preview` lists at most this many upcoming runs. */
+  maxPreviewRuns: 20,
+  defaultPreviewRuns: 5,
 } as const
 
 /** Every task name starting with this is internal (the webhook dispatcher's); workers never see one. */
@@ -231,6 +234,24 @@ export const UpdateCueRequest = z.strictObject({
   required_payload_keys: CueFields.required_payload_keys,
 })
 export type UpdateCueRequest = z.output<typeof UpdateCueRequest>
+
+/**
+ * `POST /v1/cues/preview`: the runs a schedule would fire next, checked exactly as cue creation
+ * checks it (the same errors), so a form can show them as its author types.
+ */
+export const PreviewCueRequest = z.strictObject({
+  schedule: CueScheduleInput,
+  count: z.number().int().min(1).max(CUE_LIMITS.maxPreviewRuns).default(CUE_LIMITS.defaultPreviewRuns),
+})
+export type PreviewCueRequest = z.output<typeof PreviewCueRequest>
+
+export const PreviewCueResponse = z.object({
+  /** The zone the schedule is read in (the request's, or UTC). */
+  timezone: z.string(),
+  /** Upcoming fire times, ascending; one for a one-time schedule, fewer when the cron runs out. */
+  next_runs: z.array(Timestamp),
+})
+export type PreviewCueResponse = z.infer<typeof PreviewCueResponse>
 
 // ---------------------------------------------------------------- records
 

@@ -1,4 +1,4 @@
-/** Limits of the v1 contract (DESIGN §5), shared by the server's validation and the SDK. */
+/** Limits of the v1 contract (docs/architecture.md#http-contract), shared by the server's validation and the SDK. */
 export const LIMITS = {
   nameMaxLength: 200,
   maxClaimBatch: 100,

@@ -33,7 +33,7 @@ export function webhookBodyBytes(body: SignedBody): Buffer {
 }
 
 /**
- * The `X-CueAPI-Signature` value of a delivery (DESIGN §8): `v1=` and the hex HMAC-SHA256, keyed
+ * The `X-CueAPI-Signature` value of a delivery (docs/architecture.md#webhooks): `v1=` and the hex HMAC-SHA256, keyed
  * with the tenant's `whsec_` secret, of `"<timestamp>." + body`. The server signs deliveries with
  * it and the SDK's `verifyWebhook` recomputes it, so both agree by construction.
  *

@@ -1,6 +1,6 @@
 /**
  * Webhook bodies are signed over the exact text Python's `json.dumps(body, sort_keys=True)`
- * produces (DESIGN §8), because receivers written for CueAPI re-serialise a parsed body that way
+ * produces (docs/architecture.md#webhooks), because receivers written for CueAPI re-serialise a parsed body that way
  * before checking the signature. The server's dispatcher serialises with this function and the
  * SDK's `verifyWebhook` re-serialises parsed bodies with it, so both sides agree byte for byte.
  *

@@ -27,7 +27,7 @@ describe('error codes', () => {
     expect(ErrorCode.options).toHaveLength(Object.keys(ERROR_CODES).length)
   })
 
-  it('keeps the statuses DESIGN §5 names', () => {
+  it('keeps the statuses docs/architecture.md names', () => {
     expect(statusOf('lease_lost')).toBe(409)
     expect(statusOf('outcome_already_reported')).toBe(409)
     expect(statusOf('not_execution_owner')).toBe(403)

@@ -2,10 +2,8 @@ import type { CueRecord, ListCuesResponse } from '@cuekit/protocol'
 import { ApiError } from '../api.ts'
 import { h, patch } from '../dom.ts'
 import type { Page, PageContext } from '../page.ts'
-import { ago, badge, button, pageHeader, table, time } from '../ui.ts'
-
-/** A cue as the API answers it (CueAPI's shape). */
-export type CueView = CueRecord
+import { badge, link, pageHeader, table, timeAgo } from '../ui.ts'
+import { cueActions, fires } from './cue.ts'
 
 const LIMIT = 100
 
@@ -13,33 +11,21 @@ export function cuesPage(ctx: PageContext): Page {
   const offset = Math.max(0, Number(ctx.params.get('offset') ?? 0) || 0)
   const region = h('div')
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of cues' })
+  const actions = h('div', { class: 'actions' })
   const view = h(
     'section',
     null,
     pageHeader(
       'Cues',
-      "Schedules that fire executions. Times are shown in each cue's own time zone; hover for the exact UTC instant.",
+      "Schedules that fire executions. A cue's times are shown in its own time zone, named; hover for the exact UTC instant.",
     ),
+    actions,
     region,
     pager,
   )
   let last = ''
   let unavailable = false
-
-  const act = async (cue: CueView, verb: 'pause' | 'resume' | 'fire') => {
-    const path = `/v1/cues/${encodeURIComponent(cue.id)}`
-    try {
-      if (verb === 'fire') {
-        const created = await ctx.api.post<{ execution_id?: string; id?: string }>(`${path}/fire`)
-        const id = created.execution_id ?? created.id
-        ctx.announce(`Fired cue ${cue.name}${id ? `: execution ${id}` : ''}.`)
-      } else {
-        await ctx.api.patch(path, { status: verb === 'pause' ? 'paused' : 'active' })
-        ctx.announce(`Cue ${cue.name} ${verb === 'pause' ? 'paused' : 'resumed'}.`)
-      }
-    } catch (error) {
-      ctx.announce(`Could not ${verb} cue ${cue.name}: ${error instanceof ApiError ? error.message : error}`)
-    }
+  const after = () => {
     last = ''
     ctx.refresher.soon(0)
   }
@@ -70,6 +56,7 @@ export function cuesPage(ctx: PageContext): Page {
         }
         throw error
       }
+      if (!actions.firstChild) patch(actions, link('#/cues/new', 'New cue', { class: 'button-link primary' }))
       const key = JSON.stringify(res)
       if (key === last) return
       last = key
@@ -78,15 +65,16 @@ export function cuesPage(ctx: PageContext): Page {
         region,
         table({
           caption: `Cues${res.total !== undefined ? ` (${res.total})` : ''}`,
+          // The key columns first: on a phone only they are shown (the cue's page has the actions).
           columns: [
             { label: 'Cue' },
             { label: 'Status' },
-            { label: 'Transport' },
-            { label: 'Schedule' },
+            { label: 'Fires' },
             { label: 'Next run' },
-            { label: 'Last run' },
-            { label: 'Fired', numeric: true },
-            { label: 'Actions', hiddenLabel: true },
+            { label: 'Schedule', secondary: true },
+            { label: 'Last run', secondary: true },
+            { label: 'Fired', numeric: true, secondary: true },
+            { label: 'Actions', hiddenLabel: true, secondary: true },
           ],
           rows: res.cues.map((c) => {
             const tz = c.schedule?.timezone || 'UTC'
@@ -96,73 +84,50 @@ export function cuesPage(ctx: PageContext): Page {
                 h(
                   'span',
                   { class: 'cue-name' },
-                  h('strong', null, c.name),
+                  link(`#/cues/${encodeURIComponent(c.id)}`, h('strong', null, c.name), {
+                    'data-key': `open-${c.id}`,
+                  }),
                   c.description ? h('span', { class: 'muted block' }, c.description) : null,
                 ),
                 badge(c.status),
-                [
-                  c.transport ?? 'worker',
-                  c.callback?.url ? h('span', { class: 'muted block' }, c.callback.url) : null,
-                ],
+                fires(c),
+                timeAgo(c.next_run, now, { timeZone: tz }),
                 schedule(c),
-                c.next_run
-                  ? h(
-                      'span',
-                      null,
-                      time(c.next_run, tz),
-                      h('span', { class: 'muted block' }, ago(c.next_run, now)),
-                    )
-                  : h('span', { class: 'muted' }, '—'),
-                c.last_run ? time(c.last_run, tz) : h('span', { class: 'muted' }, 'never'),
+                timeAgo(c.last_run, now, { timeZone: tz, empty: 'never' }),
                 String(c.fired_count ?? c.run_count ?? 0),
                 h(
                   'span',
                   { class: 'row-actions' },
-                  c.status === 'active'
-                    ? button('Pause', () => void act(c, 'pause'), {
-                        class: 'secondary',
-                        'aria-label': `Pause cue ${c.name}`,
-                        'data-key': `pause-${c.id}`,
-                      })
-                    : c.status === 'paused'
-                      ? button('Resume', () => void act(c, 'resume'), {
-                          class: 'secondary',
-                          'aria-label': `Resume cue ${c.name}`,
-                          'data-key': `resume-${c.id}`,
-                        })
-                      : null,
-                  button('Fire now', () => void act(c, 'fire'), {
-                    'aria-label': `Fire cue ${c.name} now`,
-                    'data-key': `fire-${c.id}`,
+                  link(`#/cues/${encodeURIComponent(c.id)}`, 'Edit', {
+                    class: 'button-link',
+                    'aria-label': `Edit cue ${c.name}`,
                   }),
+                  cueActions(ctx, c, after),
                 ),
               ],
             }
           }),
-          empty: 'No cues yet. Create one with POST /v1/cues.',
+          fitsPhone: true,
+          empty: 'No cues yet. Create one with "New cue" (or POST /v1/cues).',
         }),
       )
       const total = res.total ?? res.cues.length
       patch(
         pager,
         offset > 0
-          ? button('Previous page', () => ctx.navigate(`#/cues?offset=${Math.max(0, offset - LIMIT)}`), {
-              'data-key': 'prev',
-            })
+          ? link(`#/cues?offset=${Math.max(0, offset - LIMIT)}`, 'Previous page', { class: 'button-link' })
           : null,
         offset + res.cues.length < total
-          ? button('Next page', () => ctx.navigate(`#/cues?offset=${offset + LIMIT}`), { 'data-key': 'next' })
+          ? link(`#/cues?offset=${offset + LIMIT}`, 'Next page', { class: 'button-link' })
           : null,
       )
     },
   }
 }
 
-function schedule(c: CueView): HTMLElement {
-  const s = c.schedule ?? {}
+function schedule(c: CueRecord): HTMLElement {
+  const s = c.schedule
   const tz = s.timezone || 'UTC'
-  if (s.type === 'once' || (!s.cron && s.at)) {
-    return h('span', null, 'Once at ', s.at ? time(s.at, tz) : '—', h('span', { class: 'muted block' }, tz))
-  }
+  if (s.type === 'once') return h('span', null, 'once', h('span', { class: 'muted block' }, tz))
   return h('span', null, h('code', null, s.cron ?? '—'), h('span', { class: 'muted block' }, tz))
 }

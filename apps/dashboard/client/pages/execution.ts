@@ -3,7 +3,7 @@ import { ApiError } from '../api.ts'
 import { h, patch } from '../dom.ts'
 import { duration, json } from '../format.ts'
 import type { Page, PageContext } from '../page.ts'
-import { ago, badge, button, errorBox, executionLink, facts, leaseCountdown, link, time } from '../ui.ts'
+import { badge, button, errorBox, executionLink, facts, leaseCountdown, link, timeAgo } from '../ui.ts'
 
 const TERMINAL = new Set(['success', 'failed', 'cancelled'])
 
@@ -104,11 +104,11 @@ export function executionPage(ctx: PageContext): Page {
                   ? link(`#/executions?cue=${encodeURIComponent(r.cue_id)}`, r.cue_name ?? r.cue_id)
                   : null,
               ],
-              ['Scheduled for', time(r.scheduled_for)],
-              ['Created', time(r.created_at)],
-              ['Updated', time(r.updated_at)],
-              ['Finished', r.finished_at ? time(r.finished_at) : null],
-              ['Next attempt', r.next_attempt_at ? time(r.next_attempt_at) : null],
+              ['Scheduled for', timeAgo(r.scheduled_for, now)],
+              ['Created', timeAgo(r.created_at, now)],
+              ['Updated', timeAgo(r.updated_at, now)],
+              ['Finished', r.finished_at ? timeAgo(r.finished_at, now) : null],
+              ['Next attempt', r.next_attempt_at ? timeAgo(r.next_attempt_at, now) : null],
               ['Replayed from', r.replayed_from ? executionLink(r.replayed_from) : null],
               ['Idempotency key', r.idempotency_key ? h('code', null, r.idempotency_key) : null],
               ['Failure reason', r.failure_reason?.replace(/_/g, ' ') ?? null],
@@ -129,11 +129,11 @@ export function executionPage(ctx: PageContext): Page {
                       link(`#/leases?worker=${encodeURIComponent(r.lease.worker_id)}`, r.lease.worker_id),
                     ],
                     ['Epoch', String(r.lease.epoch)],
-                    ['Claimed', time(r.lease.claimed_at)],
+                    ['Claimed', timeAgo(r.lease.claimed_at, now)],
                     ['Expires', leaseCountdown(r.lease.expires_at, now)],
                     ['Lease length', duration(r.lease.lease_seconds * 1000)],
                     ['Heartbeats', String(r.lease.heartbeats)],
-                    ['Last heartbeat', ago(r.lease.last_heartbeat_at, now)],
+                    ['Last heartbeat', timeAgo(r.lease.last_heartbeat_at, now, { empty: 'none yet' })],
                   ]),
                 )
               : h('p', { class: 'muted' }, 'None: no worker holds this execution now.'),
@@ -186,10 +186,53 @@ function attemptItem(a: AttemptRecord, now: number): HTMLElement {
     facts([
       ['Worker', h('code', null, a.worker_id)],
       ['Epoch', String(a.epoch)],
-      ['Claimed', time(a.claimed_at)],
-      ['Ended', a.ended_at ? time(a.ended_at) : 'still running'],
+      ['Claimed', timeAgo(a.claimed_at, now)],
+      ['Ended', a.ended_at ? timeAgo(a.ended_at, now) : 'still running'],
       [a.ended_at ? 'Took' : 'Running for', duration(took)],
+      ['Report', reportedWith(a)],
     ]),
     a.error ? h('pre', { class: 'code error-text' }, a.error) : null,
   )
+}
+
+/** How an attempt's report was authorised (the server records it), said plainly, explained on hover. */
+const REPORTED_WITH: Record<NonNullable<AttemptRecord['reported_with']>, [string, string, string]> = {
+  lease_token: [
+    'reported with lease token',
+    'fenced',
+    "The report carried this attempt's lease token. It is fenced: a worker whose lease had expired or been reclaimed could not have sent it.",
+  ],
+  worker_id: [
+    'worker id only',
+    'worker-id',
+    'The report carried no lease token, only the worker id, which was checked against the worker holding the lease. Anyone with the API key who knows that worker id could have sent it.',
+  ],
+  api_key: [
+    'API key only — not fenced',
+    'unfenced',
+    "The report carried neither lease token nor worker id (CueAPI clients send neither). It was accepted on the tenant's API key alone: anyone holding the key could have ended this attempt. The tenant setting require_lease_token refuses such reports.",
+  ],
+}
+
+export function reportedWith(a: AttemptRecord): HTMLElement {
+  const how = a.reported_with ? REPORTED_WITH[a.reported_with] : null
+  if (how) {
+    const [text, kind, why] = how
+    return h(
+      'span',
+      { class: `reported reported-${kind}`, title: why, 'data-reported-with': a.reported_with },
+      text,
+    )
+  }
+  return a.ended_at
+    ? h(
+        'span',
+        {
+          class: 'reported muted',
+          title: 'Nobody reported this attempt: it ended by lease expiry or cancellation.',
+          'data-reported-with': 'none',
+        },
+        'no report',
+      )
+    : h('span', { class: 'muted', 'data-reported-with': 'open' }, 'not reported yet')
 }

@@ -1,7 +1,8 @@
 import type { ExecutionStatus, ExecutionSummary, ListExecutionsResponse } from '@cuekit/protocol'
-import { h, patch } from '../dom.ts'
+import { type Child, h, patch } from '../dom.ts'
+import { LastWorkers } from '../last-worker.ts'
 import type { Page, PageContext } from '../page.ts'
-import { ago, badge, button, executionLink, field, link, pageHeader, table } from '../ui.ts'
+import { badge, button, executionLink, field, link, pageHeader, table, timeAgo } from '../ui.ts'
 
 export const STATUSES: ExecutionStatus[] = [
   'scheduled',
@@ -68,12 +69,14 @@ export function executionsPage(ctx: PageContext): Page {
     pager,
   )
   let last = ''
+  const lastWorkers = new LastWorkers(ctx.api)
 
   return {
     title: 'Executions',
     view,
     liveIntervalMs: 15_000,
     onEvent: () => true,
+    dispose: () => lastWorkers.stop(),
     async refresh() {
       const res = await ctx.api.get<ListExecutionsResponse>('/v1/executions', {
         status: status || undefined,
@@ -89,7 +92,12 @@ export function executionsPage(ctx: PageContext): Page {
       const pageNo = history.cursors.length + 1
       patch(
         region,
-        executionsTable(res.executions, now, `Executions, page ${pageNo}${describe(status, task, cue)}`),
+        executionsTable(
+          res.executions,
+          now,
+          `Executions, page ${pageNo}${describe(status, task, cue)}`,
+          lastWorkers,
+        ),
       )
       const base = { status, task, cue }
       patch(
@@ -121,32 +129,56 @@ function describe(status: string, task: string, cue: string): string {
   return parts.length ? `, ${parts.join(', ')}` : ''
 }
 
-export function executionsTable(executions: ExecutionSummary[], now: number, caption: string): HTMLElement {
+export function executionsTable(
+  executions: ExecutionSummary[],
+  now: number,
+  caption: string,
+  lastWorkers: LastWorkers,
+): HTMLElement {
   return table({
     caption,
+    // The key columns first: on a phone only they are shown.
     columns: [
       { label: 'Execution' },
       { label: 'Task' },
       { label: 'Status' },
-      { label: 'Attempt', numeric: true },
       { label: 'Worker' },
-      { label: 'Updated' },
-      { label: 'Last error' },
+      { label: 'Attempt', numeric: true, secondary: true },
+      { label: 'Updated', secondary: true },
+      { label: 'Last error', secondary: true },
     ],
     rows: executions.map((e) => ({
       key: e.execution_id,
       cells: [
         executionLink(e.execution_id),
         e.task,
-        badge(e.status),
+        statusCell(e, now),
+        workerCell(e, lastWorkers),
         `${e.attempt} of ${e.max_attempts}`,
-        e.lease ? e.lease.worker_id : h('span', { class: 'muted' }, '—'),
-        ago(e.updated_at, now),
+        timeAgo(e.updated_at, now),
         e.last_error ? h('span', { class: 'error-text' }, truncate(e.last_error, 120)) : '',
       ],
     })),
+    fitsPhone: true,
     empty: 'No executions match.',
   })
+}
+
+/** The status, and for work that waits for its time (scheduled, retrying) when it is due. */
+export function statusCell(e: ExecutionSummary, now: number): Child {
+  const waiting = e.status === 'scheduled' || e.status === 'retrying'
+  return [
+    badge(e.status),
+    e.cancel_requested ? [' ', badge('cancel requested', 'cancel')] : null,
+    waiting ? timeAgo(e.next_attempt_at ?? e.scheduled_for, now, { prefix: 'due' }) : null,
+  ]
+}
+
+/** Who holds it now, or for a failed execution who ran its last attempt. */
+export function workerCell(e: ExecutionSummary, lastWorkers: LastWorkers): Child {
+  if (e.lease) return h('code', { title: 'Holds the lease now' }, e.lease.worker_id)
+  if (e.status === 'failed') return lastWorkers.cell(e.execution_id)
+  return h('span', { class: 'muted' }, '—')
 }
 
 export function truncate(s: string, n: number): string {

@@ -6,9 +6,10 @@ import type {
 } from '@cuekit/protocol'
 import { ApiError } from '../api.ts'
 import { h, patch } from '../dom.ts'
+import { LastWorkers } from '../last-worker.ts'
 import type { Page, PageContext } from '../page.ts'
-import { ago, badge, button, executionLink, pageHeader, table } from '../ui.ts'
-import { truncate } from './executions.ts'
+import { badge, button, executionLink, pageHeader, table, timeAgo } from '../ui.ts'
+import { statusCell, truncate, workerCell } from './executions.ts'
 
 const UNFINISHED = 'pending,scheduled,retrying,delivering'
 const LIMIT = 100
@@ -19,6 +20,7 @@ export function failedPage(ctx: PageContext): Page {
   const replays = new Map<string, string>()
   let failed: ExecutionSummary[] = []
   let busy = false
+  const lastWorkers = new LastWorkers(ctx.api)
 
   const failedSummary = h('p', { class: 'summary' })
   const bulk = h('div', { class: 'actions' })
@@ -144,10 +146,11 @@ export function failedPage(ctx: PageContext): Page {
           { label: 'Select', header: selectAll },
           { label: 'Execution' },
           { label: 'Task' },
-          { label: 'Attempts', numeric: true },
+          { label: 'Worker' },
+          { label: 'Failed' },
           { label: 'Reason' },
           { label: 'Last error' },
-          { label: 'Failed' },
+          { label: 'Attempts', numeric: true, secondary: true },
           { label: 'Actions', hiddenLabel: true },
         ],
         rows: failed.map((e) => {
@@ -168,10 +171,11 @@ export function failedPage(ctx: PageContext): Page {
               }),
               executionLink(e.execution_id),
               e.task,
-              `${e.attempt} of ${e.max_attempts}`,
+              workerCell(e, lastWorkers),
+              timeAgo(e.finished_at ?? e.updated_at, now),
               e.failure_reason ? badge(e.failure_reason) : '',
               e.last_error ? h('span', { class: 'error-text' }, truncate(e.last_error, 160)) : '',
-              ago(e.finished_at ?? e.updated_at, now),
+              `${e.attempt} of ${e.max_attempts}`,
               replayedAs
                 ? h('span', null, 'Replayed as ', executionLink(replayedAs))
                 : button('Replay', () => void replay([e.execution_id]), {
@@ -193,6 +197,7 @@ export function failedPage(ctx: PageContext): Page {
     view,
     liveIntervalMs: 15_000,
     onEvent: () => true,
+    dispose: () => lastWorkers.stop(),
     async refresh() {
       const [f, open] = await Promise.all([
         ctx.api.get<ListExecutionsResponse>('/v1/executions', { status: 'failed', limit: LIMIT }),
@@ -218,9 +223,9 @@ export function failedPage(ctx: PageContext): Page {
             { label: 'Execution' },
             { label: 'Task' },
             { label: 'Status' },
-            { label: 'Attempt', numeric: true },
             { label: 'Worker' },
-            { label: 'Last error' },
+            { label: 'Attempt', numeric: true, secondary: true },
+            { label: 'Last error', secondary: true },
             { label: 'Actions', hiddenLabel: true },
           ],
           rows: open.executions.map((e) => ({
@@ -228,9 +233,9 @@ export function failedPage(ctx: PageContext): Page {
             cells: [
               executionLink(e.execution_id),
               e.task,
-              [badge(e.status), e.cancel_requested ? [' ', badge('cancel requested', 'cancel')] : null],
+              statusCell(e, now),
+              workerCell(e, lastWorkers),
               `${e.attempt} of ${e.max_attempts}`,
-              e.lease?.worker_id ?? h('span', { class: 'muted' }, '—'),
               e.last_error ? h('span', { class: 'error-text' }, truncate(e.last_error, 120)) : '',
               button('Cancel execution', () => void cancel(e), {
                 class: 'danger',

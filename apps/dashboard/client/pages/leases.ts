@@ -1,17 +1,7 @@
 import type { LeaseRecord, ListLeasesResponse, ListWorkersResponse } from '@cuekit/protocol'
 import { h, patch } from '../dom.ts'
 import type { Page, PageContext } from '../page.ts'
-import {
-  ago,
-  badge,
-  executionLink,
-  field,
-  leaseCountdown,
-  link,
-  pageHeader,
-  shortTime,
-  table,
-} from '../ui.ts'
+import { badge, executionLink, field, leaseCountdown, link, pageHeader, table, timeAgo } from '../ui.ts'
 
 export function leasesPage(ctx: PageContext): Page {
   const worker = ctx.params.get('worker') ?? ''
@@ -116,16 +106,17 @@ function rowsHave(key: string, executionId: string): boolean {
 function renderLeases(leases: LeaseRecord[], now: number, qualifier: string): HTMLElement {
   return table({
     caption: `Live leases${qualifier ? ` ${qualifier}` : ''}, earliest expiry first`,
+    // The key columns first: on a phone only they are shown.
     columns: [
       { label: 'Execution' },
       { label: 'Task' },
       { label: 'Worker' },
-      { label: 'Attempt', numeric: true },
-      { label: 'Epoch', numeric: true },
-      { label: 'Claimed' },
       { label: 'Expires' },
-      { label: 'Heartbeats', numeric: true },
-      { label: 'Last heartbeat' },
+      { label: 'Last heartbeat', secondary: true },
+      { label: 'Heartbeats', numeric: true, secondary: true },
+      { label: 'Claimed', secondary: true },
+      { label: 'Attempt', numeric: true, secondary: true },
+      { label: 'Epoch', numeric: true, secondary: true },
     ],
     rows: leases.map((l) => ({
       key: l.execution_id,
@@ -137,14 +128,15 @@ function renderLeases(leases: LeaseRecord[], now: number, qualifier: string): HT
         ],
         link(`#/leases?task=${encodeURIComponent(l.task)}`, l.task),
         link(`#/leases?worker=${encodeURIComponent(l.worker_id)}`, l.worker_id),
+        leaseCountdown(l.expires_at, now),
+        timeAgo(l.last_heartbeat_at, now, { empty: 'none yet' }),
+        String(l.heartbeats),
+        timeAgo(l.claimed_at, now),
         String(l.attempt),
         String(l.epoch),
-        shortTime(l.claimed_at, now),
-        leaseCountdown(l.expires_at, now),
-        String(l.heartbeats),
-        ago(l.last_heartbeat_at, now),
       ],
     })),
+    fitsPhone: true,
     empty: 'No live leases.',
   })
 }

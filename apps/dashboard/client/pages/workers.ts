@@ -2,7 +2,7 @@ import type { ListWorkersResponse, WorkerRecord } from '@cuekit/protocol'
 import { ApiError } from '../api.ts'
 import { h, patch } from '../dom.ts'
 import type { Page, PageContext } from '../page.ts'
-import { ago, badge, button, link, pageHeader, table } from '../ui.ts'
+import { badge, button, link, pageHeader, table, timeAgo } from '../ui.ts'
 
 export function workersPage(ctx: PageContext): Page {
   const summary = h('p', { class: 'summary' })
@@ -49,16 +49,17 @@ export function workersPage(ctx: PageContext): Page {
         region,
         table({
           caption: 'Workers, most recently seen first',
+          // The key columns first: on a phone only they are shown.
           columns: [
             { label: 'Worker' },
             { label: 'State' },
             { label: 'Last seen' },
-            { label: 'Handlers' },
             { label: 'In flight', numeric: true },
-            { label: 'Claimed', numeric: true },
-            { label: 'Completed', numeric: true },
-            { label: 'Failed', numeric: true },
-            { label: 'Actions', hiddenLabel: true },
+            { label: 'Handlers', secondary: true },
+            { label: 'Claimed', numeric: true, secondary: true },
+            { label: 'Completed', numeric: true, secondary: true },
+            { label: 'Failed', numeric: true, secondary: true },
+            { label: 'Actions', hiddenLabel: true, secondary: true },
           ],
           rows: res.workers.map((w) => ({
             key: w.worker_id,
@@ -66,13 +67,13 @@ export function workersPage(ctx: PageContext): Page {
             cells: [
               h('code', null, w.worker_id),
               badge(w.state),
-              ago(w.last_seen_at, now),
-              w.handlers.length ? w.handlers.join(', ') : h('span', { class: 'muted' }, 'any task'),
+              timeAgo(w.last_seen_at, now),
               w.in_flight > 0
                 ? link(`#/leases?worker=${encodeURIComponent(w.worker_id)}`, String(w.in_flight), {
                     'aria-label': `${w.in_flight} leases held by ${w.worker_id}`,
                   })
                 : '0',
+              w.handlers.length ? w.handlers.join(', ') : h('span', { class: 'muted' }, 'any task'),
               String(w.claimed),
               String(w.completed),
               String(w.failed),
@@ -83,6 +84,7 @@ export function workersPage(ctx: PageContext): Page {
               }),
             ],
           })),
+          fitsPhone: true,
           empty:
             'No workers yet. A worker appears when it claims, heartbeats a lease, or sends POST /v1/worker/heartbeat.',
         }),

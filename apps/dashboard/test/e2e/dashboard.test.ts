@@ -14,6 +14,7 @@ const artifacts = `${repoRoot}artifacts/e2e`
 // The README's screenshot is rewritten only on request (npm run docs:screenshots), so that an
 // ordinary test run leaves the working tree clean.
 const writeDocs = process.env.CUEKIT_DOCS_SCREENSHOTS === '1'
+const BROWSER_ZONE = 'Europe/Berlin'
 
 let server: ServerProcess
 let apiKey: string
@@ -34,6 +35,22 @@ async function api<T = any>(method: string, path: string, body?: unknown, key = 
   const text = await res.text()
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
   return (text ? JSON.parse(text) : null) as T
+}
+
+/** The API's answer as it is, refusals included. */
+async function apiAnswer(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : null }
 }
 
 const enqueue = async (task: string, payload: unknown = {}, extra: Record<string, unknown> = {}) =>
@@ -93,6 +110,56 @@ const countIs = (selector: string, n: number) =>
     selector,
     n,
   ] as const)
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+
+/**
+ * An instant as the dashboard must show it in `timeZone`: `2026-11-27 16:21:21 CET`; the zone by
+ * its English abbreviation where there is one (CET in en-GB, EST in en-US), else its offset.
+ */
+function inZone(iso: string, timeZone: string): string {
+  const parts = (locale: string) =>
+    Object.fromEntries(
+      new Intl.DateTimeFormat(locale, {
+        timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        hourCycle: 'h23',
+        timeZoneName: 'short',
+      })
+        .formatToParts(Date.parse(iso))
+        .map((p) => [p.type, p.value]),
+    )
+  const gb = parts('en-GB')
+  const us = parts('en-US').timeZoneName ?? ''
+  const offset = /^GMT[+\-−]/
+  const zone = offset.test(gb.timeZoneName ?? '') && !offset.test(us) ? us : gb.timeZoneName
+  return `${gb.year}-${gb.month}-${gb.day} ${gb.hour}:${gb.minute}:${gb.second} ${zone}`
+}
+
+/** Every <time> under `selector`: what it says, and what hovering shows. */
+const timesIn = (selector: string) =>
+  page.locator(`${selector} time`).evaluateAll((els) =>
+    els.map((e) => ({
+      text: e.textContent ?? '',
+      title: e.getAttribute('title'),
+      datetime: e.getAttribute('datetime'),
+    })),
+  )
+
+async function expectOneTimeFormat(selector: string, timeZone: string): Promise<number> {
+  const times = await timesIn(selector)
+  for (const t of times) {
+    expect(t.title, `${selector}: ${t.text}`).toMatch(ISO_UTC)
+    expect(t.datetime).toBe(t.title)
+    expect(t.text, `${selector}: ${t.title}`).toBe(inZone(t.title!, timeZone))
+  }
+  return times.length
+}
+
 const shot = (name: string) => page.screenshot({ path: `${artifacts}/${name}.png`, fullPage: true })
 
 async function signIn(p: Page, key: string): Promise<void> {
@@ -105,8 +172,8 @@ async function signIn(p: Page, key: string): Promise<void> {
 function watch(p: Page): void {
   p.on('pageerror', (e) => pageErrors.push(String(e)))
   p.on('console', (m) => {
-    // Chromium logs every 4xx answer: the refused key (401).
-    if (m.type() === 'error' && !/status of (401|404)/.test(m.text())) pageErrors.push(m.text())
+    // Chromium logs every 4xx answer: the refused key (401), the API refusing a form (400, 409, 422).
+    if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) pageErrors.push(m.text())
   })
   p.on('request', (r: Request) => requests.push(r.url()))
 }
@@ -131,7 +198,8 @@ beforeAll(async () => {
       '--no-first-run',
     ],
   })
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC' })
+  // Not UTC: a time shown in UTC instead of the viewer's zone would be caught.
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: BROWSER_ZONE })
   context.setDefaultTimeout(10_000)
   page = await context.newPage()
   watch(page)
@@ -181,7 +249,7 @@ describe('dashboard in chromium', () => {
     )
 
     await heartbeat(held)
-    await cellReads(id, 6, '1') // heartbeats
+    await cellReads(id, 4, '1') // heartbeats
 
     // More leases for the README's screenshot: three workers, tasks and expiries.
     for (const [worker, task, seconds, beats] of [
@@ -239,7 +307,7 @@ describe('dashboard in chromium', () => {
     const again = await claim('worker-b', 'e2e-dead', 60)
     expect(again).toMatchObject({ execution_id: id, attempt: 2 })
     await row(id).filter({ hasText: 'worker-b' }).waitFor()
-    await cellReads(id, 3, '2') // epoch
+    await cellReads(id, 7, '2') // epoch
 
     await go(`#/executions/${id}`)
     const first = page.locator('li.attempt[data-attempt="1"]')
@@ -300,7 +368,6 @@ describe('dashboard in chromium', () => {
 
     await go('#/failed')
     await row(failedId).filter({ hasText: 'card declined' }).waitFor()
-    await shot('failed')
     await page.getByRole('button', { name: `Replay ${failedId}` }).click()
     await row(failedId).filter({ hasText: 'Replayed as' }).waitFor()
     const replays = await api('GET', '/v1/executions?task=e2e-fail')
@@ -355,7 +422,7 @@ describe('dashboard in chromium', () => {
     const h = row('worker-h')
     await h.waitFor()
     await expect(h.textContent()).resolves.toMatch(/worker-h.*active.*e2e-report, e2e-fail/s)
-    await cellReads('worker-b', 3, '2') // in flight
+    await cellReads('worker-b', 2, '2') // in flight
     // worker-a completed one and failed three.
     await cellReads('worker-a', 5, '1')
     await cellReads('worker-a', 6, '3')
@@ -412,9 +479,9 @@ describe('dashboard in chromium', () => {
     await go('#/cues')
     const r = row(cue.id)
     await r.waitFor()
-    // The next run shows in the cue's own zone: 02:00 in Paris, whatever the date.
+    // What it fires, and the next run in the cue's own zone: 02:00 in Paris, whatever the date.
     await expect(r.textContent()).resolves.toMatch(
-      /nightly-report.*0 2 \* \* \*.*Europe\/Paris.*02:00:00 CES?T/s,
+      /nightly-report.*e2e-report.*worker task.*\d{4}-\d\d-\d\d 02:00:00 CES?T.*0 2 \* \* \*.*Europe\/Paris/s,
     )
     await page.getByRole('button', { name: 'Pause cue nightly-report' }).click()
     await page.getByRole('button', { name: 'Resume cue nightly-report' }).waitFor()
@@ -426,7 +493,352 @@ describe('dashboard in chromium', () => {
     await page.locator('#toast', { hasText: 'execution' }).waitFor()
     const detail = await api('GET', `/v1/cues/${cue.id}`)
     expect(detail.executions).toEqual([expect.objectContaining({ cue_id: cue.id, task: 'e2e-report' })])
+  })
+
+  it("shows every time one way: the browser's zone named, ISO 8601 UTC on hover; due times and last workers", async () => {
+    const later = await enqueue('e2e-later', { n: 1 }, { delay_seconds: 3600 })
+    const failedId = await enqueue('e2e-lastworker', {})
+    await fail(await claim('worker-z', 'e2e-lastworker', 30), 'disk full')
+    await enqueue('e2e-now', {})
+    await heartbeat(await claim('worker-now', 'e2e-now', 300))
+
+    const pages = [
+      ['#/leases', 'Leases'],
+      ['#/workers', 'Workers'],
+      ['#/executions', 'Executions'],
+      ['#/failed', 'Failed'],
+    ] as const
+    for (const [hash, title] of pages) {
+      await go(hash)
+      await page.getByRole('heading', { level: 1, name: title }).waitFor()
+      await page.locator('main tbody time').first().waitFor()
+      expect(await expectOneTimeFormat('main', BROWSER_ZONE), `${hash} shows times`).toBeGreaterThan(0)
+    }
+    // The old Leases "Claimed" showed a bare 16:21:21: every lease time (expires, last heartbeat,
+    // claimed) now has a date and a zone.
+    await go('#/leases?task=e2e-now')
+    await row((await api('GET', '/v1/leases?task=e2e-now')).leases[0].execution_id).waitFor()
+    expect(await expectOneTimeFormat('tbody', BROWSER_ZONE)).toBe(3)
+
+    // Scheduled rows say when they are due.
+    await go('#/executions?status=scheduled')
+    const due = row(later).locator('td').nth(1)
+    await due.locator('time').waitFor()
+    expect(await due.textContent()).toMatch(/^scheduled\s*due in (59m \d\ds|1h 00m)/)
+    const record = await api('GET', `/v1/executions/${later}`)
+    expect(await due.locator('time').getAttribute('title')).toBe(
+      record.next_attempt_at ?? record.scheduled_for,
+    )
+    await go('#/failed')
+    await row(later).locator('time').waitFor()
+    expect(await row(later).textContent()).toContain('due in')
+
+    // Failed rows name the worker of their last attempt, on Failed and on Executions.
+    await row(failedId).locator('code', { hasText: 'worker-z' }).waitFor()
+    await shot('failed')
+    await go('#/executions?status=failed&task=e2e-lastworker')
+    await row(failedId).locator('code', { hasText: 'worker-z' }).waitFor()
+
+    // The detail page: the browser's zone too (not UTC).
+    await go(`#/executions/${later}`)
+    await page.locator('.actions .badge-scheduled').waitFor()
+    expect(await expectOneTimeFormat('main', BROWSER_ZONE)).toBeGreaterThanOrEqual(4)
+
+    // A cue's times are in the cue's own zone, named the same way.
+    const cues = (await api('GET', '/v1/cues')).cues
+    const nightly = cues.find((c: any) => c.name === 'nightly-report')
+    await go('#/cues')
+    await row(nightly.id).locator('time').first().waitFor()
+    expect(await expectOneTimeFormat(`tr[data-row="${nightly.id}"]`, 'Europe/Paris')).toBeGreaterThan(0)
+
+    await go('#/executions')
+    await page.locator('main tbody time').first().waitFor()
+    await shot('executions')
+  })
+
+  it('keeps the key columns of Leases, Executions and Workers on a 420 px screen', async () => {
+    await claim(
+      'worker-phone-with-a-long-name',
+      await enqueue('e2e-phone-task', {}).then(() => 'e2e-phone-task'),
+      600,
+    )
+    await page.setViewportSize({ width: 420, height: 900 })
+    try {
+      for (const [hash, title, keys] of [
+        ['#/leases', 'Leases', ['Execution', 'Task', 'Worker', 'Expires']],
+        ['#/executions', 'Executions', ['Execution', 'Task', 'Status', 'Worker']],
+        ['#/workers', 'Workers', ['Worker', 'State', 'Last seen', 'In flight']],
+        ['#/cues', 'Cues', ['Cue', 'Status', 'Fires', 'Next run']],
+      ] as const) {
+        await go(hash)
+        await page.getByRole('heading', { level: 1, name: title }).waitFor()
+        await page.locator('tbody tr[data-row]').first().waitFor()
+        const columns = await page
+          .locator('table')
+          .first()
+          .evaluate((table: any, labels: readonly string[]) => {
+            const heads = [...table.querySelectorAll('thead th')] as any[]
+            const rows = [...table.querySelectorAll('tbody tr[data-row]')] as any[]
+            return labels.map((label) => {
+              const i = heads.findIndex((th) => th.textContent.trim() === label)
+              const boxes = [heads[i], ...rows.map((r) => r.children[i])].map((el) =>
+                el.getBoundingClientRect(),
+              )
+              return {
+                label,
+                found: i >= 0,
+                left: Math.min(...boxes.map((b) => b.left)),
+                right: Math.max(...boxes.map((b) => b.right)),
+                width: Math.min(...boxes.map((b) => b.width)),
+              }
+            })
+          }, keys)
+        for (const c of columns) {
+          expect(c.found, `${hash}: column ${c.label}`).toBe(true)
+          expect(c.width, `${hash}: ${c.label} is shown`).toBeGreaterThan(0)
+          expect(c.left, `${hash}: ${c.label} starts on screen`).toBeGreaterThanOrEqual(0)
+          expect(c.right, `${hash}: ${c.label} ends on screen`).toBeLessThanOrEqual(420)
+        }
+        expect(
+          await page.evaluate('document.documentElement.scrollWidth'),
+          `${hash} fits 420 px`,
+        ).toBeLessThanOrEqual(420)
+        await shot(`${title.toLowerCase()}-420`)
+      }
+      // The cue form fits too.
+      await go('#/cues/new')
+      await page.getByRole('heading', { level: 1, name: 'New cue' }).waitFor()
+      await page.getByLabel('Cron').fill('*/15 9-17 * * 1-5')
+      await countIs('.preview[data-preview="ok"] li', 5)
+      expect(
+        await page.evaluate('document.documentElement.scrollWidth'),
+        'the cue form fits 420 px',
+      ).toBeLessThanOrEqual(420)
+      await shot('cue-new-420')
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 })
+    }
+  })
+
+  it("creates, previews, edits, pauses, fires and deletes a cue from the dashboard, with the API's own messages", async () => {
+    await go('#/cues')
+    await page.getByRole('link', { name: 'New cue' }).click()
+    await page.getByRole('heading', { level: 1, name: 'New cue' }).waitFor()
+    // A new cue starts in the browser's zone.
+    expect(await page.getByLabel('Time zone').inputValue()).toBe(BROWSER_ZONE)
+    await page.getByLabel('Name', { exact: true }).fill('e2e-form-cue')
+    await page.getByLabel('Task', { exact: true }).fill('e2e-report')
+    await page.getByLabel('Time zone').fill('America/New_York')
+    await page.getByLabel('Cron').fill('30 9 * * 1-5')
+
+    // The preview: the next five runs as the server computes them, in the cue's zone.
+    const schedule = { type: 'recurring', cron: '30 9 * * 1-5', timezone: 'America/New_York' }
+    const expected: string[] = (await api('POST', '/v1/cues/preview', { schedule })).next_runs
+    await countIs('.preview[data-preview="ok"] li', 5)
+    const shown = await timesIn('.preview')
+    expect(shown.map((t) => t.title)).toEqual(expected)
+    for (const t of shown) {
+      expect(t.text).toBe(inZone(t.title!, 'America/New_York'))
+      expect(t.text).toMatch(/ 09:30:00 E[SD]T$/)
+    }
+    const days = await page.locator('.preview li .weekday').allTextContents()
+    expect(
+      days.every((d) => ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'].includes(d)),
+      days.join(),
+    ).toBe(true)
+    await page.getByText('Next 5 runs, in America/New_York:').waitFor()
+    await shot('cue-new')
+
+    // A bad expression: the preview says what the API says, as the user types.
+    await page.getByLabel('Cron').fill('61 * * * *')
+    const badCron = await apiAnswer('POST', '/v1/cues/preview', {
+      schedule: { ...schedule, cron: '61 * * * *' },
+    })
+    expect(badCron.status).toBe(400)
+    await page.locator('.preview[data-preview="error"]', { hasText: badCron.body.error.message }).waitFor()
+
+    // Submitted anyway: refused with creation's own message, next to the Cron field; nothing created.
+    await page.getByRole('button', { name: 'Create cue' }).click()
+    const refused = await apiAnswer('POST', '/v1/cues', {
+      name: 'e2e-form-cue',
+      transport: 'worker',
+      task: 'e2e-report',
+      schedule: { ...schedule, cron: '61 * * * *' },
+    })
+    await page.getByRole('alert').filter({ hasText: refused.body.error.message }).waitFor()
+    expect(await page.getByLabel('Cron').getAttribute('aria-invalid')).toBe('true')
+    expect(await page.locator('[data-field="schedule.cron"] .field-error').textContent()).toBe(
+      refused.body.error.message,
+    )
+
+    // A 422 with field details: each detail by the field it names.
+    await page.getByLabel('Cron').fill('30 9 * * 1-5')
+    await page.locator('.preview[data-preview="ok"]:not([aria-busy])').waitFor()
+    await page.getByLabel('Max attempts').fill('11')
+    await page.getByLabel('Payload (JSON object)').fill('[1, 2]')
+    await page.getByRole('button', { name: 'Create cue' }).click()
+    const invalid = await apiAnswer('POST', '/v1/cues', {
+      name: 'e2e-form-cue',
+      transport: 'worker',
+      task: 'e2e-report',
+      schedule,
+      payload: [1, 2],
+      retry: { max_attempts: 11 },
+    })
+    expect(invalid.status).toBe(422)
+    const alert = page.getByRole('alert').filter({ hasText: invalid.body.error.message })
+    await alert.waitFor()
+    for (const d of invalid.body.error.details) {
+      await alert.locator('li', { hasText: d.message }).waitFor()
+      const field = d.path.startsWith('retry') ? 'retry.max_attempts' : 'payload'
+      expect(await page.locator(`[data-field="${field}"] .field-error`).textContent()).toContain(d.message)
+    }
+    expect(await page.getByLabel('Max attempts').getAttribute('aria-invalid')).toBe('true')
+    expect(await page.getByLabel('Cron').getAttribute('aria-invalid')).toBeNull()
+    await shot('cue-form-errors')
+    // Edited, a field stops saying what was wrong with it.
+    await page.getByLabel('Max attempts').fill('2')
+    expect(await page.getByLabel('Max attempts').getAttribute('aria-invalid')).toBeNull()
+    expect(await page.locator('[data-field="retry.max_attempts"] .field-error').textContent()).toBe('')
+    expect((await api('GET', '/v1/cues')).cues.some((c: any) => c.name === 'e2e-form-cue')).toBe(false)
+
+    // Fixed, it is created and its page opens.
+    await page.getByLabel('Payload (JSON object)').fill('{"report": "weekday"}')
+    await page.getByRole('button', { name: 'Create cue' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Cue e2e-form-cue' }).waitFor()
+    await page.locator('.notice', { hasText: 'Created cue e2e-form-cue.' }).waitFor()
+    const created = (await api('GET', '/v1/cues')).cues.find((c: any) => c.name === 'e2e-form-cue')
+    expect(created).toMatchObject({
+      status: 'active',
+      transport: 'worker',
+      task: 'e2e-report',
+      payload: { report: 'weekday' },
+      schedule,
+      retry: { max_attempts: 2 },
+    })
+
+    // Edited: only what changed is sent; everything else stays as it was.
+    await page.getByLabel('Cron').fill('0 18 * * *')
+    await countIs('.preview[data-preview="ok"] li', 5)
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.locator('.notice', { hasText: 'Saved schedule.' }).waitFor()
+    const edited = await api('GET', `/v1/cues/${created.id}`)
+    expect(edited).toMatchObject({
+      schedule: { ...schedule, cron: '0 18 * * *' },
+      retry: { max_attempts: 2 },
+    })
+    expect(edited.retry.backoff_seconds).toEqual(created.retry.backoff_seconds)
+
+    // A name taken by another cue: 409, said next to the name.
+    await page.getByLabel('Name', { exact: true }).fill('nightly-report')
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    const taken = await apiAnswer('PATCH', `/v1/cues/${created.id}`, { name: 'nightly-report' })
+    expect(taken.status).toBe(409)
+    await page.getByRole('alert').filter({ hasText: taken.body.error.message }).waitFor()
+    expect(await page.locator('[data-field="name"] .field-error').textContent()).toBe(
+      taken.body.error.message,
+    )
+    await page.getByLabel('Name', { exact: true }).fill('e2e-form-cue')
+    await shot('cue-edit')
+
+    // Pause, resume and fire from its page.
+    await page.getByRole('button', { name: 'Pause cue e2e-form-cue' }).click()
+    await page.getByRole('button', { name: 'Resume cue e2e-form-cue' }).waitFor()
+    expect((await api('GET', `/v1/cues/${created.id}`)).status).toBe('paused')
+    await page.getByRole('button', { name: 'Resume cue e2e-form-cue' }).click()
+    await page.getByRole('button', { name: 'Pause cue e2e-form-cue' }).waitFor()
+    await page.getByRole('button', { name: 'Fire cue e2e-form-cue now' }).click()
+    await page.locator('#toast', { hasText: 'Fired cue e2e-form-cue: execution' }).waitFor()
+    const fired = await api('GET', `/v1/cues/${created.id}`)
+    expect(fired.status).toBe('active')
+    expect(fired.executions).toEqual([
+      expect.objectContaining({ task: 'e2e-report', payload: { report: 'weekday' } }),
+    ])
+
+    // The list says what each cue fires: a worker cue its task, a webhook cue its URL's host.
+    const hook = await api('POST', '/v1/cues', {
+      name: 'e2e-hook',
+      schedule: { type: 'recurring', cron: '0 3 * * *' },
+      callback: { url: 'https://93.184.216.34:8443/hooks/nightly' },
+    })
+    await go('#/cues')
+    await row(hook.id).waitFor()
+    await expect(row(hook.id).textContent()).resolves.toMatch(
+      /e2e-hook.*93\.184\.216\.34:8443.*webhook POST/s,
+    )
+    await expect(row(created.id).textContent()).resolves.toMatch(/e2e-form-cue.*e2e-report.*worker task/s)
     await shot('cues')
+
+    // Delete asks first: dismissed, nothing happens; accepted, the cue is gone.
+    let asked = ''
+    page.once('dialog', (d) => {
+      asked = d.message()
+      void d.dismiss()
+    })
+    await page.getByRole('button', { name: 'Delete cue e2e-hook' }).click()
+    expect(asked).toContain('Delete cue e2e-hook?')
+    expect((await apiAnswer('GET', `/v1/cues/${hook.id}`)).status).toBe(200)
+    page.once('dialog', (d) => void d.accept())
+    await page.getByRole('button', { name: 'Delete cue e2e-hook' }).click()
+    await row(hook.id).waitFor({ state: 'detached' })
+    expect((await apiAnswer('GET', `/v1/cues/${hook.id}`)).status).toBe(404)
+  })
+
+  it('says on each attempt of the timeline how its report was authorised', async () => {
+    const report = async (
+      task: string,
+      workerId: string,
+      headers: Record<string, string>,
+      token: boolean,
+    ) => {
+      const id = await enqueue(task, {})
+      const held = await claim(workerId, task, 60)
+      const answer = await apiAnswer(
+        'POST',
+        `/v1/executions/${id}/outcome`,
+        { success: true, ...(token ? { lease_token: held.token } : {}) },
+        headers,
+      )
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200)
+      return id
+    }
+    const withToken = await report('e2e-auth-token', 'worker-t', {}, true)
+    const withWorker = await report('e2e-auth-worker', 'worker-w', { 'x-worker-id': 'worker-w' }, false)
+    const withKey = await report('e2e-auth-key', 'worker-k', {}, false)
+    // A first attempt nobody reported (its lease expired), then one reported with the token.
+    const expired = await enqueue('e2e-auth-expired', {})
+    await claim('worker-gone', 'e2e-auth-expired', 1)
+    await waitFor(async () => (await api('GET', `/v1/executions/${expired}`)).status === 'pending', {
+      timeoutMs: 8000,
+    })
+    await complete(await claim('worker-t', 'e2e-auth-expired', 60))
+
+    const said = async (id: string, attempt: number) => {
+      await go(`#/executions/${id}`)
+      const el = page.locator(`li.attempt[data-attempt="${attempt}"] [data-reported-with]`)
+      await el.waitFor()
+      return { text: await el.textContent(), title: await el.getAttribute('title') }
+    }
+    expect(await said(withToken, 1)).toEqual({
+      text: 'reported with lease token',
+      title: expect.stringContaining('fenced'),
+    })
+    expect(await said(withWorker, 1)).toEqual({
+      text: 'worker id only',
+      title: expect.stringContaining('only the worker id'),
+    })
+    const byKey = await said(withKey, 1)
+    expect(byKey).toEqual({
+      text: 'API key only — not fenced',
+      title: expect.stringContaining('anyone holding the key'),
+    })
+    await shot('execution-reported-with-api-key')
+    expect(await said(expired, 1)).toEqual({
+      text: 'no report',
+      title: expect.stringContaining('Nobody reported'),
+    })
+    expect(await said(expired, 2)).toMatchObject({ text: 'reported with lease token' })
+    await shot('execution-reported-with')
   })
 
   it('is usable with the keyboard and labelled for screen readers', async () => {

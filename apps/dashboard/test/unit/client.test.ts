@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { Backoff } from '../../client/backoff.ts'
-import { countdown, duration, rate, relative } from '../../client/format.ts'
+import {
+  countdown,
+  dateTime,
+  duration,
+  isoUtc,
+  rate,
+  relative,
+  weekday,
+  zoneName,
+} from '../../client/format.ts'
 import { RateSeries } from '../../client/rates.ts'
 import { SseParser } from '../../client/sse.ts'
 
@@ -125,5 +134,37 @@ describe('time text', () => {
     expect(rate(0.05)).toBe('0.05/s')
     expect(rate(2.34)).toBe('2.3/s')
     expect(rate(123.4)).toBe('123/s')
+  })
+})
+
+describe('the one time format', () => {
+  it('is date, time to the second and the zone named, in the zone asked for', () => {
+    expect(dateTime('2026-11-27T15:21:21Z', 'Europe/Paris')).toBe('2026-11-27 16:21:21 CET')
+    expect(dateTime('2026-07-01T12:00:00.123Z', 'Europe/Paris')).toBe('2026-07-01 14:00:00 CEST')
+    expect(dateTime('2026-11-27T15:21:21Z', 'America/New_York')).toBe('2026-11-27 10:21:21 EST')
+    expect(dateTime('2026-07-01T12:00:00Z', 'Europe/London')).toBe('2026-07-01 13:00:00 BST')
+    expect(dateTime('2026-11-27T15:21:21Z', 'UTC')).toBe('2026-11-27 15:21:21 UTC')
+    // No English abbreviation: the offset, never a name two zones share.
+    expect(dateTime('2026-11-27T15:21:21Z', 'Asia/Tokyo')).toBe('2026-11-28 00:21:21 GMT+9')
+    expect(dateTime('2026-11-27T15:21:21Z', 'Asia/Kolkata')).toBe('2026-11-27 20:51:21 GMT+5:30')
+    // Midnight is 00, not 24; an unknown zone falls back to UTC and says so.
+    expect(dateTime('2026-11-27T23:00:00Z', 'Europe/Paris')).toBe('2026-11-28 00:00:00 CET')
+    expect(dateTime('2026-11-27T15:21:21Z', 'Mars/Olympus')).toBe('2026-11-27 15:21:21 UTC')
+    expect(dateTime('not a time')).toBe('not a time')
+  })
+
+  it("uses the viewer's zone when none is given", () => {
+    const t = '2026-11-27T15:21:21Z'
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone
+    expect(dateTime(t)).toBe(dateTime(t, zone))
+    expect(dateTime(t)).toMatch(/^2026-11-2[78] \d\d:\d\d:21 \S+$/)
+    expect(zoneName(Date.parse(t), 'UTC')).toBe('UTC')
+  })
+
+  it('hovers as ISO 8601 UTC, and names the weekday in a zone', () => {
+    expect(isoUtc('2026-11-27T16:21:21+01:00')).toBe('2026-11-27T15:21:21.000Z')
+    expect(isoUtc('garbage')).toBe('garbage')
+    expect(weekday('2026-11-27T23:30:00Z', 'Europe/Paris')).toBe('Sat')
+    expect(weekday('2026-11-27T23:30:00Z', 'UTC')).toBe('Fri')
   })
 })

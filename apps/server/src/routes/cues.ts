@@ -1,4 +1,4 @@
-import { type CueConfig, Cues, type TenantRecord } from '@cuekit/engine'
+import { type CueConfig, Cues, firstFire, nextTick, type TenantRecord } from '@cuekit/engine'
 import {
   CreateCueRequest,
   CueDetail,
@@ -9,6 +9,8 @@ import {
   GetCueQuery,
   ListCuesQuery,
   ListCuesResponse,
+  PreviewCueRequest,
+  PreviewCueResponse,
   RegenerateWebhookSecretResponse,
   UpdateCueRequest,
   WebhookSecretResponse,
@@ -80,6 +82,34 @@ export function cueRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       if (cfg.transport === 'webhook') await tenants.markWebhookTenant(tenant.id)
       const record = await engine.cues.create(tenant, cfg)
       return c.json({ ...record, warning }, 201)
+    },
+  )
+
+  route(
+    app,
+    s,
+    {
+      method: 'post',
+      path: '/v1/cues/preview',
+      summary: 'The next runs a schedule would fire (checked as cue creation checks it); nothing is stored',
+      tags,
+      body: PreviewCueRequest,
+      responses: {
+        200: { description: 'Upcoming fire times, ascending', schema: PreviewCueResponse },
+        400: err('invalid_schedule'),
+        422: err('validation_error or invalid_timezone'),
+      },
+    },
+    async (c, { body }) => {
+      const { type, cron, at, timezone } = body.schedule
+      // The scheduler's own functions and clock: a preview never disagrees with what will fire.
+      const runs = [firstFire({ type, cron, at, timezone }, engine.cues.now())]
+      while (type === 'recurring' && cron && runs.length < body.count) {
+        const next = nextTick(cron, timezone, runs[runs.length - 1]!)
+        if (next === null) break
+        runs.push(next)
+      }
+      return c.json({ timezone, next_runs: runs.map((t) => new Date(t).toISOString()) }, 200)
     },
   )
 
