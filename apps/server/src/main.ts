@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Server as HttpServer } from 'node:http'
-import { Engine, Tenants } from '@cuekit/engine'
+import { Engine, StorageFormatError, Tenants } from '@cuekit/engine'
 import { createAdaptorServer } from '@hono/node-server'
 import { Cluster, Redis } from 'ioredis'
 import pino from 'pino'
@@ -68,6 +68,12 @@ const engine = new Engine({
   retentionSeconds: env.CUEKIT_RETENTION_SECONDS,
   webhookLeaseMarginSeconds: env.CUEKIT_WEBHOOK_LEASE_MARGIN_SECONDS,
 })
+await orExit(
+  engine.checkStorage().catch((error: unknown) => {
+    if (!(error instanceof StorageFormatError)) throw error
+    throw new StartupError(`CUEKIT_KEY_PREFIX=${env.CUEKIT_KEY_PREFIX}: ${error.message}`, EXIT.storageFormat)
+  }),
+)
 const tenants = new Tenants(redis, engine.keys)
 const adminKey = env.CUEKIT_ADMIN_KEY ?? (durable ? null : `cue_admin_${randomBytes(16).toString('hex')}`)
 const cuekit = createApp({

@@ -17,6 +17,8 @@ export const EXIT = {
   storage: 3,
   /** PORT/HOST cannot be listened on (in use, not permitted, not an address of this machine). */
   listen: 4,
+  /** The store holds Cuekit data of another storage format (see docs/deployment.md). */
+  storageFormat: 5,
 } as const
 
 /** Startup stops with one line for the operator and an exit code; no stack trace. */

@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { Keys } from '@cuekit/engine'
 import { freePort } from '@cuekit/scripts/lib/ports'
 import { startRedisServer } from '@cuekit/scripts/lib/redis-server'
 import {
@@ -13,6 +14,7 @@ import {
   startServerProcess,
 } from '@cuekit/scripts/lib/server-process'
 import { waitFor } from '@cuekit/scripts/lib/wait'
+import { Redis } from 'ioredis'
 import { describe, expect, inject, it } from 'vitest'
 
 // The real server process as an operator starts it: what it says and how it exits when it cannot
@@ -75,6 +77,20 @@ describe('startup failures: one line naming the setting, a distinct exit code', 
   it('an invalid environment: exit 2, the setting and what is wrong with it', async () => {
     const exit = await runServerProcess({ env: { CUEKIT_DEFAULT_LEASE_SECONDS: 'soon' } })
     expectOneLine(exit, 2, /^invalid CUEKIT_DEFAULT_LEASE_SECONDS: /)
+  })
+
+  it('data of an earlier storage format: exit 5, the prefix and what to do', async () => {
+    const prefix = `old${process.pid}`
+    const redis = new Redis(inject('redisUrl'))
+    // What an earlier Cuekit left: tenants, but no storage format mark.
+    await redis.sadd(new Keys(prefix).tenants(), 'tn_old')
+    redis.disconnect()
+    const exit = await runServerProcess({ redisUrl: inject('redisUrl'), env: { CUEKIT_KEY_PREFIX: prefix } })
+    expectOneLine(
+      exit,
+      5,
+      new RegExp(`^CUEKIT_KEY_PREFIX=${prefix}: .*storage format 1.*another CUEKIT_KEY_PREFIX`),
+    )
   })
 })
 

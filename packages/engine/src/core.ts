@@ -3,7 +3,7 @@ import { LIMITS } from '@cuekit/protocol'
 import type { Cluster, Redis } from 'ioredis'
 import { check } from './errors.ts'
 import { partitionOf } from './ids.ts'
-import { Keys, type PartitionRef } from './keys.ts'
+import { Keys, type PartitionRef, STORAGE_FORMAT } from './keys.ts'
 import { HEAD } from './layouts.ts'
 import { type PartitionScript, type Reply, type ScriptArg, ScriptRegistry } from './scripts.ts'
 
@@ -110,6 +110,22 @@ export class EngineCore extends EventEmitter<CoreEvents> {
   }
 
   /**
+   * Makes sure the data under this prefix is in the format these scripts read (STORAGE_FORMAT),
+   * marking an empty store as such. Data of another format is refused with what to do about it,
+   * never read wrongly.
+   */
+  async checkStorage(): Promise<void> {
+    const key = this.keys.format()
+    const found = await this.redis.get(key)
+    if (found === STORAGE_FORMAT) return
+    if (found === null && (await this.redis.scard(this.keys.tenants())) === 0) {
+      await this.redis.set(key, STORAGE_FORMAT, 'NX')
+      return this.checkStorage()
+    }
+    throw new StorageFormatError(found ?? '1')
+  }
+
+  /**
    * Runs a partition script: an error code in its reply is thrown (EngineError) and the store's
    * clock is noted from its `now`.
    */
@@ -141,5 +157,17 @@ export class EngineCore extends EventEmitter<CoreEvents> {
       taken ? '1' : '0',
       ...entries.flatMap((e) => [this.keys.partitionName(e.ref), e.next === null ? '' : String(e.next)]),
     ])
+  }
+}
+
+/** The store holds Cuekit data of another storage format than this engine's. */
+export class StorageFormatError extends Error {
+  override readonly name = 'StorageFormatError'
+  constructor(readonly found: string) {
+    super(
+      `the data under this key prefix is in storage format ${found}; this Cuekit reads format ` +
+        `${STORAGE_FORMAT}. Drain the old deployment (let its executions finish) and start this one ` +
+        'with another CUEKIT_KEY_PREFIX, or on an empty Redis.',
+    )
   }
 }

@@ -49,6 +49,11 @@ export class Engine {
     })
   }
 
+  /** Refuses data of another storage format (see EngineCore.checkStorage). */
+  checkStorage(): Promise<void> {
+    return this.core.checkStorage()
+  }
+
   get keys(): Keys {
     return this.core.keys
   }

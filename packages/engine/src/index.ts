@@ -1,4 +1,4 @@
-export type { EngineCore, EngineOptions, TenantRef } from './core.ts'
+export { type EngineCore, type EngineOptions, StorageFormatError, type TenantRef } from './core.ts'
 export { type CueConfig, type CueOptions, Cues, type FireInput, newCueId, type StoredCue } from './cues.ts'
 export { Engine } from './engine.ts'
 export { EngineError } from './errors.ts'

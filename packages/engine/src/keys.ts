@@ -38,7 +38,7 @@
  * and email lookups, the set of tenants with webhook cues, and the storage format version.
  */
 
-/** Partition data written by this engine; storage.ts refuses to run on another format. */
+/** The format of the data this engine writes; EngineCore.checkStorage refuses any other. */
 export const STORAGE_FORMAT = '2'
 
 /** How long per-minute activity is kept: a day, and an hour to spare. */

@@ -396,6 +396,9 @@ export const DUE_PUT_ARGS = layout('DUE_PUT_ARGS', [
   'taken',
 ])
 
+/** Tenant key rotation (tenants.ts; a global script). */
+export const KEY_ROTATE_ARGS = layout('KEY_ROTATE_ARGS', ['presented_hash', 'new_hash', 'tenant_id'])
+
 // ------------------------------------------------------------------ hash fields
 // Records that stay Redis hashes (cues, worker stats) name their fields here once; Lua gets
 // `local CF = { status = 'st', ... }` and reads `hmget(key, CF.status, ...)`.
@@ -481,7 +484,25 @@ export const RATE_FIELDS = Object.keys(RATE_FIELDS_HASH.names) as (keyof typeof 
 /** One minute, then `count` of them after RATES_REPLY. */
 export const RATE_ITEM = layout('RATE_ITEM', RATE_FIELDS)
 
-export const HASH_FIELDS: readonly HashFields<string>[] = [CUE_FIELDS, WORKER_FIELDS, RATE_FIELDS_HASH]
+/** A tenant (hash `{g}:tenant:<id>`, tenants.ts). */
+export const TENANT_FIELDS = hashFields('TF', {
+  partitions: 'partitions',
+  name: 'name',
+  email: 'email',
+  created_at: 'created',
+  /** SHA-256 of its one live API key */
+  key_hash: 'kh',
+  /** '1'/'0'; absent: the server's default */
+  require_lease_token: 'rlt',
+  webhook_secret: 'whs',
+})
+
+export const HASH_FIELDS: readonly HashFields<string>[] = [
+  CUE_FIELDS,
+  WORKER_FIELDS,
+  RATE_FIELDS_HASH,
+  TENANT_FIELDS,
+]
 
 export function luaHashFields(h: HashFields<string>): string {
   const names = Object.entries(h.names).map(([k, v]) => `${k} = '${v}'`)
@@ -565,6 +586,7 @@ export const LAYOUTS: readonly Layout<string>[] = [
   DUE_TAKE_ARGS,
   DUE_TAKE_REPLY,
   DUE_PUT_ARGS,
+  KEY_ROTATE_ARGS,
   RATE_ITEM,
 ]
 

@@ -79,6 +79,12 @@ export function args<N extends string>(
   return layout.fields.map((f) => values[f])
 }
 
+/** A global script (no partition header or library) with the layouts it names. */
+export function globalScript(name: string): string {
+  const body = lua(`${name}.lua`)
+  return `${tablesFor(body)}\n${body}`
+}
+
 export interface ScriptOptions {
   historyLength: number
   /**
@@ -126,7 +132,7 @@ export class ScriptRegistry {
       const code =
         kind === 'partition'
           ? `${header}\n${tablesFor(LIBRARY + body)}\n${LIBRARY}\n${body}`
-          : `${tablesFor(body)}\n${body}`
+          : globalScript(name)
       redis.defineCommand(this.commandPrefix + name, {
         numberOfKeys: kind === 'partition' ? 1 : 2,
         lua: code,

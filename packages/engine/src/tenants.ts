@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
-import type { TenantRef } from './engine.ts'
+import type { TenantRef } from './core.ts'
 import { newTenantId } from './ids.ts'
 import type { Keys } from './keys.ts'
+import { KEY_ROTATE_ARGS, TENANT_FIELDS } from './layouts.ts'
+import { args, globalScript } from './scripts.ts'
 
 export interface TenantRecord extends TenantRef, TenantSettingsRecord {
   name: string | null
@@ -19,6 +21,8 @@ export interface TenantSettings {
 /** Settings as stored: null where the tenant predates the setting (the server default applies). */
 type TenantSettingsRecord = { [K in keyof TenantSettings]: TenantSettings[K] | null }
 
+const F = TENANT_FIELDS.names
+
 export function hashApiKey(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex')
 }
@@ -31,19 +35,6 @@ export function newApiKey(): string {
 export function newWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString('hex')}`
 }
-
-/**
- * Compare-and-swap of a tenant's key. KEYS: the tenant hash, the presented key's entry, the new
- * key's entry (all in the global slot). ARGV: presented hash, new hash, tenant id. Returns 1 when
- * rotated, 0 when the presented key is not the tenant's key (any more).
- */
-const ROTATE_KEY = `
-if redis.call('HGET', KEYS[1], 'kh') ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[3], ARGV[3])
-redis.call('HSET', KEYS[1], 'kh', ARGV[2])
-redis.call('DEL', KEYS[2])
-return 1
-`
 
 interface RotateKey {
   cuekit_rotate_key(...args: string[]): Promise<number>
@@ -58,7 +49,7 @@ export class Tenants {
     private readonly redis: Redis | Cluster,
     private readonly keys: Keys,
   ) {
-    redis.defineCommand('cuekit_rotate_key', { numberOfKeys: 3, lua: ROTATE_KEY })
+    redis.defineCommand('cuekit_rotate_key', { numberOfKeys: 3, lua: globalScript('key_rotate') })
   }
 
   async create(input: {
@@ -88,11 +79,11 @@ export class Tenants {
     await this.redis
       .multi()
       .hset(this.keys.tenant(tenant.id), {
-        partitions: String(tenant.partitions),
-        name: tenant.name ?? '',
-        email: tenant.email ?? '',
-        created: String(tenant.createdAt),
-        kh: hash,
+        [F.partitions]: String(tenant.partitions),
+        [F.name]: tenant.name ?? '',
+        [F.email]: tenant.email ?? '',
+        [F.created_at]: String(tenant.createdAt),
+        [F.key_hash]: hash,
         ...settingFields(tenant),
       })
       .sadd(this.keys.tenants(), tenant.id)
@@ -103,14 +94,15 @@ export class Tenants {
 
   async get(tenantId: string): Promise<TenantRecord | null> {
     const h = await this.redis.hgetall(this.keys.tenant(tenantId))
-    if (!h.partitions) return null
+    if (!h[F.partitions]) return null
+    const rlt = h[F.require_lease_token]
     return {
       id: tenantId,
-      partitions: Number(h.partitions),
-      name: h.name || null,
-      email: h.email || null,
-      createdAt: Number(h.created),
-      requireLeaseToken: h.rlt === undefined ? null : h.rlt === '1',
+      partitions: Number(h[F.partitions]),
+      name: h[F.name] || null,
+      email: h[F.email] || null,
+      createdAt: Number(h[F.created_at]),
+      requireLeaseToken: rlt === undefined ? null : rlt === '1',
     }
   }
 
@@ -149,9 +141,7 @@ export class Tenants {
       this.keys.tenant(tenantId),
       this.keys.apiKey(current),
       this.keys.apiKey(next),
-      current,
-      next,
-      tenantId,
+      ...args(KEY_ROTATE_ARGS, { presented_hash: current, new_hash: next, tenant_id: tenantId }).map(String),
     )
     return rotated === 1 ? apiKey : null
   }
@@ -159,17 +149,17 @@ export class Tenants {
   /** The tenant's webhook signing secret, created on first use (kept in the tenant's hash). */
   async webhookSecret(tenantId: string): Promise<string> {
     const key = this.keys.tenant(tenantId)
-    const current = await this.redis.hget(key, 'whs')
+    const current = await this.redis.hget(key, F.webhook_secret)
     if (current) return current
     // HSETNX: two servers creating it at once agree on the first one written.
-    await this.redis.hsetnx(key, 'whs', newWebhookSecret())
-    return (await this.redis.hget(key, 'whs'))!
+    await this.redis.hsetnx(key, F.webhook_secret, newWebhookSecret())
+    return (await this.redis.hget(key, F.webhook_secret))!
   }
 
   /** Replaces the webhook signing secret; the previous one stops verifying at once. */
   async regenerateWebhookSecret(tenantId: string): Promise<string> {
     const secret = newWebhookSecret()
-    await this.redis.hset(this.keys.tenant(tenantId), 'whs', secret)
+    await this.redis.hset(this.keys.tenant(tenantId), F.webhook_secret, secret)
     return secret
   }
 
@@ -192,7 +182,9 @@ export class Tenants {
 /** The tenant hash's fields for the settings that are set (`rlt`: require lease token). */
 function settingFields(settings: Partial<TenantSettingsRecord>): Record<string, string> {
   const fields: Record<string, string> = {}
-  if (typeof settings.requireLeaseToken === 'boolean') fields.rlt = settings.requireLeaseToken ? '1' : '0'
+  if (typeof settings.requireLeaseToken === 'boolean') {
+    fields[F.require_lease_token] = settings.requireLeaseToken ? '1' : '0'
+  }
   return fields
 }
 

@@ -127,3 +127,18 @@ describe.runIf(backend === 'redis')('idle cost', () => {
     expect(looks).toBeLessThanOrEqual(10)
   })
 })
+
+describe('storage format', () => {
+  it('marks an empty store, accepts its own format, and refuses data of an earlier one', async () => {
+    const engine = newEngine()
+    await engine.checkStorage()
+    await engine.checkStorage()
+    expect(await engine.redis.get(engine.keys.format())).toBe('2')
+    const old = newEngine()
+    // An earlier deployment: tenants, but no format mark.
+    await old.redis.sadd(old.keys.tenants(), 'tn_old')
+    await expect(old.checkStorage()).rejects.toMatchObject({ name: 'StorageFormatError', found: '1' })
+    await old.redis.set(old.keys.format(), '3')
+    await expect(old.checkStorage()).rejects.toMatchObject({ found: '3' })
+  })
+})
