@@ -1,6 +1,7 @@
 // One Cuekit SDK Worker process (concurrency from env, empty handler), timed from start() to
-// the Nth outcome the server recorded. Prints {"ms": ..., "n": ...} and exits.
+// the Nth outcome the server recorded, inside the parent's window (window.ts).
 import { Worker } from '@cuekit/sdk'
+import { openWindow } from './window.ts'
 
 const n = Number(process.env.N)
 const task = process.env.TASK ?? 'bench'
@@ -13,13 +14,14 @@ const worker = new Worker({
   waitSeconds: 1,
   handlers: { [task]: async () => {} },
 })
-const started = performance.now()
+const window = await openWindow()
 worker.on('reported', () => {
   done += 1
   if (done === n) {
-    const ms = performance.now() - started
-    console.log(JSON.stringify({ ms, n }))
-    void worker.stop({ timeoutMs: 2000 }).then(() => process.exit(0))
+    void window
+      .end(n)
+      .then(() => worker.stop({ timeoutMs: 2000 }))
+      .then(() => process.exit(0))
   }
 })
 worker.on('error', (err) => console.error(err.message))

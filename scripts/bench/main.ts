@@ -1,10 +1,20 @@
-// `npm run bench [-- --quick] [-- --json FILE] [-- --only a,b]`: Cuekit measured side by side
+// `npm run bench [-- --quick] [-- --json FILE] [-- --only a,b] [-- --cpu-prof]`: Cuekit measured side by side
 // with BullMQ on one private redis-server. See docs/benchmarks.md for the targets.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { once } from 'node:events'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { Agent, request } from 'node:http'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { Engine } from '@cuekit/engine'
 import { Queue } from 'bullmq'
@@ -13,8 +23,21 @@ import { bundle } from '../../apps/server/bundle.mjs'
 import { type RedisServer, startRedisServer } from '../lib/redis-server.ts'
 import { createTenant, type ServerProcess, startServerProcess } from '../lib/server-process.ts'
 import { waitFor } from '../lib/wait.ts'
+import {
+  addCommandstats,
+  addCounts,
+  type Commandstats,
+  httpDelta,
+  procCpuUs,
+  type RedisSample,
+  redisDelta,
+  sampleHttp,
+  sampleRedis,
+} from './budget.ts'
 import { type Api, api, bulkEnqueue } from './http.ts'
+import type { ProfileManifest } from './profile.ts'
 import { median, percentile, round } from './stats.ts'
+import type { WindowResult } from './window.ts'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -35,7 +58,10 @@ const SIZE = {
 }
 
 const results: Record<string, number> = {}
+/** Breakdowns behind the figures (per round, per command, per route): in the --json output only. */
+const details: Record<string, unknown> = {}
 const notes: string[] = []
+const profileDir = 'artifacts/profiles'
 const cacheDir = fileURLToPath(new URL('../../.cuekit/', import.meta.url))
 mkdirSync(cacheDir, { recursive: true })
 const bundles = mkdtempSync(join(cacheDir, 'bench-'))
@@ -45,55 +71,170 @@ function log(line: string) {
   process.stderr.write(`${line}\n`)
 }
 
+/** What the parent does at the edges of a child's timed window (see window.ts). */
+interface WindowHooks {
+  start(): Promise<void>
+  end(result: WindowResult): Promise<void>
+}
+
+/** With --cpu-prof: which profile is which process, and the timed windows (scripts/bench/profile.ts). */
+const manifest: ProfileManifest = { processes: [], windows: [] }
+
 /**
- * Runs a bench child process and returns its JSON line. Children run bundled, as the server does
- * (apps/server/start.mjs), so neither side of the comparison pays for a TypeScript loader.
+ * Runs a bench child process through its timed window and returns the child's figures. Children
+ * run bundled, as the server does (apps/server/start.mjs), so neither side of the comparison pays
+ * for a TypeScript loader.
  */
-async function child(file: string, env: Record<string, string>): Promise<{ ms: number; n: number }> {
+async function child(
+  file: string,
+  env: Record<string, string>,
+  hooks: WindowHooks,
+): Promise<WindowResult & { pid: number }> {
   const outfile = join(bundles, `${file}.mjs`)
   if (!existsSync(outfile)) await bundle(here(file), outfile)
-  return new Promise((resolve, reject) => {
-    const prof = profile ? ['--cpu-prof', '--cpu-prof-dir=artifacts/profiles'] : []
-    const p = spawn(process.execPath, [...prof, outfile], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let out = ''
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString()
-    })
-    p.on('exit', (code) => {
-      const line = out.trim().split('\n').pop() ?? ''
-      try {
-        resolve(JSON.parse(line))
-      } catch {
-        reject(new Error(`${file} exited ${code} without a result: ${out}`))
-      }
-    })
+  const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
+  const p = spawn(process.execPath, [...prof, outfile], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
   })
+  if (profile) {
+    const copy = join(profileDir, file.replace(/\.ts$/, '.mjs'))
+    if (!existsSync(copy)) copyFileSync(outfile, copy)
+    manifest.processes.push({ pid: p.pid!, role: file.replace(/\.ts$/, ''), bundle: outfile, copy })
+  }
+  let out = ''
+  let result: WindowResult | undefined
+  let failure: unknown
+  const fail = (err: unknown) => {
+    failure ??= err
+    p.kill()
+  }
+  createInterface({ input: p.stdout }).on('line', (line) => {
+    out += `${line}\n`
+    let message: { ready?: boolean; ms?: number }
+    try {
+      message = JSON.parse(line)
+    } catch {
+      return
+    }
+    if (message.ready) {
+      hooks.start().then(() => p.stdin.write('go\n'), fail)
+    } else if (message.ms !== undefined) {
+      result = message as WindowResult
+      hooks.end(result).then(() => p.stdin.write('stop\n'), fail)
+    }
+  })
+  const [code] = (await once(p, 'close')) as [number | null]
+  if (failure) throw failure
+  if (!result || code !== 0) throw new Error(`${file} exited ${code} without a result: ${out}`)
+  return { ...result, pid: p.pid! }
 }
 
 // ---------------------------------------------------------------- scenarios
 
+/** Per-execution figures of one round, each side over its own timed window. */
+interface Round {
+  throughput_per_s: number
+  cpu_us_per_execution_worker: number
+  cpu_us_per_execution_server: number
+  cpu_us_per_execution_redis: number
+  http_requests_per_execution: number
+  redis_commands_per_execution: number
+  redis_script_calls_per_execution: number
+  bullmq_throughput_per_s: number
+  bullmq_cpu_us_per_execution_worker: number
+  bullmq_cpu_us_per_execution_redis: number
+  bullmq_redis_commands_per_execution: number
+  bullmq_redis_script_calls_per_execution: number
+}
+
+const scriptCalls = (stats: Commandstats) =>
+  Object.entries(stats)
+    .filter(([name]) => /^(evalsha|eval|fcall)(_ro)?$/.test(name))
+    .reduce((sum, [, s]) => sum + s.calls, 0)
+
+/**
+ * Samples the server (/proc CPU, /metrics request counts) and Redis (INFO) at the edges of a
+ * child's window. Scrapes that cost the server or Redis run outside the window: /metrics first and
+ * /proc last at its start, the reverse at its end.
+ */
+function windowSampler(redis: Redis, server?: ServerProcess) {
+  const pid = server?.process.pid
+  let start: { http: Record<string, number>; redis: RedisSample; cpu: number } | undefined
+  let end: typeof start
+  return {
+    hooks: {
+      async start() {
+        const http = server ? await sampleHttp(server.url) : {}
+        const r = await sampleRedis(redis)
+        start = { http, redis: r, cpu: pid ? procCpuUs(pid) : 0 }
+      },
+      async end() {
+        const cpu = pid ? procCpuUs(pid) : 0
+        const r = await sampleRedis(redis)
+        end = { http: server ? await sampleHttp(server.url) : {}, redis: r, cpu }
+      },
+    } satisfies WindowHooks,
+    delta() {
+      if (!start || !end) throw new Error('the window was not sampled')
+      return {
+        http: httpDelta(start.http, end.http),
+        redis: redisDelta(start.redis, end.redis),
+        serverCpuUs: end.cpu - start.cpu,
+      }
+    },
+  }
+}
+
+const window = (r: WindowResult) => ({ start_us: r.start_us, end_us: r.end_us, n: r.n })
+
+const perExecution = (counts: Record<string, number>, n: number) =>
+  Object.fromEntries(
+    Object.entries(counts)
+      .sort(([, a], [, b]) => b - a)
+      .map(([k, v]) => [k, round(v / n, 4)]),
+  )
+
+const commandstatsPerExecution = (stats: Commandstats, n: number) =>
+  Object.fromEntries(
+    Object.entries(stats)
+      .sort(([, a], [, b]) => b.usec - a.usec)
+      .map(([k, v]) => [k, { calls: round(v.calls / n, 4), usec: round(v.usec / n, 2) }]),
+  )
+
+const formatCounts = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')
+
+const formatCommandstats = (stats: Record<string, { calls: number; usec: number }>) =>
+  Object.entries(stats)
+    .map(([k, v]) => `${k} ${v.calls} calls ${v.usec} µs`)
+    .join(', ')
+
 async function throughput(redis: RedisServer, server: ServerProcess, call: Api, apiKey: string) {
   const n = SIZE.throughput
-  const ours: number[] = []
-  const theirs: number[] = []
+  const rounds: Round[] = []
   const enqueueOurs: number[] = []
   const enqueueTheirs: number[] = []
+  const ourCommands: Commandstats = {}
+  const theirCommands: Commandstats = {}
+  const httpByRoute: Record<string, number> = {}
+  const sampler = new Redis(redis.port)
+  const per = (x: number, digits = 1) => round(x / n, digits)
   for (let r = 0; r < SIZE.rounds; r++) {
+    // Enqueues (both sides) happen before the window opens: the window holds only the workers' path.
     const task = `bench-${r}`
     let t = performance.now()
     await bulkEnqueue(call, n, task, { n: r })
     enqueueOurs.push(n / ((performance.now() - t) / 1000))
-    const cuekit = await child('cuekit-worker.ts', {
-      CUEKIT_URL: server.url,
-      CUEKIT_API_KEY: apiKey,
-      N: String(n),
-      TASK: task,
-      CONCURRENCY: '16',
-    })
-    ours.push(n / (cuekit.ms / 1000))
+    const ours = windowSampler(sampler, server)
+    const cuekit = await child(
+      'cuekit-worker.ts',
+      { CUEKIT_URL: server.url, CUEKIT_API_KEY: apiKey, N: String(n), TASK: task, CONCURRENCY: '16' },
+      ours.hooks,
+    )
+    const o = ours.delta()
     const queue = new Queue(`bench-${r}`, { connection: { host: '127.0.0.1', port: redis.port } })
     t = performance.now()
     for (let i = 0; i < n; i += 1000) {
@@ -102,25 +243,90 @@ async function throughput(redis: RedisServer, server: ServerProcess, call: Api, 
       )
     }
     enqueueTheirs.push(n / ((performance.now() - t) / 1000))
-    const bull = await child('bullmq-worker.ts', {
-      REDIS_PORT: String(redis.port),
-      N: String(n),
-      QUEUE: `bench-${r}`,
-      CONCURRENCY: '16',
-    })
-    theirs.push(n / (bull.ms / 1000))
+    const theirs = windowSampler(sampler)
+    const bull = await child(
+      'bullmq-worker.ts',
+      { REDIS_PORT: String(redis.port), N: String(n), QUEUE: `bench-${r}`, CONCURRENCY: '16' },
+      theirs.hooks,
+    )
+    const b = theirs.delta()
     await queue.obliterate({ force: true })
     await queue.close()
+    addCommandstats(ourCommands, o.redis.commandstats)
+    addCommandstats(theirCommands, b.redis.commandstats)
+    addCounts(httpByRoute, o.http)
+    const round_: Round = {
+      throughput_per_s: round(n / (cuekit.ms / 1000), 0),
+      cpu_us_per_execution_worker: per(cuekit.cpu_us),
+      cpu_us_per_execution_server: per(o.serverCpuUs),
+      cpu_us_per_execution_redis: per(o.redis.cpuUs),
+      http_requests_per_execution: per(
+        Object.values(o.http).reduce((x, y) => x + y, 0),
+        3,
+      ),
+      redis_commands_per_execution: per(o.redis.commands, 3),
+      redis_script_calls_per_execution: per(scriptCalls(o.redis.commandstats), 3),
+      bullmq_throughput_per_s: round(n / (bull.ms / 1000), 0),
+      bullmq_cpu_us_per_execution_worker: per(bull.cpu_us),
+      bullmq_cpu_us_per_execution_redis: per(b.redis.cpuUs),
+      bullmq_redis_commands_per_execution: per(b.redis.commands, 3),
+      bullmq_redis_script_calls_per_execution: per(scriptCalls(b.redis.commandstats), 3),
+    }
+    rounds.push(round_)
+    if (profile) {
+      manifest.windows.push(
+        { side: 'cuekit', pids: [cuekit.pid, server.process.pid!], ...window(cuekit), ...round_ },
+        { side: 'bullmq', pids: [bull.pid], ...window(bull), ...round_ },
+      )
+    }
+    const x = round_
     log(
-      `  round ${r + 1}: cuekit ${round(ours.at(-1)!, 0)}/s, bullmq ${round(theirs.at(-1)!, 0)}/s; enqueue ${round(enqueueOurs.at(-1)!, 0)}/s vs addBulk ${round(enqueueTheirs.at(-1)!, 0)}/s`,
+      `  round ${r + 1}: cuekit ${x.throughput_per_s}/s, bullmq ${x.bullmq_throughput_per_s}/s; enqueue ${round(enqueueOurs.at(-1)!, 0)}/s vs addBulk ${round(enqueueTheirs.at(-1)!, 0)}/s\n` +
+        `    cpu µs/execution: cuekit worker ${x.cpu_us_per_execution_worker} + server ${x.cpu_us_per_execution_server} + redis ${x.cpu_us_per_execution_redis}` +
+        ` = ${round(x.cpu_us_per_execution_worker + x.cpu_us_per_execution_server + x.cpu_us_per_execution_redis, 1)};` +
+        ` bullmq worker ${x.bullmq_cpu_us_per_execution_worker} + redis ${x.bullmq_cpu_us_per_execution_redis}` +
+        ` = ${round(x.bullmq_cpu_us_per_execution_worker + x.bullmq_cpu_us_per_execution_redis, 1)}\n` +
+        `    per execution: cuekit ${x.http_requests_per_execution} HTTP requests, ${x.redis_commands_per_execution} Redis commands (${x.redis_script_calls_per_execution} script calls);` +
+        ` bullmq ${x.bullmq_redis_commands_per_execution} Redis commands (${x.bullmq_redis_script_calls_per_execution} script calls)`,
     )
   }
-  results.throughput_per_s = round(median(ours), 0)
-  results.bullmq_throughput_per_s = round(median(theirs), 0)
-  results.throughput_ratio = round(results.throughput_per_s / results.bullmq_throughput_per_s, 2)
+  sampler.disconnect()
+  for (const key of Object.keys(rounds[0]!) as (keyof Round)[]) {
+    results[key] = median(rounds.map((x) => x[key]))
+  }
+  results.throughput_ratio = round(results.throughput_per_s! / results.bullmq_throughput_per_s!, 2)
   results.enqueue_per_s = round(median(enqueueOurs), 0)
   results.bullmq_enqueue_per_s = round(median(enqueueTheirs), 0)
   results.enqueue_ratio = round(results.enqueue_per_s / results.bullmq_enqueue_per_s, 2)
+  const ourCpu = ['worker', 'server', 'redis'].map((p) => results[`cpu_us_per_execution_${p}`]!)
+  const theirCpu = ['worker', 'redis'].map((p) => results[`bullmq_cpu_us_per_execution_${p}`]!)
+  results.cpu_us_per_execution = round(
+    ourCpu.reduce((x, y) => x + y, 0),
+    1,
+  )
+  results.bullmq_cpu_us_per_execution = round(
+    theirCpu.reduce((x, y) => x + y, 0),
+    1,
+  )
+  notes.push(
+    `cpu: µs per execution (medians over ${SIZE.rounds} round(s)): cuekit worker + server + redis = ${ourCpu.join(' + ')} = ${results.cpu_us_per_execution};` +
+      ` bullmq worker + redis = ${theirCpu.join(' + ')} = ${results.bullmq_cpu_us_per_execution}` +
+      ` (${round(results.cpu_us_per_execution / results.bullmq_cpu_us_per_execution, 2)}x)`,
+  )
+  // Over all rounds: the mean per execution, not a median (a per-command median has no meaning).
+  const executions = n * SIZE.rounds
+  const byRoute = perExecution(httpByRoute, executions)
+  const ourStats = commandstatsPerExecution(ourCommands, executions)
+  const theirStats = commandstatsPerExecution(theirCommands, executions)
+  Object.assign(details, {
+    rounds,
+    http_requests_per_execution_by_route: byRoute,
+    redis_commandstats_per_execution: ourStats,
+    bullmq_redis_commandstats_per_execution: theirStats,
+  })
+  log(`  HTTP requests per execution by route: ${formatCounts(byRoute)}`)
+  log(`  Redis commandstats per execution, cuekit: ${formatCommandstats(ourStats)}`)
+  log(`  Redis commandstats per execution, bullmq: ${formatCommandstats(theirStats)}`)
 }
 
 async function wake(server: ServerProcess, apiKey: string, call: Api) {
@@ -346,12 +552,24 @@ async function memory(redis: RedisServer) {
 
 async function main() {
   const redis = await startRedisServer()
-  const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir=artifacts/profiles'] : []
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
   const server = await startServerProcess({
     redisUrl: redis.url,
     env: { LOG_LEVEL: 'warn', CUEKIT_RATE_LIMIT: '0' },
     nodeArgs,
   })
+  if (profile) {
+    // start.mjs deletes its bundle once loaded; the same sources bundle to the same lines, and
+    // profile.ts needs them to name the source file of each bundled function.
+    const copy = join(profileDir, 'server.mjs')
+    await bundle(fileURLToPath(new URL('../../apps/server/src/main.ts', import.meta.url)), copy)
+    manifest.processes.push({
+      pid: server.process.pid!,
+      role: 'server',
+      bundle: join(cacheDir, `server-${server.process.pid}.mjs`),
+      copy,
+    })
+  }
   const { api_key } = await createTenant(server.url, server.adminKey)
   const call = api(server.url, api_key)
   const scenarios: [string, () => Promise<void>][] = [
@@ -376,11 +594,27 @@ async function main() {
     await redis.stop()
     rmSync(bundles, { recursive: true, force: true })
   }
+  if (profile) {
+    writeFileSync(join(profileDir, 'bench-manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+    log(`profiles in ${profileDir}/: node --import tsx scripts/bench/profile.ts summarises them`)
+  }
   const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'cpu'}, ${round(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`
   const rows: [string, string, string][] = [
     ['throughput_per_s', 'SDK worker (1 process, concurrency 16) over HTTP', '>= 1.5x BullMQ'],
     ['bullmq_throughput_per_s', 'BullMQ Worker (1 process, concurrency 16)', ''],
     ['throughput_ratio', 'Cuekit / BullMQ', '>= 1.5'],
+    ['cpu_us_per_execution_worker', 'CPU µs per execution: SDK worker (process.cpuUsage)', ''],
+    ['cpu_us_per_execution_server', 'CPU µs per execution: server (/proc/<pid>/stat)', ''],
+    ['cpu_us_per_execution_redis', 'CPU µs per execution: Redis (INFO cpu)', ''],
+    ['cpu_us_per_execution', 'worker + server + redis', '~55'],
+    ['bullmq_cpu_us_per_execution_worker', 'CPU µs per execution: BullMQ worker', ''],
+    ['bullmq_cpu_us_per_execution_redis', 'CPU µs per execution: Redis, BullMQ rounds', ''],
+    ['bullmq_cpu_us_per_execution', 'worker + redis', ''],
+    ['http_requests_per_execution', 'HTTP requests the server answered (/metrics)', ''],
+    ['redis_commands_per_execution', 'Redis commands (total_commands_processed, incl. inside scripts)', ''],
+    ['redis_script_calls_per_execution', 'of which script calls (EVALSHA/EVAL/FCALL)', ''],
+    ['bullmq_redis_commands_per_execution', 'Redis commands, BullMQ rounds (same count)', ''],
+    ['bullmq_redis_script_calls_per_execution', 'of which script calls', ''],
     ['enqueue_per_s', 'bulk endpoint, 1,000 per request', ''],
     ['bullmq_enqueue_per_s', 'BullMQ addBulk, 1,000 per call', ''],
     ['enqueue_ratio', 'Cuekit / BullMQ', '>= 1'],
@@ -394,9 +628,9 @@ async function main() {
       '<= 10',
     ],
     ['waiters', 'concurrent waiting claims on one server', '10,000'],
-    ['waiters_rss_mb', 'server RSS while they wait', '<= 300'],
-    ['waiters_wake_p99_ms', 'enqueue -> a waiting claim answers', ''],
-    ['bytes_per_execution', 'Redis bytes per queued execution, excl. payload', '<= 400'],
+    ['waiters_rss_mb', 'server RSS while they wait', '<= 250'],
+    ['waiters_wake_p99_ms', 'enqueue -> a waiting claim answers', '<= 10'],
+    ['bytes_per_execution', 'Redis bytes per queued execution, excl. payload', '<= 300'],
   ]
   const lines = [
     `Cuekit bench${quick ? ' (--quick)' : ''}: ${machine}; ${((Date.now() - started) / 1000).toFixed(0)} s`,
@@ -410,7 +644,7 @@ async function main() {
   ]
   console.log(lines.join('\n'))
   if (jsonFile) {
-    writeFileSync(jsonFile, `${JSON.stringify({ machine, quick, ...results }, null, 2)}\n`)
+    writeFileSync(jsonFile, `${JSON.stringify({ machine, quick, ...results, details }, null, 2)}\n`)
   }
 }
 
