@@ -5,23 +5,51 @@ import type { Redis } from 'ioredis'
 
 const CLOCK_TICK_US = 10_000 // USER_HZ is 100 on every Linux the bench runs on
 
+/** What a process spent so far: CPU (all threads), syscalls, and its main thread's scheduling. */
+export interface ProcSample {
+  userUs: number
+  sysUs: number
+  /** read(2)/write(2)-family syscalls (syscr/syscw of /proc/<pid>/io; writev and recv count too). */
+  reads: number
+  writes: number
+  /** The main thread's time on a CPU and runnable but waiting for one (/proc/<pid>/schedstat). */
+  mainRunUs: number
+  mainWaitUs: number
+}
+
 /**
- * CPU time (user + system, all threads) of a process so far, in µs, from /proc/<pid>/stat. Its
- * resolution is one clock tick (10 ms): over a window of a few seconds that is below 1 %.
+ * A process's counters from /proc. The CPU times come from /proc/<pid>/stat, whose resolution is
+ * one clock tick (10 ms): over a window of a few seconds that is below 1 %.
  */
-export function procCpuUs(pid: number): number {
+export function sampleProc(pid: number | 'self'): ProcSample {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   // utime and stime are fields 14 and 15 of the whole line, so 12 and 13 here.
-  return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_US
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+  const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number)
+  return {
+    userUs: Number(fields[11]) * CLOCK_TICK_US,
+    sysUs: Number(fields[12]) * CLOCK_TICK_US,
+    reads: Number(/^syscr: (\d+)/m.exec(io)?.[1]),
+    writes: Number(/^syscw: (\d+)/m.exec(io)?.[1]),
+    mainRunUs: run! / 1000,
+    mainWaitUs: wait! / 1000,
+  }
+}
+
+export function procDelta(before: ProcSample, after: ProcSample): ProcSample {
+  const d = { ...after }
+  for (const k of Object.keys(d) as (keyof ProcSample)[]) d[k] -= before[k]
+  return d
 }
 
 export type Commandstats = Record<string, { calls: number; usec: number }>
 
 export interface RedisSample {
-  /** used_cpu_user + used_cpu_sys of the redis-server process, in µs. */
-  cpuUs: number
+  /** used_cpu_user and used_cpu_sys of the redis-server process, in µs. */
+  userUs: number
+  sysUs: number
   /**
    * total_commands_processed: every command Redis ran, including each redis.call() inside a script
    * as well as the EVALSHA that ran it.
@@ -39,7 +67,8 @@ export async function sampleRedis(client: Redis): Promise<RedisSample> {
     commandstats[m[1]!] = { calls: Number(m[2]), usec: Number(m[3]) }
   }
   return {
-    cpuUs: Math.round((field('used_cpu_user') + field('used_cpu_sys')) * 1e6),
+    userUs: Math.round(field('used_cpu_user') * 1e6),
+    sysUs: Math.round(field('used_cpu_sys') * 1e6),
     commands: field('total_commands_processed'),
     commandstats,
   }
@@ -55,7 +84,8 @@ export function redisDelta(before: RedisSample, after: RedisSample) {
   }
   const infoCalls = (after.commandstats.info?.calls ?? 0) - (before.commandstats.info?.calls ?? 0)
   return {
-    cpuUs: after.cpuUs - before.cpuUs,
+    userUs: after.userUs - before.userUs,
+    sysUs: after.sysUs - before.sysUs,
     commands: after.commands - before.commands - infoCalls,
     commandstats,
   }

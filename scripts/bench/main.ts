@@ -28,10 +28,12 @@ import {
   addCounts,
   type Commandstats,
   httpDelta,
-  procCpuUs,
+  type ProcSample,
+  procDelta,
   type RedisSample,
   redisDelta,
   sampleHttp,
+  sampleProc,
   sampleRedis,
 } from './budget.ts'
 import { type Api, api, bulkEnqueue } from './http.ts'
@@ -153,38 +155,65 @@ const scriptCalls = (stats: Commandstats) =>
     .filter(([name]) => /^(evalsha|eval|fcall)(_ro)?$/.test(name))
     .reduce((sum, [, s]) => sum + s.calls, 0)
 
+interface Edge {
+  http: Record<string, number>
+  redis: RedisSample
+  redisProc: ProcSample
+  serverProc: ProcSample | undefined
+}
+
 /**
- * Samples the server (/proc CPU, /metrics request counts) and Redis (INFO) at the edges of a
+ * Samples the server (/proc, /metrics request counts) and Redis (INFO, /proc) at the edges of a
  * child's window. Scrapes that cost the server or Redis run outside the window: /metrics first and
  * /proc last at its start, the reverse at its end.
  */
-function windowSampler(redis: Redis, server?: ServerProcess) {
-  const pid = server?.process.pid
-  let start: { http: Record<string, number>; redis: RedisSample; cpu: number } | undefined
-  let end: typeof start
+function windowSampler(client: Redis, redis: RedisServer, server?: ServerProcess) {
+  const serverPid = server?.process.pid
+  const redisPid = redis.process.pid!
+  let start: Edge | undefined
+  let end: Edge | undefined
   return {
     hooks: {
       async start() {
         const http = server ? await sampleHttp(server.url) : {}
-        const r = await sampleRedis(redis)
-        start = { http, redis: r, cpu: pid ? procCpuUs(pid) : 0 }
+        const r = await sampleRedis(client)
+        const redisProc = sampleProc(redisPid)
+        start = { http, redis: r, redisProc, serverProc: serverPid ? sampleProc(serverPid) : undefined }
       },
       async end() {
-        const cpu = pid ? procCpuUs(pid) : 0
-        const r = await sampleRedis(redis)
-        end = { http: server ? await sampleHttp(server.url) : {}, redis: r, cpu }
+        const serverProc = serverPid ? sampleProc(serverPid) : undefined
+        const redisProc = sampleProc(redisPid)
+        const r = await sampleRedis(client)
+        end = { http: server ? await sampleHttp(server.url) : {}, redis: r, redisProc, serverProc }
       },
     } satisfies WindowHooks,
     delta() {
       if (!start || !end) throw new Error('the window was not sampled')
+      const r = redisDelta(start.redis, end.redis)
       return {
         http: httpDelta(start.http, end.http),
-        redis: redisDelta(start.redis, end.redis),
-        serverCpuUs: end.cpu - start.cpu,
+        redis: r,
+        // CPU from INFO (µs resolution), the rest from /proc.
+        redisProc: { ...procDelta(start.redisProc, end.redisProc), userUs: r.userUs, sysUs: r.sysUs },
+        serverProc:
+          start.serverProc && end.serverProc ? procDelta(start.serverProc, end.serverProc) : undefined,
       }
     },
   }
 }
+
+/** A process's window per execution, for the --json details. */
+const procFigures = (p: ProcSample, n: number) => ({
+  cpu_user_us: round(p.userUs / n, 1),
+  cpu_sys_us: round(p.sysUs / n, 1),
+  read_syscalls: round(p.reads / n, 3),
+  write_syscalls: round(p.writes / n, 3),
+  main_thread_on_cpu_us: round(p.mainRunUs / n, 1),
+  main_thread_runqueue_wait_us: round(p.mainWaitUs / n, 1),
+})
+
+const formatProc = (name: string, p: ReturnType<typeof procFigures>) =>
+  `${name} ${p.cpu_user_us}/${p.cpu_sys_us} µs, ${p.read_syscalls}/${p.write_syscalls} syscalls`
 
 const window = (r: WindowResult) => ({ start_us: r.start_us, end_us: r.end_us, n: r.n })
 
@@ -215,6 +244,7 @@ const formatCommandstats = (stats: Record<string, { calls: number; usec: number 
 async function throughput(redis: RedisServer, server: ServerProcess, call: Api, apiKey: string) {
   const n = SIZE.throughput
   const rounds: Round[] = []
+  const processDetails: Record<string, ReturnType<typeof procFigures>>[] = []
   const enqueueOurs: number[] = []
   const enqueueTheirs: number[] = []
   const ourCommands: Commandstats = {}
@@ -228,7 +258,7 @@ async function throughput(redis: RedisServer, server: ServerProcess, call: Api, 
     let t = performance.now()
     await bulkEnqueue(call, n, task, { n: r })
     enqueueOurs.push(n / ((performance.now() - t) / 1000))
-    const ours = windowSampler(sampler, server)
+    const ours = windowSampler(sampler, redis, server)
     const cuekit = await child(
       'cuekit-worker.ts',
       { CUEKIT_URL: server.url, CUEKIT_API_KEY: apiKey, N: String(n), TASK: task, CONCURRENCY: '16' },
@@ -243,7 +273,7 @@ async function throughput(redis: RedisServer, server: ServerProcess, call: Api, 
       )
     }
     enqueueTheirs.push(n / ((performance.now() - t) / 1000))
-    const theirs = windowSampler(sampler)
+    const theirs = windowSampler(sampler, redis)
     const bull = await child(
       'bullmq-worker.ts',
       { REDIS_PORT: String(redis.port), N: String(n), QUEUE: `bench-${r}`, CONCURRENCY: '16' },
@@ -257,9 +287,9 @@ async function throughput(redis: RedisServer, server: ServerProcess, call: Api, 
     addCounts(httpByRoute, o.http)
     const round_: Round = {
       throughput_per_s: round(n / (cuekit.ms / 1000), 0),
-      cpu_us_per_execution_worker: per(cuekit.cpu_us),
-      cpu_us_per_execution_server: per(o.serverCpuUs),
-      cpu_us_per_execution_redis: per(o.redis.cpuUs),
+      cpu_us_per_execution_worker: per(cuekit.proc.userUs + cuekit.proc.sysUs),
+      cpu_us_per_execution_server: per(o.serverProc!.userUs + o.serverProc!.sysUs),
+      cpu_us_per_execution_redis: per(o.redis.userUs + o.redis.sysUs),
       http_requests_per_execution: per(
         Object.values(o.http).reduce((x, y) => x + y, 0),
         3,
@@ -267,16 +297,24 @@ async function throughput(redis: RedisServer, server: ServerProcess, call: Api, 
       redis_commands_per_execution: per(o.redis.commands, 3),
       redis_script_calls_per_execution: per(scriptCalls(o.redis.commandstats), 3),
       bullmq_throughput_per_s: round(n / (bull.ms / 1000), 0),
-      bullmq_cpu_us_per_execution_worker: per(bull.cpu_us),
-      bullmq_cpu_us_per_execution_redis: per(b.redis.cpuUs),
+      bullmq_cpu_us_per_execution_worker: per(bull.proc.userUs + bull.proc.sysUs),
+      bullmq_cpu_us_per_execution_redis: per(b.redis.userUs + b.redis.sysUs),
       bullmq_redis_commands_per_execution: per(b.redis.commands, 3),
       bullmq_redis_script_calls_per_execution: per(scriptCalls(b.redis.commandstats), 3),
     }
     rounds.push(round_)
+    const processes = {
+      worker: procFigures(cuekit.proc, n),
+      server: procFigures(o.serverProc!, n),
+      redis: procFigures(o.redisProc, n),
+      bullmq_worker: procFigures(bull.proc, n),
+      bullmq_redis: procFigures(b.redisProc, n),
+    }
+    processDetails.push(processes)
     if (profile) {
       manifest.windows.push(
-        { side: 'cuekit', pids: [cuekit.pid, server.process.pid!], ...window(cuekit), ...round_ },
-        { side: 'bullmq', pids: [bull.pid], ...window(bull), ...round_ },
+        { side: 'cuekit', pids: [cuekit.pid, server.process.pid!], ...window(cuekit), processes },
+        { side: 'bullmq', pids: [bull.pid], ...window(bull), processes },
       )
     }
     const x = round_
@@ -287,7 +325,10 @@ async function throughput(redis: RedisServer, server: ServerProcess, call: Api, 
         ` bullmq worker ${x.bullmq_cpu_us_per_execution_worker} + redis ${x.bullmq_cpu_us_per_execution_redis}` +
         ` = ${round(x.bullmq_cpu_us_per_execution_worker + x.bullmq_cpu_us_per_execution_redis, 1)}\n` +
         `    per execution: cuekit ${x.http_requests_per_execution} HTTP requests, ${x.redis_commands_per_execution} Redis commands (${x.redis_script_calls_per_execution} script calls);` +
-        ` bullmq ${x.bullmq_redis_commands_per_execution} Redis commands (${x.bullmq_redis_script_calls_per_execution} script calls)`,
+        ` bullmq ${x.bullmq_redis_commands_per_execution} Redis commands (${x.bullmq_redis_script_calls_per_execution} script calls)\n` +
+        `    per execution, CPU user/sys and syscalls read/write: ${Object.entries(processes)
+          .map(([k, v]) => formatProc(k, v))
+          .join('; ')}`,
     )
   }
   sampler.disconnect()
@@ -319,7 +360,7 @@ async function throughput(redis: RedisServer, server: ServerProcess, call: Api, 
   const ourStats = commandstatsPerExecution(ourCommands, executions)
   const theirStats = commandstatsPerExecution(theirCommands, executions)
   Object.assign(details, {
-    rounds,
+    rounds: rounds.map((x, i) => ({ ...x, processes: processDetails[i] })),
     http_requests_per_execution_by_route: byRoute,
     redis_commandstats_per_execution: ourStats,
     bullmq_redis_commandstats_per_execution: theirStats,

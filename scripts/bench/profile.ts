@@ -1,4 +1,4 @@
-// `node --import tsx scripts/bench/profile.ts [DIR] [--top N] [--callers N]`: where the CPU of the throughput
+// `node --import tsx scripts/bench/profile.ts [DIR] [--top N] [--callers N] [--depth N]`: where the CPU of the throughput
 // scenario goes, from the V8 profiles `npm run bench -- --only throughput --cpu-prof` leaves in DIR
 // (default artifacts/profiles). Only samples inside the timed windows count (the manifest the bench
 // writes holds each window on the monotonic clock the profiles use, and which process is which);
@@ -16,7 +16,8 @@ export interface ProfileManifest {
     start_us: number
     end_us: number
     n: number
-    [figure: string]: unknown
+    /** Per execution, by process (main.ts procFigures). */
+    processes: Record<string, Record<string, number>>
   }[]
 }
 
@@ -28,17 +29,17 @@ interface CallFrame {
 }
 
 interface CpuProfile {
-  nodes: { id: number; callFrame: CallFrame; children?: number[] }[]
+  nodes: { id: number; callFrame: CallFrame; children?: number[]; hitCount?: number }[]
   startTime: number
   samples: number[]
   timeDeltas: number[]
 }
 
-/** The measured CPU per execution of each role (all threads), named as in the bench's figures. */
-const MEASURED: Record<string, string> = {
-  server: 'cpu_us_per_execution_server',
-  'cuekit-worker': 'cpu_us_per_execution_worker',
-  'bullmq-worker': 'bullmq_cpu_us_per_execution_worker',
+/** The key of each profiled role in a window's `processes`. */
+const PROCESS_KEY: Record<string, string> = {
+  server: 'server',
+  'cuekit-worker': 'worker',
+  'bullmq-worker': 'bullmq_worker',
 }
 
 /** Source file of each line of a bundle, from esbuild's `// path/to/module.ts` headers. */
@@ -90,21 +91,23 @@ interface Tally {
   byFunction: Map<string, number>
   byFile: Map<string, number>
   byPackage: Map<string, number>
+  /** Samples V8 took at a deoptimization, by function. */
+  deopts: Map<string, number>
   /** Self time of a function by the chain of its callers (nearest first). */
   callers: Map<string, Map<string, number>>
   idleUs: number
   totalUs: number
   windowUs: number
   executions: number
-  measured: number[]
+  /** Sums over the windows of the per-execution figures × n, to average per execution. */
+  measured: Record<string, number>
 }
-
-const CALLER_DEPTH = 3
 
 const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v)
 
 function tallyProcess(
   file: string,
+  depth: number,
   windows: ProfileManifest['windows'],
   bundles: Map<string, (line: number) => string>,
   t: Tally,
@@ -121,16 +124,41 @@ function tallyProcess(
     const line = bundled ? `bundle:${frame.lineNumber + 1}` : frame.lineNumber + 1
     return `${frame.functionName || '(anonymous)'} ${source} ${line}`
   }
-  // A sample lasts until the next one (the last has no known end and is left out).
   let at = profile.startTime
   const times = profile.timeDeltas.map((d) => {
     at += d
     return at
   })
-  for (let i = 0; i + 1 < profile.samples.length; i++) {
+  // Besides its timer ticks V8 records a sample at each deoptimization. A node's hitCount counts
+  // only ticks, so its other samples are those: they come between ticks, and weighting them like
+  // ticks would charge the deoptimized function with the time until the next tick. They are
+  // counted apart (a function deoptimizing thousands of times is a finding of its own), and of a
+  // node's samples the ones closest after the previous tick are taken for them.
+  const extra = new Map<number, number>()
+  for (const id of profile.samples) extra.set(id, (extra.get(id) ?? 0) + 1)
+  for (const n of profile.nodes) extra.set(n.id, (extra.get(n.id) ?? 0) - (n.hitCount ?? 0))
+  const tickDeltas = profile.timeDeltas.filter((_, i) => (extra.get(profile.samples[i]!) ?? 0) <= 0)
+  const interval = tickDeltas.sort((x, y) => x - y)[tickDeltas.length >> 1] ?? 1000
+  const ticks: number[] = []
+  let lastTick = Number.NEGATIVE_INFINITY
+  for (let i = 0; i < times.length; i++) {
+    const time = times[i]!
+    const id = profile.samples[i]!
+    const left = extra.get(id) ?? 0
+    if (left > 0 && time - lastTick < 0.9 * interval) {
+      extra.set(id, left - 1)
+      if (windows.some((w) => time >= w.start_us && time < w.end_us)) add(t.deopts, name(nodes.get(id)!), 1)
+    } else {
+      lastTick = time
+      ticks.push(i)
+    }
+  }
+  // The last tick has no known end and is left out.
+  for (let k = 0; k + 1 < ticks.length; k++) {
+    const i = ticks[k]!
     const time = times[i]!
     if (!windows.some((w) => time >= w.start_us && time < w.end_us)) continue
-    const us = times[i + 1]! - time
+    const us = times[ticks[k + 1]!]! - time
     const frame = nodes.get(profile.samples[i]!)!
     t.totalUs += us
     if (frame.functionName === '(idle)') {
@@ -143,7 +171,7 @@ function tallyProcess(
     const chain: string[] = []
     for (
       let id = parents.get(profile.samples[i]!);
-      id !== undefined && chain.length < CALLER_DEPTH;
+      id !== undefined && chain.length < depth;
       id = parents.get(id)
     ) {
       const caller = nodes.get(id)!
@@ -158,30 +186,31 @@ function tallyProcess(
   for (const w of windows) {
     t.windowUs += w.end_us - w.start_us
     t.executions += w.n
-    const key = MEASURED[t.role]
-    if (key && typeof w[key] === 'number') t.measured.push(w[key] as number)
+    const figures = w.processes[PROCESS_KEY[t.role] ?? ''] ?? {}
+    for (const [k, v] of Object.entries(figures)) t.measured[k] = (t.measured[k] ?? 0) + v * w.n
   }
 }
 
-function report(role: string, t: Tally, top: number, callersOf: number): string {
+function report(role: string, t: Tally, top: number, callersOf: number, depth: number): string {
   const busy = t.totalUs - t.idleUs
-  const measured = t.measured.length ? t.measured.reduce((a, b) => a + b, 0) / t.measured.length : Number.NaN
+  const per = (k: string) => ((t.measured[k] ?? Number.NaN) / t.executions).toFixed(1)
   const lines = [
-    `## ${role}: ${t.executions} executions in ${(t.windowUs / 1e6).toFixed(2)} s of windows; main thread busy ${(busy / 1e6).toFixed(2)} s` +
-      ` (${((100 * busy) / t.windowUs).toFixed(0)} %), ${(busy / t.executions).toFixed(1)} µs sampled per execution;` +
-      ` measured CPU (all threads) ${measured.toFixed(1)} µs per execution`,
+    `## ${role}: ${t.executions} executions in ${(t.windowUs / 1e6).toFixed(2)} s of windows`,
+    '',
+    `Per execution: main thread sampled busy ${(busy / t.executions).toFixed(1)} µs (wall clock, ${((100 * busy) / t.windowUs).toFixed(0)} % of the windows);` +
+      ` main thread on a CPU ${per('main_thread_on_cpu_us')} µs and runnable waiting for one ${per('main_thread_runqueue_wait_us')} µs (schedstat);` +
+      ` process CPU, all threads: user ${per('cpu_user_us')} + sys ${per('cpu_sys_us')} µs; syscalls read ${per('read_syscalls')}, write ${per('write_syscalls')}.`,
   ]
   const table = (title: string, m: Map<string, number>) => {
-    lines.push('', `| ${title} | self ms | % of busy | ≈ µs/execution |`, '|---|---|---|---|')
+    lines.push('', `| ${title} | self ms | % of busy | sampled µs/execution |`, '|---|---|---|---|')
     for (const [k, us] of [...m].sort(([, a], [, b]) => b - a).slice(0, top)) {
-      const share = us / busy
       lines.push(
-        `| ${k} | ${(us / 1000).toFixed(1)} | ${(100 * share).toFixed(1)} | ${(share * measured).toFixed(2)} |`,
+        `| ${k} | ${(us / 1000).toFixed(1)} | ${((100 * us) / busy).toFixed(1)} | ${(us / t.executions).toFixed(2)} |`,
       )
     }
   }
   table('function (self time)', t.byFunction)
-  lines.push('', `Callers (${CALLER_DEPTH} frames, nearest first) of the top ${callersOf}:`)
+  lines.push('', `Callers (${depth} frames, nearest first) of the top ${callersOf}:`)
   for (const [fn] of [...t.byFunction].sort(([, a], [, b]) => b - a).slice(0, callersOf)) {
     const callers = [...(t.callers.get(fn) ?? [])].sort(([, a], [, b]) => b - a)
     const total = callers.reduce((sum, [, us]) => sum + us, 0)
@@ -189,6 +218,18 @@ function report(role: string, t: Tally, top: number, callersOf: number): string 
     for (const [chain, us] of callers.slice(0, 3))
       lines.push(`  - ${((100 * us) / total).toFixed(0)} % ${chain}`)
   }
+  const deopts = [...t.deopts].sort(([, a], [, b]) => b - a)
+  const deoptCount = deopts.reduce((sum, [, n]) => sum + n, 0)
+  lines.push(
+    '',
+    `Deoptimization samples (between timer ticks): ${deoptCount}, ${(deoptCount / t.executions).toFixed(3)} per execution` +
+      (deopts.length
+        ? `; most: ${deopts
+            .slice(0, 5)
+            .map(([fn, n]) => `${fn} ${n}`)
+            .join(', ')}`
+        : ''),
+  )
   table('file', t.byFile)
   table('package', t.byPackage)
   return lines.join('\n')
@@ -196,10 +237,13 @@ function report(role: string, t: Tally, top: number, callersOf: number): string 
 
 function main() {
   const args = process.argv.slice(2)
-  const top = args.includes('--top') ? Number(args[args.indexOf('--top') + 1]) : 15
-  const callersOf = args.includes('--callers') ? Number(args[args.indexOf('--callers') + 1]) : 5
+  const option = (name: string, fallback: number) =>
+    args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback
+  const top = option('--top', 15)
+  const callersOf = option('--callers', 5)
+  const depth = option('--depth', 3)
   const dir =
-    args.find((a, i) => !a.startsWith('--') && !['--top', '--callers'].includes(args[i - 1]!)) ??
+    args.find((a, i) => !a.startsWith('--') && !['--top', '--callers', '--depth'].includes(args[i - 1]!)) ??
     'artifacts/profiles'
   const manifest = JSON.parse(readFileSync(join(dir, 'bench-manifest.json'), 'utf8')) as ProfileManifest
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))
@@ -220,20 +264,22 @@ function main() {
         byFile: new Map(),
         byPackage: new Map(),
         callers: new Map(),
+        deopts: new Map(),
         idleUs: 0,
         totalUs: 0,
         windowUs: 0,
         executions: 0,
-        measured: [],
+        measured: {},
       }
       tallies.set(p.role, t)
     }
-    tallyProcess(join(dir, file), windows, bundles, t)
+    tallyProcess(join(dir, file), depth, windows, bundles, t)
   }
-  console.log([...tallies.values()].map((t) => report(t.role, t, top, callersOf)).join('\n\n'))
+  console.log([...tallies.values()].map((t) => report(t.role, t, top, callersOf, depth)).join('\n\n'))
   console.log(
-    "\n≈ µs/execution = share of the main thread's busy samples × the measured CPU per execution of the process" +
-      ' (which also counts GC helper and libuv threads).',
+    '\nSampled time is wall clock: a sample falling while the main thread waits for a CPU is taken when it' +
+      ' resumes, in the frame it was preempted in (often the write syscall that woke its peer), so on a busy' +
+      ' machine those frames are over-counted and sampled busy exceeds the time on a CPU.',
   )
 }
 

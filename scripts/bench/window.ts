@@ -2,14 +2,15 @@
 // other processes (server /proc, Redis INFO, /metrics) between our lines, so every figure covers
 // the same window and nothing of the child's start-up or shutdown:
 //   child: {"ready":true}   parent: samples, then "go"
-//   child: {"ms", "n", "cpu_us", "start_us", "end_us"}   parent: samples, then "stop"
+//   child: {"ms", "n", "proc", "start_us", "end_us"}   parent: samples, then "stop"
 import { createInterface } from 'node:readline'
+import { type ProcSample, procDelta, sampleProc } from './budget.ts'
 
 export interface WindowResult {
   ms: number
   n: number
-  /** This process's CPU (user + system, every thread) over the window, from process.cpuUsage(). */
-  cpu_us: number
+  /** This process over the window; its CPU times (all threads) from process.cpuUsage(), in µs. */
+  proc: ProcSample
   /** The window on the monotonic clock in µs, the clock V8's CPU profiles use. */
   start_us: number
   end_us: number
@@ -30,6 +31,7 @@ export async function openWindow(): Promise<{ end(n: number): Promise<void> }> {
   console.log(JSON.stringify({ ready: true }))
   await nextLine()
   const cpu = process.cpuUsage()
+  const proc = sampleProc('self')
   const started = performance.now()
   const startUs = monotonicUs()
   return {
@@ -38,7 +40,7 @@ export async function openWindow(): Promise<{ end(n: number): Promise<void> }> {
       const result: WindowResult = {
         ms: performance.now() - started,
         n,
-        cpu_us: used.user + used.system,
+        proc: { ...procDelta(proc, sampleProc('self')), userUs: used.user, sysUs: used.system },
         start_us: startUs,
         end_us: monotonicUs(),
       }
