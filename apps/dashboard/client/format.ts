@@ -27,9 +27,10 @@ export function relative(iso: string, nowMs: number): string {
   return delta > 0 ? `in ${duration(delta)}` : `${duration(delta)} ago`
 }
 
-/** A rate with a sensible number of digits. */
+/** A rate with a sensible number of digits (0.0999 reads 0.1/s, not 0.10/s). */
 export function rate(perSecond: number): string {
   if (perSecond === 0) return '0/s'
+  if (perSecond < 10) perSecond = Number(perSecond.toPrecision(2))
   if (perSecond < 0.1) return `${perSecond.toFixed(2)}/s`
   if (perSecond < 10) return `${perSecond.toFixed(1)}/s`
   return `${Math.round(perSecond)}/s`

@@ -13,7 +13,6 @@ import { failedPage } from './pages/failed.ts'
 import { leasesPage } from './pages/leases.ts'
 import { overviewPage } from './pages/overview.ts'
 import { workersPage } from './pages/workers.ts'
-import { RateSeries } from './rates.ts'
 import { Refresher } from './refresher.ts'
 import { API_KEY_PATTERN, forgetKey, storedKey, storeKey } from './session.ts'
 import { errorBox, tickTimes } from './ui.ts'
@@ -27,7 +26,6 @@ const NAV: { name: string; label: string; page: PageFactory }[] = [
   { name: 'cues', label: 'Cues', page: cuesPage },
 ]
 const POLL_MS = 5000
-const RATES_KEY = 'cuekit.dashboard.rates'
 
 const root = document.getElementById('app')!
 const announcer = h('div', {
@@ -145,7 +143,6 @@ function signOut(message?: string): void {
   teardown?.()
   teardown = null
   forgetKey()
-  sessionStorage.removeItem(RATES_KEY)
   showSignIn(message)
 }
 
@@ -159,12 +156,6 @@ function startApp(apiKey: string, me: MeResponse | null): void {
     setTimeout(() => signOut('Your API key was refused (revoked or regenerated). Sign in again.'), 0)
   })
   const clock = new ServerClock()
-  const rates = new RateSeries()
-  try {
-    rates.load(JSON.parse(sessionStorage.getItem(RATES_KEY) ?? 'null'))
-  } catch {
-    // A damaged saved series is simply not restored.
-  }
   const live = new LiveEvents(api)
 
   const navList = h('ul')
@@ -268,7 +259,6 @@ function startApp(apiKey: string, me: MeResponse | null): void {
     current = entry.page({
       api,
       clock,
-      rates,
       params: r.params,
       rest: r.rest,
       isLive: () => live.state === 'live',
@@ -302,7 +292,6 @@ function startApp(apiKey: string, me: MeResponse | null): void {
   let announcedState: LiveState = 'connecting'
   live.onState((state) => {
     showState(state)
-    if (state === 'live') rates.forgetTotals()
     if (
       (state === 'polling' && announcedState === 'live') ||
       (state === 'live' && announcedState === 'polling')
@@ -313,31 +302,16 @@ function startApp(apiKey: string, me: MeResponse | null): void {
     refresher?.soon(0)
   })
   live.onEvent((event) => {
-    const at = Date.parse(event.at)
-    if (event.status === 'delivering') rates.add('claims', at)
-    else if (event.status === 'success') rates.add('completions', at)
     if (page?.onEvent?.(event)) refresher?.soon()
   })
 
   const ticker = setInterval(() => tickTimes(main, clock.now()), 1000)
-  const saveRates = () => {
-    rates.prune(clock.now())
-    try {
-      sessionStorage.setItem(RATES_KEY, JSON.stringify(rates))
-    } catch {
-      // Storage full or unavailable: the series just does not survive a reload.
-    }
-  }
-  const saver = setInterval(saveRates, 10_000)
-  window.addEventListener('pagehide', saveRates)
   window.addEventListener('hashchange', route)
   teardown = () => {
     live.stop()
     refresher?.stop()
     page?.dispose?.()
     clearInterval(ticker)
-    clearInterval(saver)
-    window.removeEventListener('pagehide', saveRates)
     window.removeEventListener('hashchange', route)
   }
   live.start()

@@ -1,6 +1,5 @@
 import type { ExecutionEvent } from '@cuekit/protocol'
 import type { Api } from './api.ts'
-import type { RateSeries } from './rates.ts'
 import type { Refresher } from './refresher.ts'
 
 /** The server's clock as last seen, so countdowns agree with the lease's own (Redis) clock. */
@@ -25,7 +24,6 @@ export class ServerClock {
 export interface PageContext {
   api: Api
   clock: ServerClock
-  rates: RateSeries
   /** The query part of the route (`#/leases?worker=w1` → worker=w1). */
   params: URLSearchParams
   /** Route segments after the page name (`#/executions/abc` → ['abc']). */

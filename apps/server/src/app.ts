@@ -14,6 +14,7 @@ import type { KnownRoute } from './http.ts'
 import { Metrics } from './metrics.ts'
 import { PubSub } from './pubsub.ts'
 import { RateLimiter } from './ratelimit.ts'
+import { activityRoutes } from './routes/activity.ts'
 import { cueRoutes } from './routes/cues.ts'
 import { executionRoutes } from './routes/executions.ts'
 import { opsRoutes, tenantRoutes, workerRoutes } from './routes/ops.ts'
@@ -121,6 +122,7 @@ export function createApp(options: AppOptions): CuekitApp {
   executionRoutes(app, services)
   cueRoutes(app, services)
   workerRoutes(app, services)
+  activityRoutes(app, services)
   app.doc31(OPENAPI_PATH, {
     openapi: '3.1.0',
     info: {

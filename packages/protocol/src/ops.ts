@@ -130,7 +130,44 @@ export const StatsResponse = z.object({
     dead: z.number().int(),
     lost: z.number().int(),
   }),
-  /** Sums of the workers' counters; a client samples them for rates when it cannot stream events. */
+  /** Sums of the workers' counters since each was first seen (`GET /v1/stats/rates` has them per minute). */
   totals: z.object({ claimed: z.number().int(), completed: z.number().int(), failed: z.number().int() }),
 })
 export type StatsResponse = z.infer<typeof StatsResponse>
+
+// ---------------------------------------------------------------- activity per minute
+
+/** The spans `GET /v1/stats/rates` answers for, in minutes (storage keeps each minute 25 h). */
+export const RATE_WINDOW_MINUTES = { '15m': 15, '1h': 60, '24h': 1440 } as const
+
+export const RatesQuery = z.strictObject({
+  window: z.enum(['15m', '1h', '24h']).default('15m'),
+})
+export type RatesQuery = z.infer<typeof RatesQuery>
+
+/** One minute of the tenant's activity: what happened in it, counted as it happened. */
+export const RateMinute = z.object({
+  /** The minute's start. */
+  at: Timestamp,
+  enqueues: z.number().int(),
+  claims: z.number().int(),
+  /** Success reports. */
+  completions: z.number().int(),
+  /** Failure reports (retried or final). */
+  failures: z.number().int(),
+  /** Expired leases re-queued by the reaper: a worker died or stalled holding them. */
+  reclaims: z.number().int(),
+})
+export type RateMinute = z.infer<typeof RateMinute>
+
+/**
+ * `GET /v1/stats/rates`: the calling tenant's activity per minute over the window, oldest first,
+ * the last minute being the current (unfinished) one. Kept in storage, not in a browser tab, so a
+ * page opened during an incident sees what happened before it was opened.
+ */
+export const RatesResponse = z.object({
+  window: RatesQuery.shape.window.unwrap(),
+  server_time: Timestamp,
+  minutes: z.array(RateMinute),
+})
+export type RatesResponse = z.infer<typeof RatesResponse>

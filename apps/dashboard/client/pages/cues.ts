@@ -3,7 +3,7 @@ import { ApiError } from '../api.ts'
 import { h, patch } from '../dom.ts'
 import type { Page, PageContext } from '../page.ts'
 import { badge, link, pageHeader, table, timeAgo } from '../ui.ts'
-import { cueActions, fires } from './cue.ts'
+import { cueActions, fires } from './cue-actions.ts'
 
 const LIMIT = 100
 

@@ -1,6 +1,6 @@
 import type { ExecutionStatus, ExecutionSummary, ListExecutionsResponse } from '@cuekit/protocol'
 import { type Child, h, patch } from '../dom.ts'
-import { LastWorkers } from '../last-worker.ts'
+import { LastAttempts } from '../last-attempt.ts'
 import type { Page, PageContext } from '../page.ts'
 import { badge, button, executionLink, field, link, pageHeader, table, timeAgo } from '../ui.ts'
 
@@ -22,8 +22,9 @@ export function executionsPage(ctx: PageContext): Page {
   const status = ctx.params.get('status') ?? ''
   const task = ctx.params.get('task') ?? ''
   const cue = ctx.params.get('cue') ?? ''
+  const worker = ctx.params.get('worker') ?? ''
   const cursor = ctx.params.get('cursor') ?? ''
-  const filters = JSON.stringify([status, task, cue])
+  const filters = JSON.stringify([status, task, cue, worker])
   if (history.filters !== filters) {
     history.filters = filters
     history.cursors = []
@@ -37,6 +38,7 @@ export function executionsPage(ctx: PageContext): Page {
   )
   const taskInput = h('input', { name: 'task', value: task, autocomplete: 'off' })
   const cueInput = h('input', { name: 'cue', value: cue, autocomplete: 'off', placeholder: 'cue ID' })
+  const workerInput = h('input', { name: 'worker', value: worker, autocomplete: 'off' })
   const go = (params: Record<string, string>) => {
     const q = new URLSearchParams()
     for (const [k, v] of Object.entries(params)) if (v) q.set(k, v)
@@ -49,39 +51,55 @@ export function executionsPage(ctx: PageContext): Page {
       'aria-label': 'Filter executions',
       onSubmit: (e: Event) => {
         e.preventDefault()
-        go({ status: statusSelect.value, task: taskInput.value.trim(), cue: cueInput.value.trim() })
+        go({
+          status: statusSelect.value,
+          task: taskInput.value.trim(),
+          cue: cueInput.value.trim(),
+          worker: workerInput.value.trim(),
+        })
       },
     },
     field('Status', statusSelect),
     field('Task', taskInput),
     field('Cue', cueInput),
+    field('Worker', workerInput),
     h('button', { type: 'submit' }, 'Apply'),
-    status || task || cue ? link('#/executions', 'Clear filters', { class: 'button-link' }) : null,
+    status || task || cue || worker ? link('#/executions', 'Clear filters', { class: 'button-link' }) : null,
   )
   const region = h('div')
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of executions' })
   const view = h(
     'section',
     null,
-    pageHeader('Executions', 'Newest first. Open one for its payload, current lease and attempt history.'),
+    pageHeader(
+      'Executions',
+      worker
+        ? [
+            'Newest first: the executions whose last claim was by worker ',
+            h('code', null, worker),
+            ". Each row names its last attempt's worker and how that attempt ended; open one for its whole history.",
+          ]
+        : 'Newest first. Open one for its payload, current lease and attempt history.',
+    ),
     form,
     region,
     pager,
   )
   let last = ''
-  const lastWorkers = new LastWorkers(ctx.api)
+  const lastAttempts = new LastAttempts(ctx.api)
 
   return {
     title: 'Executions',
     view,
     liveIntervalMs: 15_000,
     onEvent: () => true,
-    dispose: () => lastWorkers.stop(),
+    dispose: () => lastAttempts.stop(),
     async refresh() {
       const res = await ctx.api.get<ListExecutionsResponse>('/v1/executions', {
         status: status || undefined,
         task: task || undefined,
         cue_id: cue || undefined,
+        worker_id: worker || undefined,
         cursor: cursor || undefined,
         limit: PAGE_SIZE,
       })
@@ -95,11 +113,11 @@ export function executionsPage(ctx: PageContext): Page {
         executionsTable(
           res.executions,
           now,
-          `Executions, page ${pageNo}${describe(status, task, cue)}`,
-          lastWorkers,
+          `Executions, page ${pageNo}${describe(status, task, cue, worker)}`,
+          lastAttempts,
         ),
       )
-      const base = { status, task, cue }
+      const base = { status, task, cue, worker }
       patch(
         pager,
         button(
@@ -124,8 +142,13 @@ export function executionsPage(ctx: PageContext): Page {
   }
 }
 
-function describe(status: string, task: string, cue: string): string {
-  const parts = [status && `status ${status}`, task && `task ${task}`, cue && `cue ${cue}`].filter(Boolean)
+function describe(status: string, task: string, cue: string, worker: string): string {
+  const parts = [
+    status && `status ${status}`,
+    task && `task ${task}`,
+    cue && `cue ${cue}`,
+    worker && `last claimed by ${worker}`,
+  ].filter(Boolean)
   return parts.length ? `, ${parts.join(', ')}` : ''
 }
 
@@ -133,7 +156,7 @@ export function executionsTable(
   executions: ExecutionSummary[],
   now: number,
   caption: string,
-  lastWorkers: LastWorkers,
+  lastAttempts: LastAttempts,
 ): HTMLElement {
   return table({
     caption,
@@ -153,7 +176,7 @@ export function executionsTable(
         executionLink(e.execution_id),
         e.task,
         statusCell(e, now),
-        workerCell(e, lastWorkers),
+        workerCell(e, lastAttempts),
         `${e.attempt} of ${e.max_attempts}`,
         timeAgo(e.updated_at, now),
         e.last_error ? h('span', { class: 'error-text' }, truncate(e.last_error, 120)) : '',
@@ -174,10 +197,10 @@ export function statusCell(e: ExecutionSummary, now: number): Child {
   ]
 }
 
-/** Who holds it now, or for a failed execution who ran its last attempt. */
-export function workerCell(e: ExecutionSummary, lastWorkers: LastWorkers): Child {
+/** Who holds it now, or who ran its last attempt and how that ended (lease expired, say). */
+export function workerCell(e: ExecutionSummary, lastAttempts: LastAttempts): Child {
   if (e.lease) return h('code', { title: 'Holds the lease now' }, e.lease.worker_id)
-  if (e.status === 'failed') return lastWorkers.cell(e.execution_id)
+  if (e.attempt > 0) return lastAttempts.cell(e)
   return h('span', { class: 'muted' }, '—')
 }
 

@@ -6,7 +6,7 @@ import type {
 } from '@cuekit/protocol'
 import { ApiError } from '../api.ts'
 import { h, patch } from '../dom.ts'
-import { LastWorkers } from '../last-worker.ts'
+import { LastAttempts } from '../last-attempt.ts'
 import type { Page, PageContext } from '../page.ts'
 import { badge, button, executionLink, pageHeader, table, timeAgo } from '../ui.ts'
 import { statusCell, truncate, workerCell } from './executions.ts'
@@ -20,7 +20,7 @@ export function failedPage(ctx: PageContext): Page {
   const replays = new Map<string, string>()
   let failed: ExecutionSummary[] = []
   let busy = false
-  const lastWorkers = new LastWorkers(ctx.api)
+  const lastAttempts = new LastAttempts(ctx.api)
 
   const failedSummary = h('p', { class: 'summary' })
   const bulk = h('div', { class: 'actions' })
@@ -171,7 +171,7 @@ export function failedPage(ctx: PageContext): Page {
               }),
               executionLink(e.execution_id),
               e.task,
-              workerCell(e, lastWorkers),
+              workerCell(e, lastAttempts),
               timeAgo(e.finished_at ?? e.updated_at, now),
               e.failure_reason ? badge(e.failure_reason) : '',
               e.last_error ? h('span', { class: 'error-text' }, truncate(e.last_error, 160)) : '',
@@ -197,7 +197,7 @@ export function failedPage(ctx: PageContext): Page {
     view,
     liveIntervalMs: 15_000,
     onEvent: () => true,
-    dispose: () => lastWorkers.stop(),
+    dispose: () => lastAttempts.stop(),
     async refresh() {
       const [f, open] = await Promise.all([
         ctx.api.get<ListExecutionsResponse>('/v1/executions', { status: 'failed', limit: LIMIT }),
@@ -234,7 +234,7 @@ export function failedPage(ctx: PageContext): Page {
               executionLink(e.execution_id),
               e.task,
               statusCell(e, now),
-              workerCell(e, lastWorkers),
+              workerCell(e, lastAttempts),
               `${e.attempt} of ${e.max_attempts}`,
               e.last_error ? h('span', { class: 'error-text' }, truncate(e.last_error, 120)) : '',
               button('Cancel execution', () => void cancel(e), {

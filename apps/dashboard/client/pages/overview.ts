@@ -1,58 +1,95 @@
-import type { ListQueuesResponse, QueueCounts, StatsResponse } from '@cuekit/protocol'
-import { h, patch, svg, uid } from '../dom.ts'
-import { duration, rate } from '../format.ts'
+import type { ListQueuesResponse, QueueCounts, RatesResponse, StatsResponse } from '@cuekit/protocol'
+import { DEFAULT_WINDOW, isWindow, type RateWindow, WINDOWS } from '../activity.ts'
+import { activityCharts } from '../charts.ts'
+import { type Child, h, patch, uid } from '../dom.ts'
+import { duration } from '../format.ts'
 import type { Page, PageContext } from '../page.ts'
-import type { RateKind, RateSeries } from '../rates.ts'
-import { link, pageHeader, table } from '../ui.ts'
+import { button, link, pageHeader, table } from '../ui.ts'
 
 const STATUSES = ['pending', 'scheduled', 'delivering', 'retrying', 'success', 'failed', 'cancelled'] as const
+
+const WINDOW_KEY = 'cuekit.dashboard.window'
+/** Re-read at most this often over 24 h (1440 minutes); the shorter windows on every refresh. */
+const LONG_WINDOW_MS = 15_000
 
 export function overviewPage(ctx: PageContext): Page {
   const tiles = h('div', { class: 'tiles-region' })
   const charts = h('div', { class: 'charts' })
   const queues = h('div')
+  const chartsTitle = h('h2', { id: uid('activity') })
+  // The last choice in this tab, so a reload or a visit to another page keeps it.
+  const saved = sessionStorage.getItem(WINDOW_KEY)
+  let selected: RateWindow = isWindow(saved) ? saved : DEFAULT_WINDOW
+  const switcher = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Time window' })
   const view = h(
     'section',
     { 'aria-labelledby': 'overview-title' },
     pageHeader(
       'Overview',
-      'Executions per task, throughput over the last 15 minutes, and how the system is keeping up.',
+      'How the system is keeping up, what happened in the last 15 minutes to 24 hours (as the server counted it, however recently this page was opened), and executions per task.',
     ),
     h('h2', { class: 'visually-hidden' }, 'At a glance'),
     tiles,
-    h('h2', null, 'Throughput, last 15 minutes'),
+    h('div', { class: 'section-head' }, chartsTitle, switcher),
     charts,
     h('h2', null, 'Executions by task'),
     queues,
   )
   view.querySelector('h1')!.id = 'overview-title'
+  charts.setAttribute('aria-labelledby', chartsTitle.id)
   let lastQueues = ''
   let lastTiles = ''
+  let rates: RatesResponse | null = null
+  let ratesReadAt = 0
 
-  const renderCharts = () => {
-    const now = ctx.clock.now()
+  const renderSwitch = () => {
+    chartsTitle.textContent = `Activity, last ${WINDOWS[selected].span}`
     patch(
-      charts,
-      chart(ctx.rates, 'claims', 'Claims per second', now),
-      chart(ctx.rates, 'completions', 'Completions per second', now),
+      switcher,
+      Object.entries(WINDOWS).map(([w, spec]) =>
+        button(spec.label, () => choose(w as RateWindow), {
+          class: 'secondary',
+          'aria-pressed': w === selected ? 'true' : 'false',
+          'data-key': `window-${w}`,
+        }),
+      ),
     )
   }
-  // The series grows with events between refreshes; redraw on a slow local timer, no requests.
-  const redraw = setInterval(renderCharts, 5000)
+  const choose = (w: RateWindow) => {
+    if (w === selected) return
+    selected = w
+    sessionStorage.setItem(WINDOW_KEY, w)
+    renderSwitch()
+    // The bars still shown are the old window's until the new one arrives.
+    charts.setAttribute('aria-busy', 'true')
+    ctx.refresher.soon(0)
+  }
+  renderSwitch()
+
+  const readRates = async (): Promise<void> => {
+    const fresh =
+      rates?.window === selected && Date.now() - ratesReadAt < (selected === '24h' ? LONG_WINDOW_MS : 0)
+    if (fresh) return
+    const asked = selected
+    const res = await ctx.api.get<RatesResponse>('/v1/stats/rates', { window: asked })
+    // A switch while the request was out: the next refresh reads the new window.
+    if (asked !== selected) return
+    rates = res
+    ratesReadAt = Date.now()
+  }
 
   return {
     title: 'Overview',
     view,
     liveIntervalMs: 10_000,
     onEvent: () => true,
-    dispose: () => clearInterval(redraw),
     async refresh() {
       const [q, stats] = await Promise.all([
         ctx.api.get<ListQueuesResponse>('/v1/queues'),
         ctx.api.get<StatsResponse>('/v1/stats'),
+        readRates(),
       ])
       ctx.clock.sync(stats.server_time)
-      if (!ctx.isLive()) ctx.rates.addTotals(stats.totals, Date.parse(stats.server_time))
       const tilesKey = JSON.stringify([stats.waiting_long_polls, stats.reaper, stats.workers, sums(q.queues)])
       if (tilesKey !== lastTiles) {
         lastTiles = tilesKey
@@ -63,7 +100,10 @@ export function overviewPage(ctx: PageContext): Page {
         lastQueues = queuesKey
         patch(queues, renderQueues(q.queues))
       }
-      renderCharts()
+      if (rates?.window === selected) {
+        patch(charts, activityCharts(rates, ctx.clock.now()))
+        charts.removeAttribute('aria-busy')
+      }
     },
   }
 }
@@ -74,7 +114,7 @@ function sums(queues: QueueCounts[]): Record<(typeof STATUSES)[number], number> 
   return out
 }
 
-function tile(label: string, value: string, detail?: string, href?: string, warn = false): HTMLElement {
+function tile(label: string, value: string, detail?: Child, href?: string, warn = false): HTMLElement {
   const body = [
     h('dt', null, label),
     h('dd', { class: 'value' }, value),
@@ -90,14 +130,19 @@ function tile(label: string, value: string, detail?: string, href?: string, warn
 function renderTiles(stats: StatsResponse, queues: QueueCounts[]): HTMLElement {
   const total = sums(queues)
   const r = stats.reaper
+  const w = stats.workers
   const overdue = r.overdue_leases > 0
   return h(
     'div',
     { class: 'tiles' },
     tile(
       'Active workers',
-      String(stats.workers.active),
-      `${stats.workers.stale} stale, ${stats.workers.dead} dead`,
+      String(w.active),
+      [
+        // Lost first: a worker whose lease expired unreported is the one to look at.
+        w.lost > 0 ? h('strong', { class: 'error-text' }, `${w.lost} lost`) : '0 lost',
+        `, ${w.stale} stale, ${w.dead} dead`,
+      ],
       '#/workers',
     ),
     tile('Live leases', String(total.delivering), 'executions being delivered', '#/leases'),
@@ -145,56 +190,4 @@ function renderQueues(queues: QueueCounts[]): HTMLElement {
     })),
     empty: 'No executions yet.',
   })
-}
-
-/** A bar chart of one series: each bar a 10 s bucket, as a labelled image plus its numbers in text. */
-function chart(rates: RateSeries, kind: RateKind, title: string, now: number): HTMLElement {
-  const series = rates.series(kind, now)
-  const s = rates.summary(kind, now)
-  const max = Math.max(1, ...series)
-  const width = 300
-  const height = 60
-  const barW = width / series.length
-  const bars = series.map((n, i) => {
-    const bh = n === 0 ? 0 : Math.max(1.5, (n / max) * (height - 4))
-    return svg('rect', {
-      x: (i * barW).toFixed(2),
-      y: (height - bh).toFixed(2),
-      width: Math.max(0.5, barW - 0.6).toFixed(2),
-      height: bh.toFixed(2),
-      class: 'bar',
-    })
-  })
-  const captionId = uid('chart')
-  const summary = `now ${rate(s.current)}, peak ${rate(s.peak)}, ${s.total} in the last 15 minutes`
-  return h(
-    'figure',
-    { class: 'chart', 'data-chart': kind },
-    h(
-      'figcaption',
-      { id: captionId },
-      h('strong', null, title),
-      ' ',
-      h('span', { 'data-summary': kind }, summary),
-    ),
-    svg(
-      'svg',
-      {
-        viewBox: `0 0 ${width} ${height}`,
-        preserveAspectRatio: 'none',
-        role: 'img',
-        'aria-labelledby': captionId,
-        focusable: 'false',
-      },
-      svg('line', { x1: 0, y1: height - 0.5, x2: width, y2: height - 0.5, class: 'axis' }),
-      ...bars,
-    ),
-    h(
-      'div',
-      { class: 'chart-scale', 'aria-hidden': 'true' },
-      h('span', null, '15 min ago'),
-      h('span', null, `max ${rate(max / (rates.bucketMs / 1000))}`),
-      h('span', null, 'now'),
-    ),
-  )
 }

@@ -1,238 +1,65 @@
-import { existsSync, mkdirSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import { createTenant, type ServerProcess, startServerProcess } from '@cuekit/scripts/lib/server-process'
+import { mkdirSync } from 'node:fs'
 import { waitFor } from '@cuekit/scripts/lib/wait'
-import { type Browser, type BrowserContext, chromium, type Page, type Request } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  apiKit,
+  artifacts,
+  BROWSER_ZONE,
+  inZone,
+  newContext,
+  pageKit,
+  type Run,
+  repoRoot,
+  signIn,
+  startRun,
+  stopRun,
+} from './kit.ts'
 
 // The dashboard in Debian's chromium against a real server process on a private redis-server:
 // sign in, watch leases live, see a dead worker's lease reclaimed, replay failures.
 
-const CHROMIUM = '/usr/bin/chromium'
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url))
-const artifacts = `${repoRoot}artifacts/e2e`
 // The README's screenshot is rewritten only on request (npm run docs:screenshots), so that an
 // ordinary test run leaves the working tree clean.
 const writeDocs = process.env.CUEKIT_DOCS_SCREENSHOTS === '1'
-const BROWSER_ZONE = 'Europe/Berlin'
 
-let server: ServerProcess
-let apiKey: string
-let browser: Browser
-let context: BrowserContext
-let page: Page
-const pageErrors: string[] = []
-const requests: string[] = []
-
-// ------------------------------------------------------------------ a worker made of fetch calls
-
-async function api<T = any>(method: string, path: string, body?: unknown, key = apiKey): Promise<T> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
-  return (text ? JSON.parse(text) : null) as T
-}
-
-/** The API's answer as it is, refusals included. */
-async function apiAnswer(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null }
-}
-
-const enqueue = async (task: string, payload: unknown = {}, extra: Record<string, unknown> = {}) =>
-  (await api<{ execution_id: string }>('POST', '/v1/executions', { task, payload, ...extra })).execution_id
-
-interface Held {
-  execution_id: string
-  token: string
-  attempt: number
-}
-
-async function claim(workerId: string, task: string, leaseSeconds: number): Promise<Held> {
-  const res = await api('POST', '/v1/executions/claim', {
-    worker_id: workerId,
-    task,
-    lease_seconds: leaseSeconds,
-  })
-  expect(res.claimed, `${workerId} claims ${task}`).toBe(true)
-  const e = res.executions[0]
-  return { execution_id: e.execution_id, token: e.lease.token, attempt: e.attempt }
-}
-
-const heartbeat = (h: Held) =>
-  api('POST', `/v1/executions/${h.execution_id}/heartbeat`, { lease_token: h.token })
-const complete = (h: Held) =>
-  api('POST', `/v1/executions/${h.execution_id}/outcome`, {
-    lease_token: h.token,
-    success: true,
-    result: 'ok',
-  })
-const fail = (h: Held, error: string) =>
-  api('POST', `/v1/executions/${h.execution_id}/outcome`, {
-    lease_token: h.token,
-    success: false,
-    error,
-    retry: false,
-  })
-
-// ------------------------------------------------------------------ browser helpers
-
-const go = async (hash: string) => {
-  await page.evaluate(`location.hash = ${JSON.stringify(hash)}`)
-}
-const row = (id: string) => page.locator(`tr[data-row="${id}"]`)
-// Functions passed to waitForFunction run in the page (the CSP forbids string evaluation there);
-// this file is type-checked for Node without the DOM, hence `(globalThis as any).document`.
-/** Waits until a data cell (0 = the first after the row header) of a row reads `text`. */
-const cellReads = (id: string, index: number, text: string) =>
-  page.waitForFunction(
-    ([rowId, i, want]) =>
-      (globalThis as any).document.querySelectorAll(`tr[data-row="${rowId}"] td`)[i]?.textContent === want,
-    [id, index, text] as const,
-  )
-/** Waits until exactly `n` elements match `selector`. */
-const countIs = (selector: string, n: number) =>
-  page.waitForFunction(([sel, want]) => (globalThis as any).document.querySelectorAll(sel).length === want, [
-    selector,
-    n,
-  ] as const)
-const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
-
-/**
- * An instant as the dashboard must show it in `timeZone`: `2026-11-27 16:21:21 CET`; the zone by
- * its English abbreviation where there is one (CET in en-GB, EST in en-US), else its offset.
- */
-function inZone(iso: string, timeZone: string): string {
-  const parts = (locale: string) =>
-    Object.fromEntries(
-      new Intl.DateTimeFormat(locale, {
-        timeZone,
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-        hourCycle: 'h23',
-        timeZoneName: 'short',
-      })
-        .formatToParts(Date.parse(iso))
-        .map((p) => [p.type, p.value]),
-    )
-  const gb = parts('en-GB')
-  const us = parts('en-US').timeZoneName ?? ''
-  const offset = /^GMT[+\-−]/
-  const zone = offset.test(gb.timeZoneName ?? '') && !offset.test(us) ? us : gb.timeZoneName
-  return `${gb.year}-${gb.month}-${gb.day} ${gb.hour}:${gb.minute}:${gb.second} ${zone}`
-}
-
-/** Every <time> under `selector`: what it says, and what hovering shows. */
-const timesIn = (selector: string) =>
-  page.locator(`${selector} time`).evaluateAll((els) =>
-    els.map((e) => ({
-      text: e.textContent ?? '',
-      title: e.getAttribute('title'),
-      datetime: e.getAttribute('datetime'),
-    })),
-  )
-
-async function expectOneTimeFormat(selector: string, timeZone: string): Promise<number> {
-  const times = await timesIn(selector)
-  for (const t of times) {
-    expect(t.title, `${selector}: ${t.text}`).toMatch(ISO_UTC)
-    expect(t.datetime).toBe(t.title)
-    expect(t.text, `${selector}: ${t.title}`).toBe(inZone(t.title!, timeZone))
-  }
-  return times.length
-}
-
-const shot = (name: string) => page.screenshot({ path: `${artifacts}/${name}.png`, fullPage: true })
-
-async function signIn(p: Page, key: string): Promise<void> {
-  await p.goto(`${server.url}/dashboard`)
-  await p.getByLabel('API key').fill(key)
-  await p.getByRole('button', { name: 'Sign in' }).click()
-  await p.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
-}
-
-function watch(p: Page): void {
-  p.on('pageerror', (e) => pageErrors.push(String(e)))
-  p.on('console', (m) => {
-    // Chromium logs every 4xx answer: the refused key (401), the API refusing a form (400, 409, 422).
-    if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) pageErrors.push(m.text())
-  })
-  p.on('request', (r: Request) => requests.push(r.url()))
-}
+let run: Run
+const { api, apiAnswer, enqueue, claim, heartbeat, complete, fail } = apiKit(() => ({
+  url: run.server.url,
+  apiKey: run.apiKey,
+}))
+const { go, row, cellReads, countIs, timesIn, expectOneTimeFormat, shot } = pageKit(() => run.page)
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: the e2e tests drive Debian's chromium (apt-get install chromium).`,
-    )
-  }
-  mkdirSync(artifacts, { recursive: true })
-  server = await startServerProcess({ redisUrl: inject('redisUrl') })
-  apiKey = (await createTenant(server.url, server.adminKey, 'e2e')).api_key
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
-  // Not UTC: a time shown in UTC instead of the viewer's zone would be caught.
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: BROWSER_ZONE })
-  context.setDefaultTimeout(10_000)
-  page = await context.newPage()
-  watch(page)
+  run = await startRun('e2e')
 })
 
 afterAll(async () => {
-  await browser?.close()
-  await server?.stop()
+  await stopRun(run)
 })
 
 describe('dashboard in chromium', () => {
   it('signs in with a key that stays out of URLs, the page and the logs', async () => {
-    await page.goto(`${server.url}/dashboard`)
-    await page.getByLabel('API key').fill(`cue_sk_${'0'.repeat(32)}`)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('alert').filter({ hasText: 'refused' }).waitFor()
+    await run.page.goto(`${run.server.url}/dashboard`)
+    await run.page.getByLabel('API key').fill(`cue_sk_${'0'.repeat(32)}`)
+    await run.page.getByRole('button', { name: 'Sign in' }).click()
+    await run.page.getByRole('alert').filter({ hasText: 'refused' }).waitFor()
 
-    await page.getByLabel('API key').fill(apiKey)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
-    await page.locator('.connection[data-state="live"]').waitFor()
+    await run.page.getByLabel('API key').fill(run.apiKey)
+    await run.page.getByRole('button', { name: 'Sign in' }).click()
+    await run.page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
+    await run.page.locator('.connection[data-state="live"]').waitFor()
 
-    expect(await page.evaluate("sessionStorage.getItem('cuekit.dashboard.apiKey')")).toBe(apiKey)
-    expect(page.url()).not.toContain(apiKey)
-    expect(await page.content()).not.toContain(apiKey)
-    expect(requests.some((u) => u.includes(apiKey))).toBe(false)
-    expect(server.output.join('')).not.toContain(apiKey)
+    expect(await run.page.evaluate("sessionStorage.getItem('cuekit.dashboard.apiKey')")).toBe(run.apiKey)
+    expect(run.page.url()).not.toContain(run.apiKey)
+    expect(await run.page.content()).not.toContain(run.apiKey)
+    expect(run.requests.some((u) => u.includes(run.apiKey))).toBe(false)
+    expect(run.server.output.join('')).not.toContain(run.apiKey)
     await shot('overview-signed-in')
   })
 
   it('shows a claimed execution on Leases as it happens, with a countdown and heartbeats', async () => {
     await go('#/leases')
-    await page.getByRole('heading', { level: 1, name: 'Leases' }).waitFor()
+    await run.page.getByRole('heading', { level: 1, name: 'Leases' }).waitFor()
     const id = await enqueue('e2e-report', { report: 'weekly' })
     const held = await claim('worker-a', 'e2e-report', 90)
 
@@ -243,7 +70,7 @@ describe('dashboard in chromium', () => {
     const countdown = r.locator('.countdown')
     const first = await countdown.textContent()
     expect(first).toMatch(/^in 1m (2\d|30)s$/)
-    await page.waitForFunction(
+    await run.page.waitForFunction(
       ([sel, before]) => (globalThis as any).document.querySelector(sel)?.textContent !== before,
       [`tr[data-row="${id}"] .countdown`, first] as const,
     )
@@ -262,37 +89,37 @@ describe('dashboard in chromium', () => {
       const held = await claim(worker, task, seconds)
       for (let i = 0; i < beats; i++) await heartbeat(held)
     }
-    await page.locator('tr.lease').nth(4).waitFor()
-    const expiries = await page
+    await run.page.locator('tr.lease').nth(4).waitFor()
+    const expiries = await run.page
       .locator('tr.lease .countdown')
       .evaluateAll((els) => els.map((e) => Date.parse(e.getAttribute('data-expires')!)))
     expect(expiries).toEqual([...expiries].sort((a, b) => a - b))
     await shot('leases')
     if (writeDocs) {
       mkdirSync(`${repoRoot}docs`, { recursive: true })
-      await page.screenshot({ path: `${repoRoot}docs/leases.png` })
+      await run.page.screenshot({ path: `${repoRoot}docs/leases.png` })
     }
 
     // Filter by worker, then by task.
-    await page.getByLabel('Worker', { exact: true }).fill('worker-c')
-    await page.getByRole('button', { name: 'Apply' }).click()
+    await run.page.getByLabel('Worker', { exact: true }).fill('worker-c')
+    await run.page.getByRole('button', { name: 'Apply' }).click()
     await countIs('tr.lease', 2)
-    expect(page.url()).toContain('worker=worker-c')
-    await page.getByRole('link', { name: 'Clear filters' }).click()
-    await page.getByLabel('Task', { exact: true }).fill('e2e-report')
-    await page.getByRole('button', { name: 'Apply' }).click()
+    expect(run.page.url()).toContain('worker=worker-c')
+    await run.page.getByRole('link', { name: 'Clear filters' }).click()
+    await run.page.getByLabel('Task', { exact: true }).fill('e2e-report')
+    await run.page.getByRole('button', { name: 'Apply' }).click()
     await countIs('tr.lease', 1)
     await row(id).waitFor()
 
     // Its detail page, live: delivering now, success when the worker reports.
     await go(`#/executions/${id}`)
-    await page.locator('.actions .badge-delivering').waitFor()
+    await run.page.locator('.actions .badge-delivering').waitFor()
     await complete(held)
-    await page.locator('.actions .badge-success').waitFor()
-    const attempt = page.locator('li.attempt[data-attempt="1"]')
+    await run.page.locator('.actions .badge-success').waitFor()
+    const attempt = run.page.locator('li.attempt[data-attempt="1"]')
     await expect(attempt.textContent()).resolves.toMatch(/Attempt 1.*success.*worker-a/s)
-    await page.getByText('None: no worker holds this execution now.').waitFor()
-    await expect(page.locator('pre.code').first().textContent()).resolves.toContain('"report": "weekly"')
+    await run.page.getByText('None: no worker holds this execution now.').waitFor()
+    await expect(run.page.locator('pre.code').first().textContent()).resolves.toContain('"report": "weekly"')
     await shot('execution-success')
   })
 
@@ -310,8 +137,8 @@ describe('dashboard in chromium', () => {
     await cellReads(id, 7, '2') // epoch
 
     await go(`#/executions/${id}`)
-    const first = page.locator('li.attempt[data-attempt="1"]')
-    const second = page.locator('li.attempt[data-attempt="2"]')
+    const first = run.page.locator('li.attempt[data-attempt="1"]')
+    const second = run.page.locator('li.attempt[data-attempt="2"]')
     await second.waitFor()
     await expect(first.textContent()).resolves.toMatch(/lease expired.*worker-dead/s)
     await expect(second.textContent()).resolves.toMatch(/in progress.*worker-b/s)
@@ -336,7 +163,7 @@ describe('dashboard in chromium', () => {
       cancel_requested: false,
     })
     // The real reaper re-queues within milliseconds, so this state is staged.
-    await page.route('**/v1/leases?*', (route) =>
+    await run.page.route('**/v1/leases?*', (route) =>
       route.fulfill({
         json: {
           leases: [lease('stuck-1', -4000), lease('fine-1', 50_000)],
@@ -351,9 +178,9 @@ describe('dashboard in chromium', () => {
       /^expired \d+s ago, awaiting reaper$/,
     )
     expect(await row('fine-1').getAttribute('class')).not.toContain('expired')
-    await page.getByText('2 live leases, 1 expired and awaiting the reaper').waitFor()
+    await run.page.getByText('2 live leases, 1 expired and awaiting the reaper').waitFor()
     await shot('leases-expired')
-    await page.unroute('**/v1/leases?*')
+    await run.page.unroute('**/v1/leases?*')
   })
 
   it('replays failures from the Failed page, one and in bulk, and cancels unfinished work', async () => {
@@ -368,21 +195,21 @@ describe('dashboard in chromium', () => {
 
     await go('#/failed')
     await row(failedId).filter({ hasText: 'card declined' }).waitFor()
-    await page.getByRole('button', { name: `Replay ${failedId}` }).click()
+    await run.page.getByRole('button', { name: `Replay ${failedId}` }).click()
     await row(failedId).filter({ hasText: 'Replayed as' }).waitFor()
     const replays = await api('GET', '/v1/executions?task=e2e-fail')
     const replay = replays.executions.find((e: any) => e.replayed_from === failedId)
     expect(replay).toMatchObject({ status: 'pending', task: 'e2e-fail', payload: { card: '4242' } })
-    await page.locator('#toast', { hasText: `Replayed ${failedId} as ${replay.execution_id}` }).waitFor()
+    await run.page.locator('#toast', { hasText: `Replayed ${failedId} as ${replay.execution_id}` }).waitFor()
 
-    for (const id of bulk) await page.getByLabel(`Select ${id}`).check()
-    await page.getByRole('button', { name: 'Replay selected (2)' }).click()
-    await page.locator('#toast', { hasText: 'Replayed 2 of 2 executions.' }).waitFor()
+    for (const id of bulk) await run.page.getByLabel(`Select ${id}`).check()
+    await run.page.getByRole('button', { name: 'Replay selected (2)' }).click()
+    await run.page.locator('#toast', { hasText: 'Replayed 2 of 2 executions.' }).waitFor()
     const after = await api('GET', '/v1/executions?task=e2e-bulk&status=pending')
     expect(after.executions.map((e: any) => e.replayed_from).sort()).toEqual([...bulk].sort())
 
-    page.once('dialog', (d) => void d.accept())
-    await page.getByRole('button', { name: `Cancel ${pendingId}` }).click()
+    run.page.once('dialog', (d) => void d.accept())
+    await run.page.getByRole('button', { name: `Cancel ${pendingId}` }).click()
     await waitFor(async () => (await api('GET', `/v1/executions/${pendingId}`)).status === 'cancelled', {
       timeoutMs: 5000,
     })
@@ -394,26 +221,26 @@ describe('dashboard in chromium', () => {
       executions: Array.from({ length: 30 }, (_, i) => ({ task: 'e2e-page', payload: { i } })),
     })
     await go('#/executions?task=e2e-page')
-    await page.getByRole('heading', { level: 1, name: 'Executions' }).waitFor()
+    await run.page.getByRole('heading', { level: 1, name: 'Executions' }).waitFor()
     await countIs('tbody tr[data-row]', 25)
-    await page.getByRole('button', { name: 'Next page' }).click()
-    await page.getByText('Page 2', { exact: true }).waitFor()
+    await run.page.getByRole('button', { name: 'Next page' }).click()
+    await run.page.getByText('Page 2', { exact: true }).waitFor()
     await countIs('tbody tr[data-row]', 5)
-    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true)
-    await page.getByRole('button', { name: 'Previous page' }).click()
-    await page.getByText('Page 1', { exact: true }).waitFor()
+    expect(await run.page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true)
+    await run.page.getByRole('button', { name: 'Previous page' }).click()
+    await run.page.getByText('Page 1', { exact: true }).waitFor()
     await countIs('tbody tr[data-row]', 25)
 
-    await page.getByLabel('Status', { exact: true }).selectOption('success')
-    await page.getByRole('button', { name: 'Apply' }).click()
-    await page.getByText('No executions match.').waitFor()
-    expect(page.url()).toMatch(/status=success.*task=e2e-page|task=e2e-page.*status=success/)
-    await page.getByLabel('Task', { exact: true }).fill('e2e-report')
-    await page.getByRole('button', { name: 'Apply' }).click()
+    await run.page.getByLabel('Status', { exact: true }).selectOption('success')
+    await run.page.getByRole('button', { name: 'Apply' }).click()
+    await run.page.getByText('No executions match.').waitFor()
+    expect(run.page.url()).toMatch(/status=success.*task=e2e-page|task=e2e-page.*status=success/)
+    await run.page.getByLabel('Task', { exact: true }).fill('e2e-report')
+    await run.page.getByRole('button', { name: 'Apply' }).click()
     await countIs('tbody tr[data-row]', 1)
-    await page.getByLabel('Cue', { exact: true }).fill('cue_that_does_not_exist')
-    await page.getByRole('button', { name: 'Apply' }).click()
-    await page.getByText('No executions match.').waitFor()
+    await run.page.getByLabel('Cue', { exact: true }).fill('cue_that_does_not_exist')
+    await run.page.getByRole('button', { name: 'Apply' }).click()
+    await run.page.getByText('No executions match.').waitFor()
   })
 
   it('lists workers with state, handlers, leases in flight and counters', async () => {
@@ -429,18 +256,19 @@ describe('dashboard in chromium', () => {
     await shot('workers')
   })
 
-  it('shows per-task counts, throughput from the event stream, waiting long-polls and reaper lag', async () => {
+  it('shows per-task counts, activity per minute, waiting long-polls and reaper lag', async () => {
     const waiting = new AbortController()
-    const longPoll = fetch(`${server.url}/v1/executions/claim`, {
+    const longPoll = fetch(`${run.server.url}/v1/executions/claim`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${run.apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ worker_id: 'worker-poll', task: 'e2e-nothing', wait_seconds: 20 }),
       signal: waiting.signal,
     }).catch(() => null)
     await waitFor(async () => (await api('GET', '/v1/stats')).waiting_long_polls === 1, { timeoutMs: 5000 })
 
     await go('#/')
-    const tile = (label: string) => page.locator('.tile', { has: page.locator('dt', { hasText: label }) })
+    const tile = (label: string) =>
+      run.page.locator('.tile', { has: run.page.locator('dt', { hasText: label }) })
     await tile('Waiting long-polls').locator('.value', { hasText: '1' }).waitFor()
     await tile('Reaper lag').locator('.value', { hasText: '0 ms' }).waitFor()
     await tile('Active workers').locator('.value').waitFor()
@@ -449,20 +277,20 @@ describe('dashboard in chromium', () => {
 
     await cellReads('e2e-report', 4, '1') // success
     await cellReads('e2e-page', 0, '30') // pending
-    // Claims seen on the stream since sign-in are in the chart.
-    await page.waitForFunction(() => {
-      const text = (globalThis as any).document.querySelector('[data-summary="claims"]')?.textContent ?? ''
-      return Number(/(\d+) in the last 15 minutes/.exec(text)?.[1] ?? 0) >= 8
-    })
-    expect(await page.locator('figure[data-chart="claims"] svg[role="img"] rect.bar').count()).toBe(90)
+    // The chart draws the server's count of claims (GET /v1/stats/rates), one slot a minute.
+    const rates = await api('GET', '/v1/stats/rates')
+    const claims = rates.minutes.reduce((n: number, m: { claims: number }) => n + m.claims, 0)
+    expect(claims).toBeGreaterThanOrEqual(8)
+    await run.page.locator(`figure[data-chart="claims"][data-total="${claims}"]`).waitFor()
+    expect(await run.page.locator('figure[data-chart="claims"] svg[role="img"] g.slot').count()).toBe(15)
     await shot('overview')
   })
 
   it('renders cues in their own time zone, and pauses, resumes and fires them through the API', async () => {
     const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${server.url}${path}`, {
+      const res = await fetch(`${run.server.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${run.apiKey}`, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       })
       return res.json() as Promise<any>
@@ -483,14 +311,14 @@ describe('dashboard in chromium', () => {
     await expect(r.textContent()).resolves.toMatch(
       /nightly-report.*e2e-report.*worker task.*\d{4}-\d\d-\d\d 02:00:00 CES?T.*0 2 \* \* \*.*Europe\/Paris/s,
     )
-    await page.getByRole('button', { name: 'Pause cue nightly-report' }).click()
-    await page.getByRole('button', { name: 'Resume cue nightly-report' }).waitFor()
+    await run.page.getByRole('button', { name: 'Pause cue nightly-report' }).click()
+    await run.page.getByRole('button', { name: 'Resume cue nightly-report' }).waitFor()
     expect((await api('GET', `/v1/cues/${cue.id}`)).status).toBe('paused')
-    await page.getByRole('button', { name: 'Resume cue nightly-report' }).click()
-    await page.getByRole('button', { name: 'Pause cue nightly-report' }).waitFor()
+    await run.page.getByRole('button', { name: 'Resume cue nightly-report' }).click()
+    await run.page.getByRole('button', { name: 'Pause cue nightly-report' }).waitFor()
     expect((await api('GET', `/v1/cues/${cue.id}`)).status).toBe('active')
-    await page.getByRole('button', { name: 'Fire cue nightly-report now' }).click()
-    await page.locator('#toast', { hasText: 'execution' }).waitFor()
+    await run.page.getByRole('button', { name: 'Fire cue nightly-report now' }).click()
+    await run.page.locator('#toast', { hasText: 'execution' }).waitFor()
     const detail = await api('GET', `/v1/cues/${cue.id}`)
     expect(detail.executions).toEqual([expect.objectContaining({ cue_id: cue.id, task: 'e2e-report' })])
   })
@@ -510,8 +338,8 @@ describe('dashboard in chromium', () => {
     ] as const
     for (const [hash, title] of pages) {
       await go(hash)
-      await page.getByRole('heading', { level: 1, name: title }).waitFor()
-      await page.locator('main tbody time').first().waitFor()
+      await run.page.getByRole('heading', { level: 1, name: title }).waitFor()
+      await run.page.locator('main tbody time').first().waitFor()
       expect(await expectOneTimeFormat('main', BROWSER_ZONE), `${hash} shows times`).toBeGreaterThan(0)
     }
     // The old Leases "Claimed" showed a bare 16:21:21: every lease time (expires, last heartbeat,
@@ -541,7 +369,7 @@ describe('dashboard in chromium', () => {
 
     // The detail page: the browser's zone too (not UTC).
     await go(`#/executions/${later}`)
-    await page.locator('.actions .badge-scheduled').waitFor()
+    await run.page.locator('.actions .badge-scheduled').waitFor()
     expect(await expectOneTimeFormat('main', BROWSER_ZONE)).toBeGreaterThanOrEqual(4)
 
     // A cue's times are in the cue's own zone, named the same way.
@@ -552,7 +380,7 @@ describe('dashboard in chromium', () => {
     expect(await expectOneTimeFormat(`tr[data-row="${nightly.id}"]`, 'Europe/Paris')).toBeGreaterThan(0)
 
     await go('#/executions')
-    await page.locator('main tbody time').first().waitFor()
+    await run.page.locator('main tbody time').first().waitFor()
     await shot('executions')
   })
 
@@ -562,7 +390,7 @@ describe('dashboard in chromium', () => {
       await enqueue('e2e-phone-task', {}).then(() => 'e2e-phone-task'),
       600,
     )
-    await page.setViewportSize({ width: 420, height: 900 })
+    await run.page.setViewportSize({ width: 420, height: 900 })
     try {
       for (const [hash, title, keys] of [
         ['#/leases', 'Leases', ['Execution', 'Task', 'Worker', 'Expires']],
@@ -571,9 +399,9 @@ describe('dashboard in chromium', () => {
         ['#/cues', 'Cues', ['Cue', 'Status', 'Fires', 'Next run']],
       ] as const) {
         await go(hash)
-        await page.getByRole('heading', { level: 1, name: title }).waitFor()
-        await page.locator('tbody tr[data-row]').first().waitFor()
-        const columns = await page
+        await run.page.getByRole('heading', { level: 1, name: title }).waitFor()
+        await run.page.locator('tbody tr[data-row]').first().waitFor()
+        const columns = await run.page
           .locator('table')
           .first()
           .evaluate((table: any, labels: readonly string[]) => {
@@ -600,36 +428,36 @@ describe('dashboard in chromium', () => {
           expect(c.right, `${hash}: ${c.label} ends on screen`).toBeLessThanOrEqual(420)
         }
         expect(
-          await page.evaluate('document.documentElement.scrollWidth'),
+          await run.page.evaluate('document.documentElement.scrollWidth'),
           `${hash} fits 420 px`,
         ).toBeLessThanOrEqual(420)
         await shot(`${title.toLowerCase()}-420`)
       }
       // The cue form fits too.
       await go('#/cues/new')
-      await page.getByRole('heading', { level: 1, name: 'New cue' }).waitFor()
-      await page.getByLabel('Cron').fill('*/15 9-17 * * 1-5')
+      await run.page.getByRole('heading', { level: 1, name: 'New cue' }).waitFor()
+      await run.page.getByLabel('Cron').fill('*/15 9-17 * * 1-5')
       await countIs('.preview[data-preview="ok"] li', 5)
       expect(
-        await page.evaluate('document.documentElement.scrollWidth'),
+        await run.page.evaluate('document.documentElement.scrollWidth'),
         'the cue form fits 420 px',
       ).toBeLessThanOrEqual(420)
       await shot('cue-new-420')
     } finally {
-      await page.setViewportSize({ width: 1280, height: 800 })
+      await run.page.setViewportSize({ width: 1280, height: 800 })
     }
   })
 
   it("creates, previews, edits, pauses, fires and deletes a cue from the dashboard, with the API's own messages", async () => {
     await go('#/cues')
-    await page.getByRole('link', { name: 'New cue' }).click()
-    await page.getByRole('heading', { level: 1, name: 'New cue' }).waitFor()
+    await run.page.getByRole('link', { name: 'New cue' }).click()
+    await run.page.getByRole('heading', { level: 1, name: 'New cue' }).waitFor()
     // A new cue starts in the browser's zone.
-    expect(await page.getByLabel('Time zone').inputValue()).toBe(BROWSER_ZONE)
-    await page.getByLabel('Name', { exact: true }).fill('e2e-form-cue')
-    await page.getByLabel('Task', { exact: true }).fill('e2e-report')
-    await page.getByLabel('Time zone').fill('America/New_York')
-    await page.getByLabel('Cron').fill('30 9 * * 1-5')
+    expect(await run.page.getByLabel('Time zone').inputValue()).toBe(BROWSER_ZONE)
+    await run.page.getByLabel('Name', { exact: true }).fill('e2e-form-cue')
+    await run.page.getByLabel('Task', { exact: true }).fill('e2e-report')
+    await run.page.getByLabel('Time zone').fill('America/New_York')
+    await run.page.getByLabel('Cron').fill('30 9 * * 1-5')
 
     // The preview: the next five runs as the server computes them, in the cue's zone.
     const schedule = { type: 'recurring', cron: '30 9 * * 1-5', timezone: 'America/New_York' }
@@ -641,42 +469,44 @@ describe('dashboard in chromium', () => {
       expect(t.text).toBe(inZone(t.title!, 'America/New_York'))
       expect(t.text).toMatch(/ 09:30:00 E[SD]T$/)
     }
-    const days = await page.locator('.preview li .weekday').allTextContents()
+    const days = await run.page.locator('.preview li .weekday').allTextContents()
     expect(
       days.every((d) => ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'].includes(d)),
       days.join(),
     ).toBe(true)
-    await page.getByText('Next 5 runs, in America/New_York:').waitFor()
+    await run.page.getByText('Next 5 runs, in America/New_York:').waitFor()
     await shot('cue-new')
 
     // A bad expression: the preview says what the API says, as the user types.
-    await page.getByLabel('Cron').fill('61 * * * *')
+    await run.page.getByLabel('Cron').fill('61 * * * *')
     const badCron = await apiAnswer('POST', '/v1/cues/preview', {
       schedule: { ...schedule, cron: '61 * * * *' },
     })
     expect(badCron.status).toBe(400)
-    await page.locator('.preview[data-preview="error"]', { hasText: badCron.body.error.message }).waitFor()
+    await run.page
+      .locator('.preview[data-preview="error"]', { hasText: badCron.body.error.message })
+      .waitFor()
 
     // Submitted anyway: refused with creation's own message, next to the Cron field; nothing created.
-    await page.getByRole('button', { name: 'Create cue' }).click()
+    await run.page.getByRole('button', { name: 'Create cue' }).click()
     const refused = await apiAnswer('POST', '/v1/cues', {
       name: 'e2e-form-cue',
       transport: 'worker',
       task: 'e2e-report',
       schedule: { ...schedule, cron: '61 * * * *' },
     })
-    await page.getByRole('alert').filter({ hasText: refused.body.error.message }).waitFor()
-    expect(await page.getByLabel('Cron').getAttribute('aria-invalid')).toBe('true')
-    expect(await page.locator('[data-field="schedule.cron"] .field-error').textContent()).toBe(
+    await run.page.getByRole('alert').filter({ hasText: refused.body.error.message }).waitFor()
+    expect(await run.page.getByLabel('Cron').getAttribute('aria-invalid')).toBe('true')
+    expect(await run.page.locator('[data-field="schedule.cron"] .field-error').textContent()).toBe(
       refused.body.error.message,
     )
 
     // A 422 with field details: each detail by the field it names.
-    await page.getByLabel('Cron').fill('30 9 * * 1-5')
-    await page.locator('.preview[data-preview="ok"]:not([aria-busy])').waitFor()
-    await page.getByLabel('Max attempts').fill('11')
-    await page.getByLabel('Payload (JSON object)').fill('[1, 2]')
-    await page.getByRole('button', { name: 'Create cue' }).click()
+    await run.page.getByLabel('Cron').fill('30 9 * * 1-5')
+    await run.page.locator('.preview[data-preview="ok"]:not([aria-busy])').waitFor()
+    await run.page.getByLabel('Max attempts').fill('11')
+    await run.page.getByLabel('Payload (JSON object)').fill('[1, 2]')
+    await run.page.getByRole('button', { name: 'Create cue' }).click()
     const invalid = await apiAnswer('POST', '/v1/cues', {
       name: 'e2e-form-cue',
       transport: 'worker',
@@ -686,27 +516,29 @@ describe('dashboard in chromium', () => {
       retry: { max_attempts: 11 },
     })
     expect(invalid.status).toBe(422)
-    const alert = page.getByRole('alert').filter({ hasText: invalid.body.error.message })
+    const alert = run.page.getByRole('alert').filter({ hasText: invalid.body.error.message })
     await alert.waitFor()
     for (const d of invalid.body.error.details) {
       await alert.locator('li', { hasText: d.message }).waitFor()
       const field = d.path.startsWith('retry') ? 'retry.max_attempts' : 'payload'
-      expect(await page.locator(`[data-field="${field}"] .field-error`).textContent()).toContain(d.message)
+      expect(await run.page.locator(`[data-field="${field}"] .field-error`).textContent()).toContain(
+        d.message,
+      )
     }
-    expect(await page.getByLabel('Max attempts').getAttribute('aria-invalid')).toBe('true')
-    expect(await page.getByLabel('Cron').getAttribute('aria-invalid')).toBeNull()
+    expect(await run.page.getByLabel('Max attempts').getAttribute('aria-invalid')).toBe('true')
+    expect(await run.page.getByLabel('Cron').getAttribute('aria-invalid')).toBeNull()
     await shot('cue-form-errors')
     // Edited, a field stops saying what was wrong with it.
-    await page.getByLabel('Max attempts').fill('2')
-    expect(await page.getByLabel('Max attempts').getAttribute('aria-invalid')).toBeNull()
-    expect(await page.locator('[data-field="retry.max_attempts"] .field-error').textContent()).toBe('')
+    await run.page.getByLabel('Max attempts').fill('2')
+    expect(await run.page.getByLabel('Max attempts').getAttribute('aria-invalid')).toBeNull()
+    expect(await run.page.locator('[data-field="retry.max_attempts"] .field-error').textContent()).toBe('')
     expect((await api('GET', '/v1/cues')).cues.some((c: any) => c.name === 'e2e-form-cue')).toBe(false)
 
     // Fixed, it is created and its page opens.
-    await page.getByLabel('Payload (JSON object)').fill('{"report": "weekday"}')
-    await page.getByRole('button', { name: 'Create cue' }).click()
-    await page.getByRole('heading', { level: 1, name: 'Cue e2e-form-cue' }).waitFor()
-    await page.locator('.notice', { hasText: 'Created cue e2e-form-cue.' }).waitFor()
+    await run.page.getByLabel('Payload (JSON object)').fill('{"report": "weekday"}')
+    await run.page.getByRole('button', { name: 'Create cue' }).click()
+    await run.page.getByRole('heading', { level: 1, name: 'Cue e2e-form-cue' }).waitFor()
+    await run.page.locator('.notice', { hasText: 'Created cue e2e-form-cue.' }).waitFor()
     const created = (await api('GET', '/v1/cues')).cues.find((c: any) => c.name === 'e2e-form-cue')
     expect(created).toMatchObject({
       status: 'active',
@@ -718,10 +550,10 @@ describe('dashboard in chromium', () => {
     })
 
     // Edited: only what changed is sent; everything else stays as it was.
-    await page.getByLabel('Cron').fill('0 18 * * *')
+    await run.page.getByLabel('Cron').fill('0 18 * * *')
     await countIs('.preview[data-preview="ok"] li', 5)
-    await page.getByRole('button', { name: 'Save changes' }).click()
-    await page.locator('.notice', { hasText: 'Saved schedule.' }).waitFor()
+    await run.page.getByRole('button', { name: 'Save changes' }).click()
+    await run.page.locator('.notice', { hasText: 'Saved schedule.' }).waitFor()
     const edited = await api('GET', `/v1/cues/${created.id}`)
     expect(edited).toMatchObject({
       schedule: { ...schedule, cron: '0 18 * * *' },
@@ -730,25 +562,25 @@ describe('dashboard in chromium', () => {
     expect(edited.retry.backoff_seconds).toEqual(created.retry.backoff_seconds)
 
     // A name taken by another cue: 409, said next to the name.
-    await page.getByLabel('Name', { exact: true }).fill('nightly-report')
-    await page.getByRole('button', { name: 'Save changes' }).click()
+    await run.page.getByLabel('Name', { exact: true }).fill('nightly-report')
+    await run.page.getByRole('button', { name: 'Save changes' }).click()
     const taken = await apiAnswer('PATCH', `/v1/cues/${created.id}`, { name: 'nightly-report' })
     expect(taken.status).toBe(409)
-    await page.getByRole('alert').filter({ hasText: taken.body.error.message }).waitFor()
-    expect(await page.locator('[data-field="name"] .field-error').textContent()).toBe(
+    await run.page.getByRole('alert').filter({ hasText: taken.body.error.message }).waitFor()
+    expect(await run.page.locator('[data-field="name"] .field-error').textContent()).toBe(
       taken.body.error.message,
     )
-    await page.getByLabel('Name', { exact: true }).fill('e2e-form-cue')
+    await run.page.getByLabel('Name', { exact: true }).fill('e2e-form-cue')
     await shot('cue-edit')
 
-    // Pause, resume and fire from its page.
-    await page.getByRole('button', { name: 'Pause cue e2e-form-cue' }).click()
-    await page.getByRole('button', { name: 'Resume cue e2e-form-cue' }).waitFor()
+    // Pause, resume and fire from its run.page.
+    await run.page.getByRole('button', { name: 'Pause cue e2e-form-cue' }).click()
+    await run.page.getByRole('button', { name: 'Resume cue e2e-form-cue' }).waitFor()
     expect((await api('GET', `/v1/cues/${created.id}`)).status).toBe('paused')
-    await page.getByRole('button', { name: 'Resume cue e2e-form-cue' }).click()
-    await page.getByRole('button', { name: 'Pause cue e2e-form-cue' }).waitFor()
-    await page.getByRole('button', { name: 'Fire cue e2e-form-cue now' }).click()
-    await page.locator('#toast', { hasText: 'Fired cue e2e-form-cue: execution' }).waitFor()
+    await run.page.getByRole('button', { name: 'Resume cue e2e-form-cue' }).click()
+    await run.page.getByRole('button', { name: 'Pause cue e2e-form-cue' }).waitFor()
+    await run.page.getByRole('button', { name: 'Fire cue e2e-form-cue now' }).click()
+    await run.page.locator('#toast', { hasText: 'Fired cue e2e-form-cue: execution' }).waitFor()
     const fired = await api('GET', `/v1/cues/${created.id}`)
     expect(fired.status).toBe('active')
     expect(fired.executions).toEqual([
@@ -771,15 +603,15 @@ describe('dashboard in chromium', () => {
 
     // Delete asks first: dismissed, nothing happens; accepted, the cue is gone.
     let asked = ''
-    page.once('dialog', (d) => {
+    run.page.once('dialog', (d) => {
       asked = d.message()
       void d.dismiss()
     })
-    await page.getByRole('button', { name: 'Delete cue e2e-hook' }).click()
+    await run.page.getByRole('button', { name: 'Delete cue e2e-hook' }).click()
     expect(asked).toContain('Delete cue e2e-hook?')
     expect((await apiAnswer('GET', `/v1/cues/${hook.id}`)).status).toBe(200)
-    page.once('dialog', (d) => void d.accept())
-    await page.getByRole('button', { name: 'Delete cue e2e-hook' }).click()
+    run.page.once('dialog', (d) => void d.accept())
+    await run.page.getByRole('button', { name: 'Delete cue e2e-hook' }).click()
     await row(hook.id).waitFor({ state: 'detached' })
     expect((await apiAnswer('GET', `/v1/cues/${hook.id}`)).status).toBe(404)
   })
@@ -815,7 +647,7 @@ describe('dashboard in chromium', () => {
 
     const said = async (id: string, attempt: number) => {
       await go(`#/executions/${id}`)
-      const el = page.locator(`li.attempt[data-attempt="${attempt}"] [data-reported-with]`)
+      const el = run.page.locator(`li.attempt[data-attempt="${attempt}"] [data-reported-with]`)
       await el.waitFor()
       return { text: await el.textContent(), title: await el.getAttribute('title') }
     }
@@ -843,22 +675,22 @@ describe('dashboard in chromium', () => {
 
   it('is usable with the keyboard and labelled for screen readers', async () => {
     await go('#/leases')
-    await page.getByRole('heading', { level: 1, name: 'Leases' }).waitFor()
-    await page.reload()
+    await run.page.getByRole('heading', { level: 1, name: 'Leases' }).waitFor()
+    await run.page.reload()
     // Still signed in after a reload (sessionStorage), and the first Tab reaches the skip link.
-    await page.getByRole('heading', { level: 1, name: 'Leases' }).waitFor()
-    await page.keyboard.press('Tab')
-    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content')
-    await page.keyboard.press('Enter')
-    expect(await page.evaluate('document.activeElement.tagName')).toBe('H1')
+    await run.page.getByRole('heading', { level: 1, name: 'Leases' }).waitFor()
+    await run.page.keyboard.press('Tab')
+    expect(await run.page.evaluate('document.activeElement.textContent')).toBe('Skip to content')
+    await run.page.keyboard.press('Enter')
+    expect(await run.page.evaluate('document.activeElement.tagName')).toBe('H1')
 
-    await page.getByRole('banner').waitFor()
-    await page.getByRole('navigation', { name: 'Dashboard pages' }).waitFor()
-    await page.getByRole('main').waitFor()
-    expect(await page.getByRole('link', { name: 'Leases', exact: true }).getAttribute('aria-current')).toBe(
-      'page',
-    )
-    expect(await page.locator('[aria-live="polite"]').count()).toBeGreaterThan(0)
+    await run.page.getByRole('banner').waitFor()
+    await run.page.getByRole('navigation', { name: 'Dashboard pages' }).waitFor()
+    await run.page.getByRole('main').waitFor()
+    expect(
+      await run.page.getByRole('link', { name: 'Leases', exact: true }).getAttribute('aria-current'),
+    ).toBe('page')
+    expect(await run.page.locator('[aria-live="polite"]').count()).toBeGreaterThan(0)
     for (const [hash, title] of [
       ['#/', 'Overview'],
       ['#/leases', 'Leases'],
@@ -867,62 +699,61 @@ describe('dashboard in chromium', () => {
       ['#/failed', 'Failed'],
     ] as const) {
       await go(hash)
-      await page.getByRole('heading', { level: 1, name: title }).waitFor()
-      await page.locator('table').first().waitFor()
-      const uncaptioned = await page.locator('table:not(:has(caption))').count()
+      await run.page.getByRole('heading', { level: 1, name: title }).waitFor()
+      await run.page.locator('table').first().waitFor()
+      const uncaptioned = await run.page.locator('table:not(:has(caption))').count()
       expect(uncaptioned, `${hash}: every table has a caption`).toBe(0)
-      const headless = await page.locator('thead th:not([scope="col"])').count()
+      const headless = await run.page.locator('thead th:not([scope="col"])').count()
       expect(headless, `${hash}: column headers are scoped`).toBe(0)
     }
 
     // Keyboard navigation through the nav, with a visible focus ring.
     await go('#/')
-    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
-    await page.getByRole('link', { name: 'Workers', exact: true }).focus()
-    const outline = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')
+    await run.page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
+    await run.page.getByRole('link', { name: 'Workers', exact: true }).focus()
+    const outline = await run.page.evaluate('getComputedStyle(document.activeElement).outlineStyle')
     expect(outline).not.toBe('none')
-    await page.keyboard.press('Enter')
-    await page.getByRole('heading', { level: 1, name: 'Workers' }).waitFor()
-    expect(await page.evaluate('document.activeElement.tagName')).toBe('H1')
+    await run.page.keyboard.press('Enter')
+    await run.page.getByRole('heading', { level: 1, name: 'Workers' }).waitFor()
+    expect(await run.page.evaluate('document.activeElement.tagName')).toBe('H1')
   })
 
   it('reads at 390 px and in dark mode', async () => {
-    await page.setViewportSize({ width: 390, height: 844 })
-    await page.emulateMedia({ colorScheme: 'dark' })
+    await run.page.setViewportSize({ width: 390, height: 844 })
+    await run.page.emulateMedia({ colorScheme: 'dark' })
     for (const [hash, title] of [
       ['#/', 'Overview'],
       ['#/leases', 'Leases'],
       ['#/failed', 'Failed'],
     ] as const) {
       await go(hash)
-      await page.getByRole('heading', { level: 1, name: title }).waitFor()
-      await page.locator('table').first().waitFor()
-      const width = await page.evaluate('document.documentElement.scrollWidth')
+      await run.page.getByRole('heading', { level: 1, name: title }).waitFor()
+      await run.page.locator('table').first().waitFor()
+      const width = await run.page.evaluate('document.documentElement.scrollWidth')
       expect(width, `${hash} fits 390 px`).toBeLessThanOrEqual(390)
       await shot(`${title.toLowerCase()}-390-dark`)
     }
-    const bg = String(await page.evaluate('getComputedStyle(document.documentElement).backgroundColor'))
+    const bg = String(await run.page.evaluate('getComputedStyle(document.documentElement).backgroundColor'))
     const [r, g, b] = (bg.match(/\d+/g) ?? []).map(Number)
     expect((r ?? 255) + (g ?? 255) + (b ?? 255), `dark background, got ${bg}`).toBeLessThan(150)
-    await page.setViewportSize({ width: 1280, height: 800 })
-    await page.emulateMedia({ colorScheme: 'light' })
+    await run.page.setViewportSize({ width: 1280, height: 800 })
+    await run.page.emulateMedia({ colorScheme: 'light' })
   })
 
   it('falls back to polling when the event stream is blocked, without a request storm', async () => {
-    const blocked = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'UTC' })
-    blocked.setDefaultTimeout(10_000)
+    const blocked = await newContext(run.browser, 'UTC')
     let streamAttempts = 0
     await blocked.route('**/v1/events', (route) => {
       streamAttempts += 1
       return route.abort('blockedbyclient')
     })
     const p = await blocked.newPage()
-    p.on('pageerror', (e) => pageErrors.push(String(e)))
+    p.on('pageerror', (e) => run.pageErrors.push(String(e)))
     const queueReads: number[] = []
     p.on('request', (r) => {
       if (r.url().endsWith('/v1/queues')) queueReads.push(Date.now())
     })
-    await signIn(p, apiKey)
+    await signIn(p, run.server.url, run.apiKey)
     await p.getByText('Polling every 5 s').waitFor()
 
     const started = Date.now()
@@ -938,6 +769,6 @@ describe('dashboard in chromium', () => {
   })
 
   it('raised no script errors or CSP violations', () => {
-    expect(pageErrors).toEqual([])
+    expect(run.pageErrors).toEqual([])
   })
 })

@@ -1,4 +1,6 @@
+import type { RateMinute } from '@cuekit/protocol'
 import { describe, expect, it } from 'vitest'
+import { buckets, isWindow, summarize, WINDOWS } from '../../client/activity.ts'
 import { Backoff } from '../../client/backoff.ts'
 import {
   countdown,
@@ -10,10 +12,9 @@ import {
   weekday,
   zoneName,
 } from '../../client/format.ts'
-import { RateSeries } from '../../client/rates.ts'
 import { SseParser } from '../../client/sse.ts'
 
-// The dashboard's DOM-free logic: the event-stream parser, backoff, rate buckets and time text.
+// The dashboard's DOM-free logic: the event-stream parser, backoff, activity bars and time text.
 
 describe('SseParser', () => {
   it('parses what the server writes: named events with data and id, keep-alive comments', () => {
@@ -63,55 +64,60 @@ describe('Backoff', () => {
   })
 })
 
-describe('RateSeries', () => {
-  const t0 = Date.parse('2026-01-01T00:00:00Z')
+describe('activity per minute (GET /v1/stats/rates)', () => {
+  const t0 = Date.parse('2026-01-01T10:00:00Z')
+  /** `counts` claims per minute, the last minute starting at t0. */
+  const minutes = (counts: number[]): RateMinute[] =>
+    counts.map((claims, i) => ({
+      at: new Date(t0 - (counts.length - 1 - i) * 60_000).toISOString(),
+      enqueues: 0,
+      claims,
+      completions: 0,
+      failures: claims > 0 ? 1 : 0,
+      reclaims: 0,
+    }))
 
-  it('buckets events over a 15-minute window of 10 s buckets', () => {
-    const r = new RateSeries()
-    expect(r.bucketCount).toBe(90)
-    r.add('claims', t0 + 1000)
-    r.add('claims', t0 + 9999)
-    r.add('claims', t0 + 10_000)
-    r.add('completions', t0 + 10_500)
-    const s = r.series('claims', t0 + 15_000)
-    expect(s).toHaveLength(90)
-    expect(s.slice(-2)).toEqual([2, 1])
-    expect(r.summary('claims', t0 + 15_000)).toEqual({ current: 0.2, peak: 0.2, total: 3 })
-    // Fifteen minutes later they have left the window.
-    expect(r.summary('claims', t0 + 16 * 60_000).total).toBe(0)
+  it('draws one bar a minute, the current one counting only the seconds that have passed', () => {
+    const bars = buckets(minutes([0, 60, 30]), 'claims', 1, t0 + 15_000)
+    expect(bars.map((b) => [b.count, b.seconds, b.current])).toEqual([
+      [0, 60, false],
+      [60, 60, false],
+      [30, 15, true],
+    ])
+    expect(bars[2]!.start).toBe(t0)
   })
 
-  it('turns sampled counter totals into counts, with no double counting around the stream', () => {
-    const r = new RateSeries()
-    r.addTotals({ claimed: 100, completed: 50 }, t0)
-    expect(r.summary('claims', t0 + 20_000).total).toBe(0)
-    r.addTotals({ claimed: 110, completed: 55 }, t0 + 5000)
-    r.addTotals({ claimed: 90, completed: 55 }, t0 + 6000) // a worker was forgotten
-    expect(r.summary('claims', t0 + 20_000).total).toBe(10)
-    expect(r.summary('completions', t0 + 20_000).total).toBe(5)
-    r.forgetTotals()
-    r.addTotals({ claimed: 500, completed: 500 }, t0 + 7000)
-    expect(r.summary('claims', t0 + 20_000).total).toBe(10)
+  it('sums ten-minute bars on the clock over 24 hours, the first and last ones partial', () => {
+    // 10:00 is the current minute: 09:56..09:59 make a partial bar, 10:00 starts the next.
+    const bars = buckets(minutes([1, 2, 3, 4, 5]), 'claims', 10, t0 + 30_000)
+    expect(bars.map((b) => [new Date(b.start).toISOString(), b.count, b.seconds, b.current])).toEqual([
+      ['2026-01-01T09:50:00.000Z', 10, 240, false],
+      ['2026-01-01T10:00:00.000Z', 5, 30, true],
+    ])
   })
 
-  it('survives a JSON round trip (sessionStorage) and refuses foreign shapes', () => {
-    const r = new RateSeries()
-    r.add('completions', t0, 4)
-    const copy = new RateSeries()
-    copy.load(JSON.parse(JSON.stringify(r)))
-    expect(copy.series('completions', t0).at(-1)).toBe(4)
-    const other = new RateSeries()
-    other.load({ bucketMs: 60_000, buckets: { claims: [[t0, 5]] } })
-    other.load('garbage')
-    other.load(null)
-    expect(other.summary('claims', t0).total).toBe(0)
+  it('says now (over the previous minute and this one so far), the busiest minute and the total', () => {
+    const s = summarize(minutes([0, 120, 60, 30]), 'claims', t0 + 30_000)
+    // (60 + 30) claims in 60 + 30 seconds.
+    expect(s).toEqual({ total: 210, now: 1, nowSeconds: 90, peakCount: 120, peak: 2 })
+    expect(summarize(minutes([0, 120, 60, 30]), 'failures', t0 + 30_000).total).toBe(3)
+    // Nothing yet: zeros, not NaN.
+    expect(summarize([], 'claims', t0)).toEqual({ total: 0, now: 0, nowSeconds: 0, peakCount: 0, peak: 0 })
+    // A burst half a minute in: 120 in 90 s is more per second than either whole minute's 60.
+    expect(summarize(minutes([60, 60]), 'claims', t0 + 30_000)).toMatchObject({ now: 4 / 3, peak: 4 / 3 })
   })
 
-  it('prunes buckets older than the window', () => {
-    const r = new RateSeries()
-    r.add('claims', t0)
-    r.prune(t0 + 60 * 60_000)
-    expect(JSON.stringify(r)).not.toContain(String(t0))
+  it('knows the windows the API answers for, and nothing else', () => {
+    expect(Object.keys(WINDOWS)).toEqual(['15m', '1h', '24h'])
+    expect(['15m', '1h', '24h', '2h', '', null, 'toString'].map(isWindow)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+    ])
   })
 })
 
@@ -134,6 +140,9 @@ describe('time text', () => {
     expect(rate(0.05)).toBe('0.05/s')
     expect(rate(2.34)).toBe('2.3/s')
     expect(rate(123.4)).toBe('123/s')
+    // Rounded once: not 0.10/s next to a peak of 0.1/s, nor 10.0/s.
+    expect(rate(0.0999)).toBe('0.1/s')
+    expect(rate(9.96)).toBe('10/s')
   })
 })
 
