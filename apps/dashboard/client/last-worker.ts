@@ -48,7 +48,7 @@ export class LastWorkers {
     let worker: string | null
     try {
       const record = await this.api.get<ExecutionRecord>(`/v1/executions/${encodeURIComponent(id)}`)
-      worker = record.attempts.at(-1)?.worker_id || null
+      worker = record.history.at(-1)?.worker_id || null
       this.known.set(id, worker)
     } catch (error) {
       worker = null
