@@ -52,7 +52,7 @@ export class LastAttempts {
     let last: Last
     try {
       const record = await this.api.get<ExecutionRecord>(`/v1/executions/${encodeURIComponent(id)}`)
-      const a = record.attempts.at(-1)
+      const a = record.history.at(-1)
       last = a ? { worker_id: a.worker_id, outcome: a.outcome } : null
       // Read after the list was: it is this version or a later one, right for this row either way.
       this.known.set(version, last)

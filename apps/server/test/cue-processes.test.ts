@@ -90,7 +90,7 @@ describe('cues on two servers', () => {
       },
       { timeoutMs: 15_000 },
     )
-    expect(done.attempts.map((x: any) => x.outcome)).toEqual(['lease_expired', 'success'])
+    expect(done.history.map((x: any) => x.outcome)).toEqual(['lease_expired', 'success'])
     expect(rx.received).toHaveLength(2)
   })
 })

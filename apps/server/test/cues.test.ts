@@ -486,7 +486,7 @@ describe('webhook delivery', () => {
       },
       { timeoutMs: 10_000 },
     )
-    expect(done.attempts).toHaveLength(1)
+    expect(done.history).toHaveLength(1)
     const after = await t.json('GET', `/v1/cues/${cue.id}`)
     expect(after.body.run_count).toBe(1)
     expect(after.body.last_run).not.toBeNull()
@@ -515,8 +515,8 @@ describe('webhook delivery', () => {
     expect(rx.received.map((r) => r.headers['x-cueapi-attempt'])).toEqual(['1', '2', '3'])
     expect(rx.received.map((r) => JSON.parse(r.body).attempt)).toEqual([1, 2, 3])
     expect(done.attempt).toBe(3)
-    expect(done.attempts.map((a: any) => a.outcome)).toEqual(['failure', 'failure', 'success'])
-    expect(done.attempts[0].error).toBe('Webhook endpoint rejected request (503)')
+    expect(done.history.map((a: any) => a.outcome)).toEqual(['failure', 'failure', 'success'])
+    expect(done.history[0].error).toBe('Webhook endpoint rejected request (503)')
   })
 
   it('exhausted attempts fail the execution; a redirect is a failure; a slow receiver times out', async () => {
@@ -550,7 +550,7 @@ describe('webhook delivery', () => {
         ),
       ),
     )
-    expect(finals.map((e) => e.last_error)).toEqual([
+    expect(finals.map((e) => e.error_message)).toEqual([
       'Webhook endpoint rejected request (500)',
       'Webhook endpoint answered 302 (redirects are not followed)',
       'Webhook endpoint timed out',
@@ -578,7 +578,7 @@ describe('webhook delivery', () => {
       },
       { timeoutMs: 10_000 },
     )
-    expect(failed.last_error).toMatch(/resolves to a loopback address/)
+    expect(failed.error_message).toMatch(/resolves to a loopback address/)
   })
 })
 

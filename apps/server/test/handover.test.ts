@@ -50,7 +50,7 @@ describe('a claim carrying outcomes whose report fails', () => {
     })
     expect(claim.body.execution_id).toBe(next)
     const rec = (await t.json('GET', `/v1/executions/${next}`)).body
-    expect(rec.attempts.map((a: { worker_id: string }) => a.worker_id)).toEqual(['w-next'])
+    expect(rec.history.map((a: { worker_id: string }) => a.worker_id)).toEqual(['w-next'])
   })
 
   it('wait_seconds 0: what the claim leased is released at once', async () => {
@@ -66,7 +66,7 @@ describe('a claim carrying outcomes whose report fails', () => {
     expect(r.status).toBe(503)
     const rec = (await t.json('GET', `/v1/executions/${id}`)).body
     expect(rec.status).toBe('pending')
-    expect(rec.attempts.at(-1)).toMatchObject({ attempt: 1, worker_id: 'w-failed', outcome: 'released' })
+    expect(rec.history.at(-1)).toMatchObject({ attempt: 1, worker_id: 'w-failed', outcome: 'released' })
     const claim = await t.json('POST', '/v1/executions/claim', { worker_id: 'w-next', task: 'handover' })
     expect(claim.body.execution_id).toBe(id)
     // The report itself was not lost for good: sending it again records it.
@@ -96,7 +96,7 @@ describe('a claim carrying outcomes whose report fails', () => {
     expect((await pending).status).toBe(503)
     const rec = (await t.json('GET', `/v1/executions/${id}`)).body
     expect(rec.status).toBe('pending')
-    expect(rec.attempts.at(-1).outcome).toBe('released')
+    expect(rec.history.at(-1).outcome).toBe('released')
   })
 
   it('a claim with outcomes whose answer cannot be written releases its leases', async () => {

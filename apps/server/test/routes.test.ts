@@ -287,7 +287,8 @@ describe('executions', () => {
       status: 'pending',
       payload: { to: 'x' },
       idempotency_key: 'k-1',
-      attempts: [],
+      attempts: 0,
+      history: [],
     })
     expect(r.body.id).toBe(r.body.execution_id)
     const again = await t.json(
@@ -480,6 +481,8 @@ describe('executions', () => {
       attempt: 1,
       outcome_recorded: true,
       next_attempt_at: null,
+      outcome_state: 'reported_success',
+      reason: null,
     })
     expect((await t.json('POST', `/v1/executions/${id}/outcome`, body)).body).toEqual(first.body)
     expectError(
@@ -497,7 +500,7 @@ describe('executions', () => {
       summary: 'done',
       external_id: 'e-1',
     })
-    expect(rec.attempts).toHaveLength(1)
+    expect(rec.history).toHaveLength(1)
   })
 
   it('a failure retries with backoff, retry: false fails at once', async () => {
@@ -606,7 +609,8 @@ describe('executions', () => {
     expect(one.body).toMatchObject({
       execution_id: ids[0],
       status: 'delivering',
-      attempts: [{ worker_id: 'lister' }],
+      attempts: 1,
+      history: [{ worker_id: 'lister' }],
     })
     expect(JSON.stringify(one.body)).not.toMatch(/token/)
     expectError(await t.json('GET', '/v1/executions/unknown'), 'execution_not_found')
@@ -680,7 +684,7 @@ describe('claims that cannot be handed over', () => {
           return r.status === 'pending' ? r : null
         })
         expect(rec.attempt).toBe(1)
-        expect(rec.attempts[0].outcome).toBe('released')
+        expect(rec.history[0].outcome).toBe('released')
       }
     }
   })

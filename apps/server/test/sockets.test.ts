@@ -93,7 +93,7 @@ describe('two servers on one Redis', () => {
       attempt: 2,
       lease: { worker_id: 'survivor', epoch: 2 },
     })
-    expect(rec.body.attempts.map((x: any) => x.outcome)).toEqual(['lease_expired', null])
+    expect(rec.body.history.map((x: any) => x.outcome)).toEqual(['lease_expired', null])
   })
 
   it('a client that disconnects while waiting leaves the execution pending', async () => {

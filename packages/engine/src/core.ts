@@ -38,6 +38,8 @@ export interface EngineOptions {
   webhookLeaseMarginSeconds?: number
   /** How late a cue's tick may fire and still count as on time, not missed. Default 60 s. */
   missedTickGraceMs?: number
+  /** This server can send mail (CUEKIT_SMTP_URL): a cue's on_failure.email queues one. */
+  emailEnabled?: boolean
 }
 
 type CoreEvents = {
@@ -79,6 +81,8 @@ export class EngineCore extends EventEmitter<CoreEvents> {
       localClock: options.localClock ?? /RedisMock/.test(this.redis.constructor.name),
       dueKey: this.dueInScripts ? this.keys.due() : null,
       clock: options.clock,
+      emailEnabled: options.emailEnabled,
+      inlinePayloadBytes: this.inlinePayloadBytes,
     })
   }
 

@@ -99,6 +99,9 @@ export interface FireInput {
 }
 
 const DUE_BATCH = 200
+
+/** CueAPI's on_failure when a cue sets none: mail the tenant, no webhook, keep running. */
+const DEFAULT_ON_FAILURE = { email: true, webhook: null, pause: false } as const
 const UPDATE_TRIES = 5
 
 /** Cue storage and the scheduler. Cues live in partition 0 of their tenant (see keys.ts). */
@@ -181,6 +184,7 @@ export class Cues {
   async create(tenant: TenantRef, config: CueConfig): Promise<CueRecord> {
     checkConfig(config)
     const id = newCueId()
+    await this.checkChain(tenant, id, config.on_success_fire)
     const nr = firstFire(config.schedule, this.now())
     const home = this.home(tenant)
     const reply = await this.core.run(
@@ -201,8 +205,14 @@ export class Cues {
     return (await this.read(tenant, id)).record
   }
 
-  /** Task, payload, max attempts, backoff and lease of the executions this cue fires. */
+  /**
+   * Task, payload, max attempts, backoff and lease of the executions this cue fires, and the
+   * outcome policy the scripts apply to them (docs/outcomes.md).
+   */
   private executionFields(config: CueConfig) {
+    const onFailure = config.on_failure ?? DEFAULT_ON_FAILURE
+    const threshold = Number(config.alerts?.consecutive_failures)
+    const flag = (on: boolean | null | undefined) => (on ? '1' : '')
     return {
       task: taskOf(config, config.payload),
       payload: JSON.stringify(config.payload),
@@ -210,6 +220,35 @@ export class Cues {
       backoff: backoffSecondsOf(config.retry).join(','),
       lease_seconds:
         config.transport === 'webhook' ? config.delivery.timeout_seconds + this.leaseMarginSeconds : '',
+      verification: config.verification?.mode === 'none' ? '' : (config.verification?.mode ?? ''),
+      outcome_deadline: config.delivery.outcome_deadline_seconds,
+      alert_threshold: Number.isInteger(threshold) && threshold > 0 ? threshold : '',
+      on_failure_pause: flag(onFailure.pause),
+      on_failure_webhook: flag(Boolean(onFailure.webhook)),
+      on_failure_email: flag(onFailure.email),
+      on_success_fire: config.on_success_fire ?? '',
+    }
+  }
+
+  /**
+   * A cue may fire another when it succeeds, but never one that leads back to it: the chain from
+   * `target` is followed to its end (a missing cue is refused too).
+   */
+  private async checkChain(tenant: TenantRef, id: string | null, target: string | null): Promise<void> {
+    const seen = new Set<string>()
+    for (let next = target; next; ) {
+      if (next === id || seen.has(next)) throw new EngineError('chain_cycle')
+      seen.add(next)
+      let cue: StoredCue
+      try {
+        cue = await this.read(tenant, next)
+      } catch (error) {
+        if (error instanceof EngineError && error.code === 'cue_not_found') {
+          throw new EngineError('validation_error', `on_success_fire: no cue ${next}.`)
+        }
+        throw error
+      }
+      next = cue.config.on_success_fire
     }
   }
 
@@ -275,10 +314,15 @@ export class Cues {
       const scheduleChanged = JSON.stringify(config.schedule) !== JSON.stringify(current.config.schedule)
       let nr = 'keep'
       if (status !== 'active') nr = ''
-      else if (scheduleChanged || current.status !== 'active') {
+      else if (!scheduleChanged && current.status !== 'active' && config.schedule.type === 'once') {
+        // CueAPI: resuming a one-time cue takes its `at` as it is, a past one included: it fires
+        // at once unless that tick already fired (the scheduler never fires a tick twice).
+        nr = String(Date.parse(config.schedule.at ?? ''))
+      } else if (scheduleChanged || current.status !== 'active') {
         // Resumed or re-scheduled: continue from now, never a burst of the ticks in between.
         nr = String(firstFire(config.schedule, this.now()))
       }
+      await this.checkChain(tenant, id, config.on_success_fire)
       const home = this.home(tenant)
       let reply: Awaited<ReturnType<EngineCore['run']>>
       try {
@@ -344,7 +388,6 @@ export class Cues {
         at: at === null ? '' : at,
         payload: body,
         task: taskOf(config, payload),
-        inline_max: this.core.inlinePayloadBytes,
         idempotency_key: input.idempotency_key ?? '',
         idempotency_ttl: LIMITS.idempotencyTtlSeconds,
       }),
@@ -401,7 +444,6 @@ export class Cues {
         version: due.str('version'),
         expected_next_run: nextRun,
         next_run: plan.next === null ? '' : plan.next,
-        inline_max: this.core.inlinePayloadBytes,
         tick_count: ticks.length,
       }),
       ...ticks.flatMap((t) => [newExecutionIdIn(0, partitions), String(t)]),

@@ -2,13 +2,15 @@ import {
   AttemptEnd,
   type AttemptRecord,
   type ClaimedExecution,
+  type ExecutionOutcome,
   type ExecutionRecord,
   type ExecutionStatus,
   type ExecutionSummary,
   type LeaseRecord,
   LIMITS,
-  type OutcomeEvidence,
+  OutcomeState,
   ReportedWith,
+  WEBHOOK_TASK,
   type WorkerRecord,
 } from '@cuekit/protocol'
 import { ATTEMPT, type CLAIMED, EXECUTION, HS, type Layout, type LEASE, RS, SEP } from './layouts.ts'
@@ -157,6 +159,8 @@ function summaryOf(
   const payload = r.get('payload_external') === '1' ? parts.payload : r.inlinePayload
   const leased = status === 'delivering' && r.get('expires_at') !== ''
   const rf = r.get('replayed_from')
+  const webhook = r.get('task') === WEBHOOK_TASK
+  const outcomeState = OutcomeState.safeParse(r.get('outcome_state')).data ?? null
   return {
     execution_id: id,
     id,
@@ -188,11 +192,22 @@ function summaryOf(
       : null,
     cancel_requested: r.get('cancel_requested') === '1',
     replayed_from: rf || null,
-    triggered_by: (r.get('triggered_by') || (rf ? 'replay' : null)) as ExecutionSummary['triggered_by'],
+    triggered_by: (r.get('triggered_by') || (rf ? 'replay' : 'api')) as ExecutionSummary['triggered_by'],
+    chain_parent_id: r.get('chain_parent_id') || null,
+    chain_depth: r.int('chain_depth'),
     idempotency_key: r.get('idempotency_key') || null,
-    last_error: r.get('last_error') || null,
+    error_message: r.get('error_message') || null,
     failure_reason: r.get('failure_reason') || null,
-    outcome: parts.outcome === '' ? reportedOutcome(r) : (JSON.parse(parts.outcome) as OutcomeEvidence),
+    attempts: r.int('attempt'),
+    http_status: r.get('http_status') === '' ? null : r.int('http_status'),
+    started_at: webhook ? r.time('started_at') : r.time('claimed_at'),
+    delivered_at: r.time('delivered_at'),
+    last_attempt_at: r.time('claimed_at'),
+    claimed_by_worker: r.get('worker_id') || null,
+    claimed_at: r.time('claimed_at'),
+    last_heartbeat_at: r.time('last_heartbeat_at'),
+    outcome_state: outcomeState,
+    outcome: outcomeOf(r, parts.outcome, outcomeState),
   }
 }
 
@@ -204,25 +219,28 @@ export function toRecord(
 ): ExecutionRecord {
   const stored = new StoredExecution(parts.record)
   const summary = summaryOf(stored, parts, now, defaultBackoff)
-  const attempts = stored.history === '' ? [] : stored.history.split(HS).map(toAttempt)
+  const history = stored.history === '' ? [] : stored.history.split(HS).map(toAttempt)
   const latest = latestAttempt(stored)
-  if (latest) attempts.push(latest)
-  return { ...summary, attempts }
+  if (latest) history.push(latest)
+  return { ...summary, history }
 }
 
 /**
- * A report that carried no evidence still is an outcome: it is read back from the report the
- * execution remembers (kind 's' or 'f') rather than stored twice.
+ * The recorded outcome: its JSON (result, evidence) when the report carried any, else what the
+ * record knows (a report without a result is still an outcome). `validation_state` follows the
+ * verification: valid once verified, invalid once it failed.
  */
-function reportedOutcome(r: StoredExecution): OutcomeEvidence | null {
-  const kind = r.get('report')[0]
-  if (kind !== 's' && kind !== 'f') return null
-  const error = r.get('last_error')
-  return {
-    success: kind === 's',
-    ...(kind === 'f' && error ? { error } : {}),
-    recorded_at: iso(r.get('finished_at') || r.get('updated_at') || r.get('created_at')),
-  }
+function outcomeOf(r: StoredExecution, json: string, state: OutcomeState | null): ExecutionOutcome | null {
+  if (r.get('outcome_at') === '') return null
+  const success = r.get('outcome_success') === '1'
+  const error = r.get('error_message')
+  const body: ExecutionOutcome =
+    json === ''
+      ? { success, ...(!success && error ? { error } : {}), recorded_at: iso(r.get('outcome_at')) }
+      : (JSON.parse(json) as ExecutionOutcome)
+  body.validation_state =
+    state === 'verified_success' ? 'valid' : state === 'verification_failed' ? 'invalid' : null
+  return body
 }
 
 function toAttempt(entry: string): AttemptRecord {
@@ -255,7 +273,7 @@ function latestAttempt(r: StoredExecution): AttemptRecord | null {
     claimed_at: iso(r.get('claimed_at')),
     ended_at: ended ? r.time('finished_at') : null,
     outcome: ended,
-    error: ended === 'failure' ? r.get('last_error') || null : null,
+    error: ended === 'failure' ? r.get('error_message') || null : null,
     reported_with: ended ? (ReportedWith.safeParse(r.get('reported_with')).data ?? null) : null,
   }
 }

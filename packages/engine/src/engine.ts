@@ -1,14 +1,22 @@
 import type {
+  Alert,
   ClaimableResponse,
   ClaimedExecution,
+  CueStats,
+  EvidenceRequest,
+  EvidenceResponse,
   ExecutionRecord,
   HeartbeatResponse,
+  ListAlertsQuery,
+  ListAlertsResponse,
   ListExecutionsResponse,
   ListLeasesResponse,
   ListQueuesResponse,
   ListWorkersResponse,
   OutcomeResponse,
   TransitionResponse,
+  VerificationPendingResponse,
+  VerifyResponse,
 } from '@cuekit/protocol'
 import { EngineCore, type EngineOptions, type TenantRef } from './core.ts'
 import { Cues } from './cues.ts'
@@ -23,6 +31,7 @@ import {
 } from './executions.ts'
 import type { Keys, PartitionRef } from './keys.ts'
 import { type MaintenanceResult, maintainPartition, takeDue } from './maintenance.ts'
+import { type MonthUsage, Outcomes } from './outcomes.ts'
 import { type LeaseQuery, type ListQuery, type RateMinute, Reads } from './reads.ts'
 
 /**
@@ -36,6 +45,7 @@ export class Engine {
   readonly core: EngineCore
   readonly executions: Executions
   readonly reads: Reads
+  readonly outcomes: Outcomes
   /** Cue storage and the scheduler. */
   readonly cues: Cues
 
@@ -43,6 +53,7 @@ export class Engine {
     this.core = new EngineCore(options)
     this.executions = new Executions(this.core)
     this.reads = new Reads(this.core)
+    this.outcomes = new Outcomes(this.core, this.executions)
     this.cues = new Cues(this.core, this.reads, {
       webhookLeaseMarginSeconds: options.webhookLeaseMarginSeconds,
       missedGraceMs: options.missedTickGraceMs,
@@ -132,6 +143,52 @@ export class Engine {
   /** Runs a terminal execution again as a new execution; returns the new one. */
   async replay(tenant: TenantRef, executionId: string): Promise<ExecutionRecord> {
     return this.reads.get(tenant, await this.executions.replay(tenant, executionId))
+  }
+
+  // outcomes (docs/outcomes.md)
+
+  /**
+   * CueAPI's outcome report: a webhook execution's handler outcome is recorded beside its delivery
+   * (write-once); a worker execution's is its lease report (as `report`).
+   */
+  reportOutcome(tenant: TenantRef, executionId: string, input: ReportInput): Promise<OutcomeResponse> {
+    return this.outcomes.report(tenant, executionId, input)
+  }
+
+  evidence(tenant: TenantRef, executionId: string, patch: EvidenceRequest): Promise<EvidenceResponse> {
+    return this.outcomes.evidence(tenant, executionId, patch)
+  }
+
+  verify(
+    tenant: TenantRef,
+    executionId: string,
+    input: { valid: boolean; reason?: string | null | undefined },
+  ): Promise<VerifyResponse> {
+    return this.outcomes.verify(tenant, executionId, input)
+  }
+
+  verificationPending(tenant: TenantRef, executionId: string): Promise<VerificationPendingResponse> {
+    return this.outcomes.verificationPending(tenant, executionId)
+  }
+
+  alerts(tenant: TenantRef, query: ListAlertsQuery): Promise<ListAlertsResponse> {
+    return this.outcomes.alerts(tenant, query)
+  }
+
+  alert(tenant: TenantRef, alertId: string): Promise<Alert> {
+    return this.outcomes.alert(tenant, alertId)
+  }
+
+  acknowledgeAlert(tenant: TenantRef, alertId: string): Promise<Alert> {
+    return this.outcomes.acknowledge(tenant, alertId)
+  }
+
+  cueStats(tenant: TenantRef, cueId: string): Promise<CueStats> {
+    return this.outcomes.cueStats(tenant, cueId)
+  }
+
+  usage(tenant: TenantRef): Promise<MonthUsage> {
+    return this.outcomes.usage(tenant)
   }
 
   // reads

@@ -3,10 +3,11 @@ import type {
   ClaimedExecution,
   EnqueueRequest,
   ErrorCode,
+  ExecutionOutcome,
   ExecutionStatus,
   HeartbeatResponse,
-  OutcomeEvidence,
   OutcomeResponse,
+  OutcomeState,
   TransitionResponse,
 } from '@cuekit/protocol'
 import { LIMITS, pythonJsonDumps, TaskName } from '@cuekit/protocol'
@@ -28,6 +29,7 @@ import {
   ENQUEUE_ITEM,
   ENQUEUE_REPLY,
   ENQUEUED,
+  EVIDENCE_FLAGS,
   EXTEND_ARGS,
   EXTEND_REPLY,
   FAIL_ARGS,
@@ -67,12 +69,17 @@ export interface LeaseAuth {
   worker_id?: string | undefined
 }
 
+/** What a report carries besides success: CueAPI's result, error, metadata and evidence. */
+export type OutcomeBody = Omit<ExecutionOutcome, 'success' | 'recorded_at' | 'validation_state'>
+
 export interface ReportInput extends LeaseAuth {
   success: boolean
   error?: string | null | undefined
   retry?: boolean | undefined
   retry_after_seconds?: number | undefined
-  evidence?: Omit<OutcomeEvidence, 'success' | 'recorded_at'> | undefined
+  evidence?: Omit<OutcomeBody, 'error'> | undefined
+  /** The dispatcher's: the HTTP status a webhook delivery got. */
+  http_status?: number | undefined
 }
 
 export type ReportResult = OutcomeResponse | { execution_id: string; error: ErrorCode }
@@ -108,7 +115,6 @@ export class Executions {
         const reply = await this.core.run('enqueue', ref, [
           ...args(ENQUEUE_ARGS, {
             count: group.length,
-            inline_max: this.core.inlinePayloadBytes,
             idempotency_ttl: LIMITS.idempotencyTtlSeconds,
           }),
           ...group.flatMap((g) => g.argv),
@@ -263,6 +269,8 @@ export class Executions {
                   lease_token: item.lease_token ?? '',
                   worker_id: item.worker_id ?? '',
                   outcome: outcomeJson(item),
+                  evidence: evidenceFlags(item.evidence),
+                  http_status: item.http_status ?? '',
                 }),
               ),
             ]
@@ -281,6 +289,7 @@ export class Executions {
                   retry_after_ms:
                     item.retry_after_seconds === undefined ? '' : Math.round(item.retry_after_seconds * 1000),
                   outcome: outcomeJson(item),
+                  http_status: item.http_status ?? '',
                 }),
               ),
             ]
@@ -352,6 +361,8 @@ export class Executions {
               attempt: row.int('attempt'),
               outcome_recorded: true,
               next_attempt_at: row.time('next_at'),
+              outcome_state: (row.str('outcome_state') || null) as OutcomeState | null,
+              reason: null,
             }
           : { execution_id: id, error: asCode(code) }
     })
@@ -382,7 +393,6 @@ export class Executions {
       args(REPLAY_ARGS, {
         source_id: executionId,
         id: newExecutionIdIn(p, tenant.partitions),
-        inline_max: this.core.inlinePayloadBytes,
       }),
     )
     const h = head(reply, REPLAY_REPLY)
@@ -435,15 +445,28 @@ function taskFromPayload(payload: unknown): string | undefined {
   return undefined
 }
 
-/** The outcome JSON a report stores when it carries evidence; '' when it carries none. */
-function outcomeJson(input: ReportInput): string {
-  const e = input.evidence
-  if (!e) return ''
-  const present = Object.entries(e).filter(([, v]) => v !== undefined && v !== null)
+/**
+ * The outcome JSON a report stores when it carries a result, metadata or evidence; '' when it
+ * carries none (the record alone then says what the outcome is).
+ */
+export function outcomeJson(input: ReportInput): string {
+  const present = Object.entries(input.evidence ?? {}).filter(([, v]) => v !== undefined && v !== null)
   if (present.length === 0) return ''
   return JSON.stringify({
     success: input.success,
+    ...(input.success || !input.error ? {} : { error: input.error }),
     ...Object.fromEntries(present),
     recorded_at: new Date().toISOString(),
   })
+}
+
+/** What a verification policy reads of the evidence, as EVIDENCE_FLAGS letters. */
+export function evidenceFlags(evidence: ReportInput['evidence']): string {
+  if (!evidence) return ''
+  const F = EVIDENCE_FLAGS.names
+  return [
+    evidence.external_id ? F.external_id : '',
+    evidence.result_url ? F.result_url : '',
+    Array.isArray(evidence.artifacts) && evidence.artifacts.length > 0 ? F.artifacts : '',
+  ].join('')
 }

@@ -20,8 +20,17 @@ export function fnv1a(s: string): number {
   return h >>> 0
 }
 
+/**
+ * Ids a script makes (executions a transition queues, alerts) carry their partition: `x<p>-<n>`
+ * and `al<p>-<n>` (lib/7-outcome.lua). Random ids (20 letters and digits) never contain '-'.
+ */
+const SCRIPT_MADE = /^(?:x|al)(\d+)-\d+$/
+
 export function partitionOf(id: string, partitions: number): number {
-  return partitions <= 1 ? 0 : fnv1a(id) % partitions
+  if (partitions <= 1) return 0
+  const made = SCRIPT_MADE.exec(id)
+  if (made) return Number(made[1]) % partitions
+  return fnv1a(id) % partitions
 }
 
 /** A new execution id that lands in the given partition (expected `partitions` tries). */

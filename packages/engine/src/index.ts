@@ -20,6 +20,7 @@ export {
   type MaintenanceResult,
   type PassSummary,
 } from './maintenance.ts'
+export type { MonthUsage } from './outcomes.ts'
 export type { LeaseQuery, ListQuery, RateMinute } from './reads.ts'
 export {
   checkTimezone,

@@ -9,6 +9,16 @@
  *   P E               hash    execution id -> its record (layout: EXECUTION in layouts.ts)
  *   P PL              hash    execution id -> payload JSON, when too long to keep in the record
  *   P O               hash    execution id -> outcome JSON (result, error, metadata, evidence)
+ *   P dl              zset    executions by outcome deadline (ms): delivered without an outcome,
+ *                             or a cue's execution not yet claimed
+ *   P AL              hash    alert id -> the alert (layout: ALERT); P alerts zset by creation
+ *                             (ms); P alseq the alert id counter; P ad:<type>:<subject> string
+ *                             while an alert of that type and subject suppresses repeats (5 min)
+ *   P idseq           string  counter for ids of executions a script creates (see ids.ts)
+ *   P ahook           string  present while the tenant has an alert webhook (alerts are sent)
+ *   P day:<day>       hash    activity of one UTC day (DAY_FIELDS), kept 40 days: usage
+ *   P cday:<cue>:<day> hash   a cue's executions of one UTC day (CUE_DAY_FIELDS), kept 8 days
+ *   P cdur:<cue>      list    the cue's recent execution durations (ms), newest first (bounded)
  *   P pq:<task>       zset    exactly the task's pending executions, score = rank·2^40 + seq
  *                             (rank: priority, best first; seq: FIFO order across tasks)
  *   P ready           zset    tasks with pending work, score = the best score of the task's queue
@@ -49,6 +59,16 @@ const PARTITION_KEYS = {
   executions: 'E',
   payloads: 'PL',
   outcomes: 'O',
+  deadlines: 'dl',
+  alerts: 'AL',
+  alertIndex: 'alerts',
+  alertSeq: 'alseq',
+  alertDedup: 'ad:',
+  idSeq: 'idseq',
+  alertHook: 'ahook',
+  day: 'day:',
+  cueDay: 'cday:',
+  cueDurations: 'cdur:',
   queue: 'pq:',
   ready: 'ready',
   sched: 'sched',
@@ -104,6 +124,11 @@ export class Keys {
 
   counts(ref: PartitionRef): string {
     return this.partition(ref) + PARTITION_KEYS.counts
+  }
+
+  /** Present while the tenant has an alert webhook: scripts then queue alert deliveries. */
+  alertHook(ref: PartitionRef): string {
+    return this.partition(ref) + PARTITION_KEYS.alertHook
   }
 
   eventSubscribers(ref: PartitionRef): string {
@@ -170,6 +195,12 @@ export class Keys {
     const k = PARTITION_KEYS
     return [
       `local K_E, K_PL, K_O = P .. '${k.executions}', P .. '${k.payloads}', P .. '${k.outcomes}'`,
+      `local K_DEADLINES, K_IDSEQ, K_AHOOK = P .. '${k.deadlines}', P .. '${k.idSeq}', P .. '${k.alertHook}'`,
+      `local K_ALERTS, K_ALERT_INDEX, K_ALERT_SEQ = P .. '${k.alerts}', P .. '${k.alertIndex}', P .. '${k.alertSeq}'`,
+      `local function k_alert_dedup(type, subject) return P .. '${k.alertDedup}' .. type .. ':' .. subject end`,
+      `local function k_day(day) return P .. '${k.day}' .. string.format('%.0f', day) end`,
+      `local function k_cue_day(cue, day) return P .. '${k.cueDay}' .. cue .. ':' .. string.format('%.0f', day) end`,
+      `local function k_cue_durations(cue) return P .. '${k.cueDurations}' .. cue end`,
       `local function k_queue(task) return P .. '${k.queue}' .. task end`,
       `local function k_rates(minute) return P .. '${k.rates}' .. string.format('%.0f', minute) end`,
       `local RATES_TTL = ${RATES_TTL_SECONDS}`,

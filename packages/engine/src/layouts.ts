@@ -88,7 +88,7 @@ export const EXECUTION = layout('X', [
   'cancel_requested',
   /** attempts released (not counted against max_attempts) */
   'released',
-  'last_error',
+  'error_message',
   'failure_reason',
   /** the token of the last report, answered again when the same lease repeats it */
   'report_token',
@@ -98,6 +98,28 @@ export const EXECUTION = layout('X', [
   'ended',
   /** how the latest attempt's report was authorised (lease_token, worker_id, api_key) */
   'reported_with',
+  // The outcome (docs/outcomes.md); its body (result, evidence) is in the O hash.
+  /** an OutcomeState, '' before any */
+  'outcome_state',
+  /** '1' / '0': the recorded outcome's success */
+  'outcome_success',
+  /** ms: when the outcome was recorded */
+  'outcome_at',
+  /** the fingerprint of an outcome reported without a lease (write-once: the same one repeats) */
+  'outcome_fp',
+  /** +1 per change of the outcome or its evidence (a PATCH applies only to what it read) */
+  'outcome_version',
+  /** ms: when an outcome is due (delivered without one, or a cue's execution still unclaimed) */
+  'deadline_at',
+  /** the last webhook delivery's HTTP status */
+  'http_status',
+  /** ms: the first claim */
+  'started_at',
+  /** ms: the 2xx answer of a webhook; a worker's success report */
+  'delivered_at',
+  'chain_parent_id',
+  /** '' = 0 */
+  'chain_depth',
 ])
 
 /** One attempt of a record's history. */
@@ -149,7 +171,7 @@ export const CLAIMED = layout('CLAIMED', [
 /** complete, fail and release take a batch: one REPORTED per item after REPORT_REPLY. */
 export const REPORT_REPLY = reply('REPORT_REPLY', ['next_due'])
 /** code: 'ok' or the item's error code; next_at: when a retrying/scheduled one is due (ms or ''). */
-export const REPORTED = layout('REPORTED', ['code', 'status', 'attempt', 'next_at'])
+export const REPORTED = layout('REPORTED', ['code', 'status', 'attempt', 'next_at', 'outcome_state'])
 
 export const EXTEND_REPLY = reply('EXTEND_REPLY', [
   'expires_at',
@@ -168,7 +190,11 @@ export const REPLAY_REPLY = reply('REPLAY_REPLY', ['id', 'status', 'next_due'])
 /** record: the raw record; payload: the external payload ('' when inline); outcome: JSON or ''. */
 export const GET_REPLY = reply('GET_REPLY', ['record', 'payload', 'outcome'])
 
-export const LIST_REPLY = reply('LIST_REPLY', ['next', 'count'])
+/**
+ * next: the position to resume scanning at ('' when the log is exhausted); matched: matches seen
+ * by this call (skipped, returned and counted); then `count` LISTED items.
+ */
+export const LIST_REPLY = reply('LIST_REPLY', ['next', 'matched', 'count'])
 export const LISTED = layout('LISTED', ['position', 'id', 'record', 'payload', 'outcome'])
 
 export const LEASES_REPLY = reply('LEASES_REPLY', ['count'])
@@ -245,7 +271,7 @@ function args<const N extends string>(lua: string, fields: readonly N[]): Layout
   return layout(lua, fields, HEADER_ARGS)
 }
 
-export const ENQUEUE_ARGS = args('ENQUEUE_ARGS', ['count', 'inline_max', 'idempotency_ttl'])
+export const ENQUEUE_ARGS = args('ENQUEUE_ARGS', ['count', 'idempotency_ttl'])
 export const ENQUEUE_ITEM = layout('ENQUEUE_ITEM', [
   'id',
   'task',
@@ -285,7 +311,16 @@ export const CLAIM_ID_ARGS = args('CLAIM_ID_ARGS', [
 ])
 export const EXTEND_ARGS = args('EXTEND_ARGS', ['id', 'lease_token', 'worker_id', 'extend_ms'])
 export const COMPLETE_ARGS = args('COMPLETE_ARGS', ['count'])
-export const COMPLETE_ITEM = layout('COMPLETE_ITEM', ['id', 'lease_token', 'worker_id', 'outcome'])
+/** evidence: flags of what the report carries, for the cue's verification (EVIDENCE_FLAGS). */
+export const COMPLETE_ITEM = layout('COMPLETE_ITEM', [
+  'id',
+  'lease_token',
+  'worker_id',
+  'outcome',
+  'evidence',
+  'http_status',
+])
+
 export const FAIL_ARGS = args('FAIL_ARGS', ['count', 'default_backoff'])
 export const FAIL_ITEM = layout('FAIL_ITEM', [
   'id',
@@ -297,22 +332,31 @@ export const FAIL_ITEM = layout('FAIL_ITEM', [
   /** '' = the execution's backoff for this attempt */
   'retry_after_ms',
   'outcome',
+  'http_status',
 ])
 export const RELEASE_ARGS = args('RELEASE_ARGS', ['count'])
 export const RELEASE_ITEM = layout('RELEASE_ITEM', ['id', 'lease_token', 'worker_id', 'delay_ms'])
 export const CANCEL_ARGS = args('CANCEL_ARGS', ['id'])
-export const REPLAY_ARGS = args('REPLAY_ARGS', ['source_id', 'id', 'inline_max'])
+export const REPLAY_ARGS = args('REPLAY_ARGS', ['source_id', 'id'])
 export const GET_ARGS = args('GET_ARGS', ['id'])
 export const LIST_ARGS = args('LIST_ARGS', [
-  /** '' = the newest */
+  /** the log position to scan back from, '' = the newest */
   'start',
+  /** return at most this many matches (after skipping `skip`) */
   'limit',
+  'skip',
+  /** '1': after the page is full, keep counting matches (for a total) */
+  'count_all',
+  /** at most this many log entries examined per call */
   'max_scan',
-  /** csv, '' = any */
+  /** filters, '' = any: status names csv (StatusFilter: CueAPI's are mapped in list.lua) */
   'statuses',
   'task',
   'cue_id',
+  /** the worker of the latest claim */
   'worker_id',
+  'outcome_state',
+  'triggered_by',
 ])
 export const LEASES_ARGS = args('LEASES_ARGS', ['limit', 'worker_id', 'task', 'within_ms', 'max_scan'])
 export const CLAIMABLE_ARGS = args('CLAIMABLE_ARGS', ['limit', 'task_count'])
@@ -322,8 +366,26 @@ export const WORKER_DELETE_ARGS = args('WORKER_DELETE_ARGS', ['worker_id'])
 export const REAP_ARGS = args('REAP_ARGS', ['limit'])
 export const PROMOTE_ARGS = args('PROMOTE_ARGS', ['limit'])
 export const PURGE_ARGS = args('PURGE_ARGS', ['limit', 'retention_ms'])
-/** What a cue gives the executions it fires (cue_create and cue_update). */
-const CUE_EXECUTION_FIELDS = ['task', 'payload', 'max_attempts', 'backoff', 'lease_seconds'] as const
+/** What a cue gives the executions it fires, and its outcome policy (cue_create and cue_update). */
+const CUE_EXECUTION_FIELDS = [
+  'task',
+  'payload',
+  'max_attempts',
+  'backoff',
+  'lease_seconds',
+  /** a VerificationMode, '' = none */
+  'verification',
+  /** seconds an outcome may take after delivery (webhook) or a tick may wait to be claimed (worker) */
+  'outcome_deadline',
+  /** consecutive failures that raise an alert */
+  'alert_threshold',
+  /** on_failure: '1' pause the cue, '1' post its webhook, '1' send its email */
+  'on_failure_pause',
+  'on_failure_webhook',
+  'on_failure_email',
+  /** the cue fired when an execution of this one succeeds ('' = none) */
+  'on_success_fire',
+] as const
 export const CUE_CREATE_ARGS = args('CUE_CREATE_ARGS', [
   'id',
   'name',
@@ -358,7 +420,6 @@ export const CUE_TICK_ARGS = args('CUE_TICK_ARGS', [
   'expected_next_run',
   /** '' = none */
   'next_run',
-  'inline_max',
   /** then this many pairs: execution id, tick ms (ascending) */
   'tick_count',
 ])
@@ -369,7 +430,6 @@ export const CUE_FIRE_ARGS = args('CUE_FIRE_ARGS', [
   'at',
   'payload',
   'task',
-  'inline_max',
   'idempotency_key',
   'idempotency_ttl',
 ])
@@ -380,6 +440,74 @@ export const RATES_ARGS = args('RATES_ARGS', [
   'count',
 ])
 export const RATES_REPLY = reply('RATES_REPLY', [])
+
+// outcomes (docs/outcomes.md)
+/** An outcome reported without a lease (a webhook execution's handler; write-once). */
+export const OUTCOME_ARGS = args('OUTCOME_ARGS', [
+  'id',
+  'success',
+  'outcome',
+  'evidence',
+  'fingerprint',
+  'error',
+])
+/** repeated: '1' when the same report was recorded before (answered the same). */
+export const OUTCOME_REPLY = reply('OUTCOME_REPLY', [
+  'status',
+  'attempt',
+  'outcome_state',
+  'repeated',
+  'next_due',
+])
+/** version: the outcome_version the new outcome JSON was made from (else outcome_changed). */
+export const EVIDENCE_ARGS = args('EVIDENCE_ARGS', ['id', 'outcome', 'evidence', 'version'])
+export const EVIDENCE_REPLY = reply('EVIDENCE_REPLY', ['outcome_state', 'next_due'])
+export const VERIFY_ARGS = args('VERIFY_ARGS', ['id', 'valid', 'outcome', 'version'])
+export const VERIFY_REPLY = reply('VERIFY_REPLY', ['outcome_state', 'next_due'])
+export const VERIFICATION_PENDING_ARGS = args('VERIFICATION_PENDING_ARGS', ['id'])
+export const VERIFICATION_PENDING_REPLY = reply('VERIFICATION_PENDING_REPLY', ['outcome_state'])
+export const DEADLINES_ARGS = args('DEADLINES_ARGS', ['limit'])
+export const DEADLINES_REPLY = reply('DEADLINES_REPLY', ['passed', 'next_due'])
+
+/** An alert as stored (hash AL, SEP-joined) and answered. */
+export const ALERT = layout('ALERT', [
+  'id',
+  /** an AlertType */
+  'alert_type',
+  'severity',
+  'cue_id',
+  'execution_id',
+  'message',
+  /** JSON object */
+  'metadata',
+  /** ms, '' while not acknowledged */
+  'acknowledged_at',
+  /** ms */
+  'created_at',
+])
+export const ALERTS_ARGS = args('ALERTS_ARGS', [
+  /** '' = any */
+  'alert_type',
+  'cue_id',
+  /** '1', '0' or '' (any) */
+  'acknowledged',
+  /** ms, '' = any */
+  'since',
+  /** return at most this many, newest first (the caller's offset + limit) */
+  'limit',
+])
+/** total: how many match; then `count` ALERTs, newest first. */
+export const ALERTS_REPLY = reply('ALERTS_REPLY', ['total', 'count'])
+export const ALERT_ARGS = args('ALERT_ARGS', ['id'])
+/** alert: the ALERT SEP-joined. */
+export const ALERT_REPLY = reply('ALERT_REPLY', ['alert'])
+
+export const CUE_STATS_ARGS = args('CUE_STATS_ARGS', ['cue_id', 'first_day', 'days'])
+/** durations: recent execution durations (ms, newest first); then `days` CUE_DAY items. */
+export const CUE_STATS_REPLY = reply('CUE_STATS_REPLY', ['durations'])
+export const USAGE_ARGS = args('USAGE_ARGS', ['first_day', 'days'])
+/** Then `days` USAGE_DAY items. */
+export const USAGE_REPLY = reply('USAGE_REPLY', ['cues', 'active_cues'])
 
 // Global scripts (the due index; no partition header).
 export const DUE_TAKE_ARGS = layout('DUE_TAKE_ARGS', [
@@ -447,6 +575,16 @@ export const CUE_FIELDS = hashFields('CF', {
   config: 'cfg',
   /** the tenant's partition count (execution ids it fires must fall in partition 0) */
   partitions: 'pc',
+  /** its outcome policy, mirrored from config for the scripts (see CUE_CREATE_ARGS) */
+  verification: 'vm',
+  outcome_deadline: 'od',
+  alert_threshold: 'at',
+  on_failure_pause: 'ofp',
+  on_failure_webhook: 'ofw',
+  on_failure_email: 'ofe',
+  on_success_fire: 'osf',
+  /** failures in a row (reset by a success): an alert at alert_threshold */
+  consecutive_failures: 'cf',
 })
 
 /**
@@ -495,13 +633,48 @@ export const TENANT_FIELDS = hashFields('TF', {
   /** '1'/'0'; absent: the server's default */
   require_lease_token: 'rlt',
   webhook_secret: 'whs',
+  /** where alerts are posted (CueAPI's alert_webhook_url) */
+  alert_webhook_url: 'awu',
+  /** 64 hex characters; alert webhooks are signed with it */
+  alert_webhook_secret: 'aws',
 })
+
+/** A partition's activity on one UTC day (hash `day:<day>`): `GET /v1/usage`. */
+export const DAY_FIELDS = hashFields('DF', {
+  /** executions created, internal ones aside */
+  executions: 'executions',
+  outcomes: 'outcomes',
+  outcome_successes: 'outcome_successes',
+  outcome_failures: 'outcome_failures',
+})
+export const DAY_FIELD_NAMES = Object.keys(DAY_FIELDS.names) as (keyof typeof DAY_FIELDS.names)[]
+export const USAGE_DAY = layout('USAGE_DAY', DAY_FIELD_NAMES)
+
+/** A cue's executions on one UTC day (hash `cday:<cue>:<day>`): its stats. */
+export const CUE_DAY_FIELDS = hashFields('CDF', {
+  executions: 'executions',
+  successes: 'successes',
+  failures: 'failures',
+  /** never claimed (worker) or answered (webhook) within the outcome deadline */
+  misses: 'misses',
+})
+export const CUE_DAY_FIELD_NAMES = Object.keys(CUE_DAY_FIELDS.names) as (keyof typeof CUE_DAY_FIELDS.names)[]
+export const CUE_DAY = layout('CUE_DAY', CUE_DAY_FIELD_NAMES)
+
+/**
+ * Letters in an `evidence` argument, one per fact a verification policy reads: an external id,
+ * a result URL, artifacts (non-empty). Lua: `EF.external_id`.
+ */
+export const EVIDENCE_FLAGS = hashFields('EF', { external_id: 'e', result_url: 'u', artifacts: 'a' })
 
 export const HASH_FIELDS: readonly HashFields<string>[] = [
   CUE_FIELDS,
   WORKER_FIELDS,
   RATE_FIELDS_HASH,
   TENANT_FIELDS,
+  DAY_FIELDS,
+  CUE_DAY_FIELDS,
+  EVIDENCE_FLAGS,
 ]
 
 export function luaHashFields(h: HashFields<string>): string {
@@ -583,11 +756,32 @@ export const LAYOUTS: readonly Layout<string>[] = [
   CUE_FIRE_ARGS,
   RATES_ARGS,
   RATES_REPLY,
+  OUTCOME_ARGS,
+  OUTCOME_REPLY,
+  EVIDENCE_ARGS,
+  EVIDENCE_REPLY,
+  VERIFY_ARGS,
+  VERIFY_REPLY,
+  VERIFICATION_PENDING_ARGS,
+  VERIFICATION_PENDING_REPLY,
+  DEADLINES_ARGS,
+  DEADLINES_REPLY,
+  ALERT,
+  ALERTS_ARGS,
+  ALERTS_REPLY,
+  ALERT_ARGS,
+  ALERT_REPLY,
+  CUE_STATS_ARGS,
+  CUE_STATS_REPLY,
+  USAGE_ARGS,
+  USAGE_REPLY,
   DUE_TAKE_ARGS,
   DUE_TAKE_REPLY,
   DUE_PUT_ARGS,
   KEY_ROTATE_ARGS,
   RATE_ITEM,
+  USAGE_DAY,
+  CUE_DAY,
 ]
 
 /**

@@ -2,6 +2,8 @@ import type { EngineCore, TenantRef } from './core.ts'
 import { head, int, Row } from './decode.ts'
 import type { PartitionRef } from './keys.ts'
 import {
+  DEADLINES_ARGS,
+  DEADLINES_REPLY,
   DUE_TAKE_ARGS,
   DUE_TAKE_REPLY,
   PROMOTE_ARGS,
@@ -23,6 +25,8 @@ export interface MaintenanceResult {
   failed: number
   promoted: number
   purged: number
+  /** Outcome deadlines that passed unanswered (outcome_state unknown). */
+  deadlinesPassed: number
   /** Expired execution ids re-queued or failed by this pass. */
   expired: string[]
   now: number
@@ -57,23 +61,28 @@ export async function maintainPartition(
   batch = BATCH,
 ): Promise<MaintenanceResult> {
   const { core } = engine
-  const [promoted, reaped, purged, scheduled] = await Promise.all([
+  const [promoted, reaped, purged, passed, scheduled] = await Promise.all([
     core.run('promote', ref, args(PROMOTE_ARGS, { limit: batch })),
     core.run('reap', ref, args(REAP_ARGS, { limit: batch })),
     core.run('purge', ref, args(PURGE_ARGS, { limit: batch, retention_ms: core.retentionSeconds * 1000 })),
+    core.run('deadlines', ref, args(DEADLINES_ARGS, { limit: batch })),
     engine.cues.schedule(ref),
   ])
   const p = head(promoted, PROMOTE_REPLY)
   const r = head(reaped, REAP_REPLY)
   const u = head(purged, PURGE_REPLY)
-  const nexts = [p.str('next_due'), r.str('next_due'), u.str('next_due')].filter((v) => v !== '').map(Number)
+  const d = head(passed, DEADLINES_REPLY)
+  const nexts = [p.str('next_due'), r.str('next_due'), u.str('next_due'), d.str('next_due')]
+    .filter((v) => v !== '')
+    .map(Number)
   if (scheduled.next !== null) nexts.push(scheduled.next)
   const now = r.int('now')
   // A full batch means more is due right now.
   if (
     p.int('promoted') >= batch ||
     r.int('requeued') + r.int('failed') >= batch ||
-    u.int('purged') >= batch
+    u.int('purged') >= batch ||
+    d.int('passed') >= batch
   ) {
     nexts.push(now)
   }
@@ -83,6 +92,7 @@ export async function maintainPartition(
     requeued: r.int('requeued'),
     failed: r.int('failed'),
     purged: u.int('purged'),
+    deadlinesPassed: d.int('passed'),
     expired: reaped.slice(REAP_REPLY.size).map(String),
     now,
     next: nexts.length ? Math.min(...nexts) : null,

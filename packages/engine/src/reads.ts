@@ -1,7 +1,6 @@
 import type {
   ClaimableResponse,
   ExecutionRecord,
-  ExecutionStatus,
   ExecutionSummary,
   LeaseRecord,
   ListExecutionsResponse,
@@ -11,7 +10,13 @@ import type {
   QueueCounts,
   WorkerRecord,
 } from '@cuekit/protocol'
-import { LIMITS } from '@cuekit/protocol'
+import {
+  ExecutionStatus,
+  LIMITS,
+  type OutcomeState,
+  type StatusFilter,
+  type TriggeredBy,
+} from '@cuekit/protocol'
 import type { EngineCore, TenantRef } from './core.ts'
 import {
   fieldsOf,
@@ -26,6 +31,7 @@ import {
   workerState,
 } from './decode.ts'
 import { EngineError } from './errors.ts'
+import type { PartitionRef } from './keys.ts'
 import {
   CLAIMABLE,
   CLAIMABLE_ARGS,
@@ -56,12 +62,15 @@ import {
 import { args } from './scripts.ts'
 
 export interface ListQuery {
-  status?: ExecutionStatus | undefined
-  status__in?: ExecutionStatus[] | undefined
+  status?: StatusFilter | undefined
+  status__in?: StatusFilter[] | undefined
   task?: string | undefined
   cue_id?: string | undefined
   worker_id?: string | undefined
+  outcome_state?: OutcomeState | undefined
+  triggered_by?: TriggeredBy | undefined
   limit?: number | undefined
+  offset?: number | undefined
   cursor?: string | undefined
 }
 
@@ -76,6 +85,8 @@ export interface LeaseQuery {
 export type RateMinute = { at: string } & Record<(typeof RATE_FIELDS)[number], number>
 
 const LIST_SCAN = 2000
+
+type Item = { pos: number; created: number; summary: ExecutionSummary; p: number }
 const LEASE_SCAN = 5000
 
 /** What ops and clients read: executions, leases, queues, workers, activity. Nothing here writes state. */
@@ -110,55 +121,129 @@ export class Reads {
     )
   }
 
-  /** Newest first; the cursor carries one log position per partition. */
+  /**
+   * Newest first, filtered; offset paging with a total (CueAPI), or a cursor carrying one log
+   * position per partition. The total comes from the counters when only statuses and a task
+   * filter; other filters count by scanning the log (in bounded steps).
+   */
   async list(tenant: TenantRef, query: ListQuery): Promise<ListExecutionsResponse> {
-    const limit = query.limit ?? 50
-    const starts = decodeCursor(query.cursor, tenant.partitions)
+    const limit = query.limit ?? 20
+    const offset = query.offset ?? 0
     const statuses = query.status__in ?? (query.status ? [query.status] : [])
+    const countable =
+      statuses.every((s) => (ExecutionStatus.options as readonly string[]).includes(s)) &&
+      !query.cue_id &&
+      !query.worker_id &&
+      !query.outcome_state &&
+      !query.triggered_by
+    const starts = decodeCursor(query.cursor, tenant.partitions)
+    const single = tenant.partitions === 1
+    const filters = {
+      statuses: statuses.join(','),
+      task: query.task ?? '',
+      cue_id: query.cue_id ?? '',
+      worker_id: query.worker_id ?? '',
+      outcome_state: query.outcome_state ?? '',
+      triggered_by: query.triggered_by ?? '',
+    }
     type Item = { p: number; pos: number; created: number; summary: ExecutionSummary }
-    const items: Item[] = []
-    const nextOf: (number | null)[] = starts.slice()
-    await Promise.all(
+    const scans = await Promise.all(
       starts.map(async (start, p) => {
-        if (start === null) return
-        const reply = await this.core.run(
-          'list',
-          this.core.ref(tenant, p),
-          args(LIST_ARGS, {
-            start: start < 0 ? '' : start,
-            limit,
-            max_scan: LIST_SCAN,
-            statuses: statuses.join(','),
-            task: query.task ?? '',
-            cue_id: query.cue_id ?? '',
-            worker_id: query.worker_id ?? '',
-          }),
-        )
-        const h = head(reply, LIST_REPLY)
-        nextOf[p] = h.str('next') === '' ? null : h.int('next')
-        for (const row of rows(reply, LIST_REPLY, LISTED, h.int('count'))) {
-          const summary = this.summary(row, h.int('now'))
-          items.push({ p, pos: row.int('position'), created: Date.parse(summary.created_at), summary })
-        }
+        if (start === null) return { items: [] as Item[], matched: 0, next: null as number | null }
+        // One partition skips in the script; several merge, so each brings its first offset + limit.
+        const got = await this.scan(this.core.ref(tenant, p), start, {
+          want: single ? limit : offset + limit,
+          skip: single ? offset : 0,
+          countAll: !countable,
+          filters,
+        })
+        return { ...got, items: got.items.map((i) => ({ ...i, p })) }
       }),
     )
+    const items = scans.flatMap((s) => s.items)
     items.sort((a, b) => b.created - a.created || b.pos - a.pos)
-    const page = items.slice(0, limit)
+    const taken = single ? items : items.slice(0, offset + limit)
+    const page = single ? items : items.slice(offset, offset + limit)
+    const total = countable
+      ? await this.countMatching(tenant, statuses, query.task)
+      : scans.reduce((n, s) => n + s.matched, 0)
     // A partition resumes after the last item taken from it, or at its first item not taken.
     const positions = starts.map((start, p) => {
       if (start === null) return null
       const fromP = items.filter((i) => i.p === p)
-      const taken = page.filter((i) => i.p === p)
-      if (taken.length === fromP.length) return nextOf[p] ?? null
-      const last = taken.at(-1)
-      return last ? last.pos - 1 : fromP[0]!.pos
+      const mine = taken.filter((i) => i.p === p)
+      const last = mine.at(-1)
+      if (mine.length < fromP.length) return last ? last.pos - 1 : fromP[0]!.pos
+      // Everything it brought was taken: counting scanned to the end, so more matches exist only
+      // if it counted more than it brought; otherwise it resumes where its scan stopped.
+      if (!countable) {
+        const skipped = single ? offset : 0
+        return scans[p]!.matched > skipped + fromP.length && last ? last.pos - 1 : null
+      }
+      return scans[p]!.next
     })
-    const hasMore = positions.some((pos) => pos !== null)
+    const more = positions.some((pos) => pos !== null)
     return {
       executions: page.map((i) => i.summary),
-      next_cursor: hasMore ? encodeCursor(positions) : null,
-      has_more: hasMore,
+      total,
+      limit,
+      offset,
+      has_more: query.cursor === undefined ? offset + page.length < total : more,
+      next_cursor: more ? encodeCursor(positions) : null,
     }
+  }
+
+  /** A partition's first `want` matches from `start` (after `skip`), and how many match in all. */
+  private async scan(
+    ref: PartitionRef,
+    start: number,
+    o: { want: number; skip: number; countAll: boolean; filters: Record<string, string> },
+  ): Promise<{ items: Omit<Item, 'p'>[]; matched: number; next: number | null }> {
+    const items: Omit<Item, 'p'>[] = []
+    let matched = 0
+    let skip = o.skip
+    let from: number | null = start
+    while (from !== null && (items.length < o.want || o.countAll)) {
+      const reply = await this.core.run(
+        'list',
+        ref,
+        args(LIST_ARGS, {
+          start: from < 0 ? '' : from,
+          limit: o.want - items.length,
+          skip,
+          count_all: o.countAll ? '1' : '0',
+          max_scan: LIST_SCAN,
+          statuses: o.filters.statuses ?? '',
+          task: o.filters.task ?? '',
+          cue_id: o.filters.cue_id ?? '',
+          worker_id: o.filters.worker_id ?? '',
+          outcome_state: o.filters.outcome_state ?? '',
+          triggered_by: o.filters.triggered_by ?? '',
+        }),
+      )
+      const h = head(reply, LIST_REPLY)
+      matched += h.int('matched')
+      skip = Math.max(0, skip - h.int('matched'))
+      for (const row of rows(reply, LIST_REPLY, LISTED, h.int('count'))) {
+        const summary = this.summary(row, h.int('now'))
+        items.push({ pos: row.int('position'), created: Date.parse(summary.created_at), summary })
+      }
+      from = h.str('next') === '' ? null : h.int('next')
+    }
+    return { items, matched, next: from }
+  }
+
+  /** Executions of these statuses (all, when none) and task, from the counters. */
+  private async countMatching(
+    tenant: TenantRef,
+    statuses: string[],
+    task: string | undefined,
+  ): Promise<number> {
+    const { queues } = await this.queues(tenant)
+    const wanted = statuses.length ? statuses : ExecutionStatus.options
+    return queues
+      .filter((q) => task === undefined || q.task === task)
+      .reduce((n, q) => n + wanted.reduce((m, s) => m + ((q as Record<string, unknown>)[s] as number), 0), 0)
   }
 
   /** Live leases, earliest expiry first, across the tenant's partitions. */

@@ -1,5 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs'
-import { CUE_LIMITS, LIMITS } from '@cuekit/protocol'
+import {
+  ALERT_TASK,
+  CUE_LIMITS,
+  EMAIL_TASK,
+  LIMITS,
+  NOTIFY_TASK,
+  OUTCOME_LIMITS,
+  WEBHOOK_TASK,
+} from '@cuekit/protocol'
 import type { Cluster, Redis } from 'ioredis'
 import type { Keys, PartitionRef } from './keys.ts'
 import { HASH_FIELDS, LAYOUTS, type Layout, luaHashFields, luaLayout } from './layouts.ts'
@@ -27,6 +35,16 @@ const SCRIPTS = {
   worker_delete: 'partition',
   claimable: 'partition',
   rates: 'partition',
+  outcome: 'partition',
+  evidence: 'partition',
+  verify: 'partition',
+  verification_pending: 'partition',
+  deadlines: 'partition',
+  alerts: 'partition',
+  alert: 'partition',
+  alert_ack: 'partition',
+  cue_stats: 'partition',
+  usage: 'partition',
   cue_create: 'partition',
   cue_update: 'partition',
   cue_delete: 'partition',
@@ -99,6 +117,9 @@ export interface ScriptOptions {
   dueKey: string | null
   /** A stand-in for the store's clock in tests (schedules across DST at chosen instants). */
   clock?: (() => number) | undefined
+  /** A server with a mail transport: a cue's on_failure.email queues a mail. */
+  emailEnabled?: boolean | undefined
+  inlinePayloadBytes: number
 }
 
 /**
@@ -124,6 +145,16 @@ export class ScriptRegistry {
       `local DUE_KEY = ${options.dueKey === null ? 'false' : `'${options.dueKey}'`}`,
       `local CUE_RECENT_MAX = ${CUE_LIMITS.maxRecentExecutions}`,
       `local DEFAULT_MAX_ATTEMPTS = ${LIMITS.defaultMaxAttempts}`,
+      // The partition number, from P (`<prefix>:{<tenant>.<partition>}:`): ids scripts make carry it.
+      "local PARTITION = string.match(P, '%.(%d+)}:$')",
+      `local WEBHOOK_TASK, ALERT_TASK, NOTIFY_TASK, EMAIL_TASK = '${WEBHOOK_TASK}', '${ALERT_TASK}', '${NOTIFY_TASK}', '${EMAIL_TASK}'`,
+      `local EMAIL_ENABLED = ${options.emailEnabled ? 'true' : 'false'}`,
+      `local ALERT_DEDUP_MS = ${OUTCOME_LIMITS.alertDedupSeconds * 1000}`,
+      `local DEFAULT_ALERT_THRESHOLD = ${OUTCOME_LIMITS.defaultConsecutiveFailures}`,
+      `local DEFAULT_OUTCOME_DEADLINE_S = ${CUE_LIMITS.defaultOutcomeDeadlineSeconds}`,
+      `local MAX_CHAIN_DEPTH = ${OUTCOME_LIMITS.maxChainDepth}`,
+      // Payloads up to this many bytes stay in the execution record; longer ones go to PL.
+      `local INLINE_MAX = ${options.inlinePayloadBytes}`,
       keys.luaKeyPrelude(),
     ].join('\n')
     for (const [name, kind] of Object.entries(SCRIPTS)) {

@@ -163,6 +163,43 @@ export class Tenants {
     return secret
   }
 
+  /** The URL alerts are posted to (CueAPI's alert_webhook_url), null when none. */
+  async alertWebhookUrl(tenantId: string): Promise<string | null> {
+    return (await this.redis.hget(this.keys.tenant(tenantId), F.alert_webhook_url)) || null
+  }
+
+  /**
+   * Sets (or, with null, clears) the alert webhook. While one is set, the scripts of every
+   * partition queue a delivery per alert (their marker key), and the dispatcher visits the tenant.
+   */
+  async setAlertWebhookUrl(tenant: TenantRef, url: string | null): Promise<void> {
+    const multi = this.redis.multi()
+    if (url) multi.hset(this.keys.tenant(tenant.id), F.alert_webhook_url, url)
+    else multi.hdel(this.keys.tenant(tenant.id), F.alert_webhook_url)
+    await multi.exec()
+    // Partition keys live in other slots than the tenant record: written one by one.
+    for (let p = 0; p < tenant.partitions; p++) {
+      const marker = this.keys.alertHook({ tenantId: tenant.id, partition: p })
+      if (url) await this.redis.set(marker, '1')
+      else await this.redis.del(marker)
+    }
+    if (url) await this.markWebhookTenant(tenant.id)
+  }
+
+  /** The secret alert webhooks are signed with (64 hex, CueAPI's), created on first use. */
+  async alertWebhookSecret(tenantId: string): Promise<string> {
+    const key = this.keys.tenant(tenantId)
+    await this.redis.hsetnx(key, F.alert_webhook_secret, randomBytes(32).toString('hex'))
+    return (await this.redis.hget(key, F.alert_webhook_secret))!
+  }
+
+  /** Replaces the alert webhook secret; the previous one stops verifying at once. */
+  async regenerateAlertWebhookSecret(tenantId: string): Promise<string> {
+    const secret = randomBytes(32).toString('hex')
+    await this.redis.hset(this.keys.tenant(tenantId), F.alert_webhook_secret, secret)
+    return secret
+  }
+
   /** Marks a tenant as having webhook cues, so the dispatcher's coarse re-check visits it. */
   async markWebhookTenant(tenantId: string): Promise<void> {
     await this.redis.sadd(this.keys.webhookTenants(), tenantId)

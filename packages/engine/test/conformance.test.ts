@@ -52,7 +52,8 @@ describe('enqueue', () => {
       priority: 0,
       backoff_seconds: [1, 10, 60],
       lease: null,
-      attempts: [],
+      history: [],
+      attempts: 0,
       cue_id: null,
     })
     expect(r.scheduled_for).toBe(r.created_at)
@@ -190,7 +191,7 @@ describe('claim', () => {
     expect(Date.parse(r.lease!.expires_at) - Date.parse(r.lease!.claimed_at)).toBe(30_000)
     expect(r.lease).toMatchObject({ worker_id: 'w1', epoch: 1, heartbeats: 0, last_heartbeat_at: null })
     expect(JSON.stringify(r)).not.toContain(c.lease.token)
-    expect(r.attempts).toEqual([
+    expect(r.history).toEqual([
       {
         attempt: 1,
         epoch: 1,
@@ -440,6 +441,8 @@ describe('complete', () => {
       attempt: 1,
       outcome_recorded: true,
       next_attempt_at: null,
+      outcome_state: 'reported_success',
+      reason: null,
     })
     const again = await engine.report(tenant, id, { lease_token: c.lease.token, success: true })
     expect(again).toEqual(first)
@@ -452,8 +455,8 @@ describe('complete', () => {
       metadata: { k: 'v' },
     })
     expect(r.finished_at).not.toBeNull()
-    expect(r.attempts[0]).toMatchObject({ outcome: 'success', worker_id: 'w1' })
-    expect(r.attempts[0]!.ended_at).toBe(r.finished_at)
+    expect(r.history[0]).toMatchObject({ outcome: 'success', worker_id: 'w1' })
+    expect(r.history[0]!.ended_at).toBe(r.finished_at)
     const { workers } = await engine.workers(tenant)
     expect(workers[0]).toMatchObject({ completed: 1, in_flight: 0 })
   })
@@ -503,7 +506,7 @@ describe('complete', () => {
     await expectCode(engine.extend(tenant, id, { lease_token: old.lease.token }), 'lease_lost')
     const after = await engine.get(tenant, id)
     expect(after).toEqual({ ...before, lease: { ...before.lease!, remaining_ms: after.lease!.remaining_ms } })
-    expect(after.attempts.map((a) => [a.attempt, a.epoch, a.worker_id, a.outcome])).toEqual([
+    expect(after.history.map((a) => [a.attempt, a.epoch, a.worker_id, a.outcome])).toEqual([
       [1, 1, 'w1', 'lease_expired'],
       [2, 2, 'w2', null],
     ])
@@ -530,6 +533,8 @@ describe('complete', () => {
         attempt: 1,
         outcome_recorded: true,
         next_attempt_at: null,
+        outcome_state: 'reported_success',
+        reason: null,
       },
       { execution_id: b!.execution_id, error: 'lease_lost' },
       {
@@ -538,6 +543,8 @@ describe('complete', () => {
         attempt: 1,
         outcome_recorded: true,
         next_attempt_at: null,
+        outcome_state: 'reported_success',
+        reason: null,
       },
       expect.objectContaining({ execution_id: c!.execution_id, status: 'failed' }),
       { execution_id: 'missing', error: 'execution_not_found' },
@@ -570,7 +577,7 @@ describe('fail', () => {
     const rec = await engine.get(tenant, id)
     expect(Date.parse(rec.next_attempt_at!) - Date.parse(rec.updated_at)).toBe(50)
     expect(rec.next_attempt_at).toBe(r1.next_attempt_at)
-    expect(rec.last_error).toBe('boom 1')
+    expect(rec.error_message).toBe('boom 1')
     expect(await engine.claim(tenant, { worker_id: 'w' })).toEqual([])
     await waitFor(async () => (await reap(engine)).promoted === 1, { message: 'not promoted' })
     const c2 = await claimOne(engine)
@@ -585,9 +592,9 @@ describe('fail', () => {
     expect(done).toMatchObject({
       status: 'failed',
       failure_reason: 'attempts_exhausted',
-      last_error: 'boom 2',
+      error_message: 'boom 2',
     })
-    expect(done.attempts.map((a) => [a.outcome, a.error])).toEqual([
+    expect(done.history.map((a) => [a.outcome, a.error])).toEqual([
       ['failure', 'boom 1'],
       ['failure', 'boom 2'],
     ])
@@ -661,7 +668,7 @@ describe('fail', () => {
     await engine.cancel(tenant, id)
     const r = await engine.report(tenant, id, { lease_token: c.lease.token, success: false })
     expect(r.status).toBe('cancelled')
-    expect((await engine.get(tenant, id)).attempts[0]!.outcome).toBe('failure')
+    expect((await engine.get(tenant, id)).history[0]!.outcome).toBe('failure')
   })
 
   it('a stale or expired lease: lease_lost', async () => {
@@ -687,7 +694,7 @@ describe('release', () => {
     const again = await claimOne(engine, { worker_id: 'w2' })
     expect(again).toMatchObject({ execution_id: id, attempt: 2, lease: { epoch: 2 } })
     const rec = await engine.get(tenant, id)
-    expect(rec.attempts.map((a) => [a.attempt, a.epoch, a.outcome, a.reported_with])).toEqual([
+    expect(rec.history.map((a) => [a.attempt, a.epoch, a.outcome, a.reported_with])).toEqual([
       [1, 1, 'released', 'lease_token'],
       [2, 2, null, null],
     ])
@@ -711,7 +718,7 @@ describe('release', () => {
     await claimOne(engine, { worker_id: 'wd' })
     await engine.report(tenant, id, { success: true })
     const rec = await engine.get(tenant, id)
-    expect(rec.attempts.map((x) => [x.attempt, x.worker_id, x.outcome, x.reported_with])).toEqual([
+    expect(rec.history.map((x) => [x.attempt, x.worker_id, x.outcome, x.reported_with])).toEqual([
       [1, 'wa', 'failure', 'lease_token'],
       [2, 'wb', 'failure', 'worker_id'],
       [3, 'wc', 'released', 'api_key'],
@@ -756,7 +763,7 @@ describe('reap', () => {
     expect((await engine.get(tenant, live)).status).toBe('delivering')
     const r = await engine.get(tenant, id)
     expect(r).toMatchObject({ status: 'pending', attempt: 1, lease: null })
-    expect(r.attempts[0]).toMatchObject({ outcome: 'lease_expired', epoch: 1 })
+    expect(r.history[0]).toMatchObject({ outcome: 'lease_expired', epoch: 1 })
     const { workers } = await engine.workers(tenant)
     expect(workers[0]!.in_flight).toBe(1)
   })
@@ -833,7 +840,7 @@ describe('cancel', () => {
     await claimOne(engine, { lease_seconds: SHORT })
     await waitExpired(engine, id)
     expect(await engine.cancel(tenant, id)).toMatchObject({ status: 'cancelled', cancel_requested: false })
-    expect((await engine.get(tenant, id)).attempts[0]!.outcome).toBe('cancelled')
+    expect((await engine.get(tenant, id)).history[0]!.outcome).toBe('cancelled')
   })
 
   it('a finished execution: execution_not_cancellable; unknown: execution_not_found', async () => {

@@ -21,7 +21,7 @@ describe('maintenance loop', () => {
         },
         { timeoutMs: 5000, message: 'not re-queued' },
       )
-      expect(rec.attempts[0]!.outcome).toBe('lease_expired')
+      expect(rec.history[0]!.outcome).toBe('lease_expired')
       // Re-queued right at expiry, not at the next idle poll a minute later.
       expect(Date.parse(rec.updated_at) - expiresAt).toBeLessThan(1000)
       expect(Date.parse(rec.updated_at)).toBeGreaterThanOrEqual(expiresAt)

@@ -18,6 +18,7 @@ export const CUE_LIMITS = {
   maxReplayedTicks: 100,
   defaultTimeoutSeconds: 30,
   maxTimeoutSeconds: 3600,
+  defaultOutcomeDeadlineSeconds: 300,
   maxRecentExecutions: 100,
   maxHeaders: 50,
   urlMaxLength: 2048,
@@ -31,6 +32,12 @@ export const INTERNAL_TASK_PREFIX = '@'
 
 /** The internal task webhook executions are queued under; only the built-in dispatcher claims it. */
 export const WEBHOOK_TASK = '@webhook'
+/** Internal: deliver an alert to the tenant's alert webhook (payload `{alert_id}`). */
+export const ALERT_TASK = '@alert'
+/** Internal: post a cue's `cue.failed` to its on_failure.webhook (payload `{cue_id, execution_id}`). */
+export const NOTIFY_TASK = '@notify'
+/** Internal: mail a cue's failure to the tenant (payload `{cue_id, execution_id}`). */
+export const EMAIL_TASK = '@email'
 
 export const CueStatus = z.enum(['active', 'paused', 'completed', 'failed'])
 export type CueStatus = z.infer<typeof CueStatus>
@@ -141,7 +148,12 @@ export const CueDelivery = z.strictObject({
     .min(1)
     .max(CUE_LIMITS.maxTimeoutSeconds)
     .default(CUE_LIMITS.defaultTimeoutSeconds),
-  outcome_deadline_seconds: z.number().int().min(1).max(3600).default(300),
+  outcome_deadline_seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(CUE_LIMITS.defaultOutcomeDeadlineSeconds),
 })
 export type CueDelivery = z.infer<typeof CueDelivery>
 

@@ -11,6 +11,16 @@ export const ERROR_CODES = {
   invalid_schedule: { status: 400, message: 'The schedule is invalid.' },
   payload_override_required: { status: 400, message: 'This cue requires payload_override when fired.' },
   missing_required_payload_keys: { status: 400, message: 'The payload lacks keys this cue requires.' },
+  metadata_too_large: { status: 400, message: 'metadata is larger than 10,240 bytes of JSON.' },
+  invalid_alert_webhook_url: {
+    status: 400,
+    message:
+      'The alert webhook URL is not an allowed http(s) URL (private and loopback addresses are refused).',
+  },
+  confirmation_required: {
+    status: 400,
+    message: 'This replaces a secret that receivers use: send X-Confirm-Destructive: true to confirm.',
+  },
   unauthorized: { status: 401, message: 'A valid API key is required (Authorization: Bearer cue_sk_...).' },
   forbidden: { status: 403, message: 'This key may not perform this action.' },
   registration_closed: { status: 403, message: 'Open registration is disabled on this server.' },
@@ -19,6 +29,7 @@ export const ERROR_CODES = {
   execution_not_found: { status: 404, message: 'No such execution.' },
   worker_not_found: { status: 404, message: 'No such worker.' },
   cue_not_found: { status: 404, message: 'No such cue.' },
+  alert_not_found: { status: 404, message: 'No such alert.' },
   method_not_allowed: { status: 405, message: 'This method is not allowed on this path.' },
   claim_failed: { status: 409, message: 'The execution is not claimable.' },
   lease_lost: {
@@ -30,6 +41,8 @@ export const ERROR_CODES = {
   execution_cancelled: { status: 409, message: 'The execution was cancelled.' },
   execution_not_terminal: { status: 409, message: 'Only a terminal execution can be replayed.' },
   execution_not_cancellable: { status: 409, message: 'The execution has already finished.' },
+  no_outcome: { status: 409, message: 'No outcome has been reported for this execution yet.' },
+  invalid_state: { status: 409, message: 'The outcome is not in a state this action applies to.' },
   duplicate_cue_name: { status: 409, message: 'A cue with this name already exists.' },
   cue_conflict: { status: 409, message: 'The cue changed while this update was applied; retry.' },
   duplicate_email: { status: 409, message: 'This email is already registered.' },
@@ -43,6 +56,11 @@ export const ERROR_CODES = {
   },
   invalid_cursor: { status: 422, message: 'The cursor is invalid or expired.' },
   invalid_timezone: { status: 422, message: 'The timezone is not a known IANA time zone.' },
+  chain_cycle: {
+    status: 422,
+    message: 'on_success_fire would make a cycle: the cue it fires leads back to this cue.',
+  },
+  no_fields: { status: 422, message: 'The request changes nothing: send at least one field.' },
   webhook_url_not_allowed: {
     status: 422,
     message: 'The webhook URL resolves to a private, loopback, link-local, multicast or metadata address.',

@@ -11,6 +11,7 @@ import {
 } from './common.ts'
 import { ErrorBody } from './errors.ts'
 import { LIMITS } from './limits.ts'
+import { EvidenceFields, ExecutionOutcome, OutcomeState, TriggeredBy } from './outcomes.ts'
 import { AttemptEnd, ExecutionStatus } from './status.ts'
 
 // ---------------------------------------------------------------- enqueue
@@ -98,22 +99,6 @@ export const LeaseGrant = z.object({
 })
 export type LeaseGrant = z.infer<typeof LeaseGrant>
 
-/** What a worker reported with its outcome (CueAPI's fields). */
-export const OutcomeEvidence = z.object({
-  success: z.boolean(),
-  result: z.unknown().optional(),
-  error: z.string().nullable().optional(),
-  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
-  external_id: z.string().nullable().optional(),
-  result_url: z.string().nullable().optional(),
-  result_ref: z.string().nullable().optional(),
-  result_type: z.string().nullable().optional(),
-  summary: z.string().nullable().optional(),
-  artifacts: z.array(z.unknown()).nullable().optional(),
-  recorded_at: Timestamp.optional(),
-})
-export type OutcomeEvidence = z.infer<typeof OutcomeEvidence>
-
 export const ExecutionSummary = z.object({
   execution_id: ExecutionId,
   id: ExecutionId,
@@ -135,39 +120,93 @@ export const ExecutionSummary = z.object({
   lease: LeaseView.nullable(),
   cancel_requested: z.boolean(),
   replayed_from: z.string().nullable(),
-  /** Why it exists: `scheduled` (a cue's tick), `manual_fire`, `replay`, or null (enqueued). */
-  triggered_by: z.enum(['scheduled', 'manual_fire', 'replay']).nullable(),
+  /** Why it exists: a cue's tick (`scheduled`), `manual_fire`, `replay`, `chain`, or `api`. */
+  triggered_by: TriggeredBy,
+  /** For `chain`: the execution whose success fired it, and how deep the chain is (1 = first). */
+  chain_parent_id: z.string().nullable(),
+  chain_depth: z.number().int(),
   idempotency_key: z.string().nullable(),
-  last_error: z.string().nullable(),
+  /** The last delivery error, worker error, or system reason (CueAPI's name). */
+  error_message: z.string().nullable(),
   /** Why a failed execution failed: `failure`, `lease_expired` or `attempts_exhausted`… */
   failure_reason: z.string().nullable(),
-  outcome: OutcomeEvidence.nullable(),
+  /** CueAPI: how many times it was claimed (a webhook execution: delivery attempts). */
+  attempts: z.number().int(),
+  /** The last webhook delivery's HTTP status (null for worker executions and before a response). */
+  http_status: z.number().int().nullable(),
+  /** Webhook: the first claim (kept across retries); worker: the latest claim. */
+  started_at: Timestamp.nullable(),
+  /** Webhook: the 2xx answer; worker: the success report. */
+  delivered_at: Timestamp.nullable(),
+  /** The latest claim. */
+  last_attempt_at: Timestamp.nullable(),
+  /** The worker of the latest claim, also after its lease ended. */
+  claimed_by_worker: z.string().nullable(),
+  claimed_at: Timestamp.nullable(),
+  last_heartbeat_at: Timestamp.nullable(),
+  outcome_state: OutcomeState.nullable(),
+  outcome: ExecutionOutcome.nullable(),
 })
 export type ExecutionSummary = z.infer<typeof ExecutionSummary>
 
-/** `GET /v1/executions/{id}`: the summary plus the attempt history. */
-export const ExecutionRecord = ExecutionSummary.extend({ attempts: z.array(AttemptRecord) })
+/** `GET /v1/executions/{id}`: the summary plus every attempt, oldest first. */
+export const ExecutionRecord = ExecutionSummary.extend({ history: z.array(AttemptRecord) })
 export type ExecutionRecord = z.infer<typeof ExecutionRecord>
 
-export const ListExecutionsQuery = z.strictObject({
-  status: ExecutionStatus.optional(),
-  status__in: z
-    .string()
-    .transform((s) => s.split(',').filter(Boolean))
-    .pipe(z.array(ExecutionStatus).min(1))
-    .optional(),
-  cue_id: z.string().min(1).max(64).optional(),
-  task: TaskFilter.optional(),
-  worker_id: WorkerId.optional(),
-  limit: z.coerce.number().int().min(1).max(LIMITS.maxListLimit).default(50),
-  cursor: z.string().min(1).max(200).optional(),
-})
-export type ListExecutionsQuery = z.infer<typeof ListExecutionsQuery>
+/**
+ * Status names a listing filters by: Cuekit's statuses, and CueAPI's, mapped (docs/outcomes.md):
+ * `retry_ready` = pending after a failed or expired attempt; `missed` = a cue's execution still
+ * unclaimed when its outcome deadline passed; `pending_outcome` = a webhook delivered (success)
+ * whose outcome is not reported yet; `outcome_timeout` = its outcome deadline passed unreported.
+ */
+export const StatusFilter = z.enum([
+  ...ExecutionStatus.options,
+  'retry_ready',
+  'missed',
+  'pending_outcome',
+  'outcome_timeout',
+])
+export type StatusFilter = z.infer<typeof StatusFilter>
+
+export const ListExecutionsQuery = z
+  .strictObject({
+    status: StatusFilter.optional(),
+    /** Comma-separated status names (any of them). */
+    status__in: z
+      .string()
+      .transform((s) => s.split(',').filter(Boolean))
+      .pipe(z.array(StatusFilter).min(1))
+      .optional(),
+    cue_id: z.string().min(1).max(64).optional(),
+    task: TaskFilter.optional(),
+    /** The worker of the latest claim (CueAPI: claimed_by_worker). */
+    worker_id: WorkerId.optional(),
+    outcome_state: OutcomeState.optional(),
+    triggered_by: TriggeredBy.optional(),
+    limit: z.coerce.number().int().min(1).max(LIMITS.maxListLimit).default(20),
+    /** Offset paging (CueAPI). For long scans use `cursor` (from `next_cursor`) instead. */
+    offset: z.coerce.number().int().min(0).max(LIMITS.maxListOffset).default(0),
+    cursor: z.string().min(1).max(200).optional(),
+  })
+  .refine((q) => !(q.status && q.status__in), {
+    message: 'send status or status__in, not both',
+    path: ['status__in'],
+  })
+  .refine((q) => !(q.cursor && q.offset > 0), {
+    message: 'send offset or cursor, not both',
+    path: ['cursor'],
+  })
+export type ListExecutionsQuery = z.output<typeof ListExecutionsQuery>
 
 export const ListExecutionsResponse = z.object({
   executions: z.array(ExecutionSummary),
-  next_cursor: z.string().nullable(),
+  /** How many executions match the filters (all pages). */
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
   has_more: z.boolean(),
+  /** Resume here with `cursor` (stable while executions are added), null on the last page. */
+  next_cursor: z.string().nullable(),
 })
 export type ListExecutionsResponse = z.infer<typeof ListExecutionsResponse>
 
@@ -289,12 +328,7 @@ const OutcomeFields = {
   result: z.unknown().optional(),
   error: z.string().max(LIMITS.maxErrorLength).nullable().optional(),
   metadata: z.record(z.string(), z.unknown()).nullable().optional(),
-  external_id: z.string().max(500).nullable().optional(),
-  result_url: z.string().max(2000).nullable().optional(),
-  result_ref: z.string().max(500).nullable().optional(),
-  result_type: z.string().max(200).nullable().optional(),
-  summary: z.string().max(LIMITS.maxErrorLength).nullable().optional(),
-  artifacts: z.array(z.unknown()).max(100).nullable().optional(),
+  ...EvidenceFields,
   lease_token: LeaseToken.optional(),
   worker_id: WorkerId.optional(),
   /** `false` makes a failure terminal even when attempts remain. */
@@ -311,6 +345,10 @@ export const OutcomeResponse = z.object({
   attempt: z.number().int(),
   outcome_recorded: z.literal(true),
   next_attempt_at: Timestamp.nullable().optional(),
+  /** The outcome as now known (null for a release, which reports no outcome). */
+  outcome_state: OutcomeState.nullable().optional(),
+  /** CueAPI answers `reason: null` here. */
+  reason: z.null().optional(),
 })
 export type OutcomeResponse = z.infer<typeof OutcomeResponse>
 

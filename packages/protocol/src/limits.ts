@@ -16,6 +16,8 @@ export const LIMITS = {
   minPriority: -1000,
   maxPriority: 1000,
   maxListLimit: 100,
+  /** Offset paging scans past what it skips: beyond this, page with the cursor. */
+  maxListOffset: 100_000,
   maxClaimableListing: 50,
   maxErrorLength: 10_000,
   bodyLimitBytes: 1024 * 1024,

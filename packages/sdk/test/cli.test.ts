@@ -88,12 +88,12 @@ describe('cuekit-worker', () => {
 
       expect(await terminal(client, broken.execution_id)).toMatchObject({
         status: 'failed',
-        last_error: 'exit code 3: oops',
+        error_message: 'exit code 3: oops',
       })
       const timedOut = await terminal(client, slow.execution_id)
-      expect(timedOut).toMatchObject({ status: 'failed', last_error: 'timed out after 1 s' })
+      expect(timedOut).toMatchObject({ status: 'failed', error_message: 'timed out after 1 s' })
       // Killed after 1 s, not after sleep's 30 s.
-      expect(Date.parse(timedOut.finished_at!) - Date.parse(timedOut.attempts[0]!.claimed_at)).toBeLessThan(
+      expect(Date.parse(timedOut.finished_at!) - Date.parse(timedOut.history[0]!.claimed_at)).toBeLessThan(
         10_000,
       )
       const { workers } = await client.workers.list()

@@ -83,7 +83,7 @@ describe('Client against the control plane', () => {
     const record = await client.executions.get(created.execution_id)
     expect(record.status).toBe('success')
     expect(record.outcome).toMatchObject({ success: true, result: { sent: true }, external_id: 'msg-1' })
-    expect(record.attempts).toEqual([
+    expect(record.history).toEqual([
       expect.objectContaining({ attempt: 1, worker_id: 'w1', outcome: 'success' }),
     ])
 

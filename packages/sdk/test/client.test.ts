@@ -199,18 +199,43 @@ describe('Client requests', () => {
       lease: null,
       cancel_requested: false,
       replayed_from: null,
-      triggered_by: null,
+      triggered_by: 'api',
+      chain_parent_id: null,
+      chain_depth: 0,
       idempotency_key: null,
-      last_error: null,
+      error_message: null,
       failure_reason: null,
+      attempts: 1,
+      http_status: null,
+      started_at: null,
+      delivered_at: null,
+      last_attempt_at: null,
+      claimed_by_worker: null,
+      claimed_at: null,
+      last_heartbeat_at: null,
+      outcome_state: null,
       outcome: null,
     })
     const fake = await serve((req, _body, res) => {
       urls.push(req.url ?? '')
       const cursor = new URL(req.url ?? '', 'http://x').searchParams.get('cursor')
       if (cursor === null)
-        return json(res, 200, { executions: [summary('a'), summary('b')], next_cursor: 'c2', has_more: true })
-      json(res, 200, { executions: [summary('c')], next_cursor: null, has_more: false })
+        return json(res, 200, {
+          executions: [summary('a'), summary('b')],
+          total: 3,
+          limit: 2,
+          offset: 0,
+          next_cursor: 'c2',
+          has_more: true,
+        })
+      json(res, 200, {
+        executions: [summary('c')],
+        total: 3,
+        limit: 2,
+        offset: 0,
+        next_cursor: null,
+        has_more: false,
+      })
     })
     const client = new Client({ baseUrl: fake.url })
     const ids: string[] = []

@@ -111,7 +111,7 @@ describe('the packed SDK in a scratch project', () => {
     })
     expect(stdout).toContain('done 3')
     const records = await Promise.all(execution_ids.map((id) => client.executions.get(id)))
-    expect(records.map((r) => [r.status, r.outcome?.result ?? r.last_error])).toEqual([
+    expect(records.map((r) => [r.status, r.outcome?.result ?? r.error_message])).toEqual([
       ['success', 3],
       ['success', 42],
       ['failed', 'a must be a number'],

@@ -99,12 +99,12 @@ describe('Worker', () => {
     })
     const badRecord = await client.executions.get(bad.execution_id)
     expect(badRecord.status).toBe('failed')
-    expect(badRecord.last_error).toMatch(/does not match the schema: n: /)
+    expect(badRecord.error_message).toMatch(/does not match the schema: n: /)
     const boomRecord = await client.executions.get(boom.execution_id)
-    expect(boomRecord).toMatchObject({ status: 'retrying', last_error: 'kaput', attempt: 1 })
+    expect(boomRecord).toMatchObject({ status: 'retrying', error_message: 'kaput', attempt: 1 })
     expect(await client.executions.get(final.execution_id)).toMatchObject({
       status: 'failed',
-      last_error: 'bad input',
+      error_message: 'bad input',
     })
     const failed = w.events
       .filter((e) => e.name === 'failed')
@@ -139,7 +139,7 @@ describe('Worker', () => {
       const record = await settled(client, id, ['success', 'failed', 'retrying'])
       expect(record.status).toBe('success')
       expect(record.outcome?.result).toBe('finished')
-      expect(record.attempts).toHaveLength(1)
+      expect(record.history).toHaveLength(1)
     }
     const batches = net.calls.filter((c) => c.path === '/v1/executions/heartbeats')
     expect(net.calls.filter((c) => /^\/v1\/executions\/[^/]+\/heartbeat$/.test(c.path))).toHaveLength(0)
@@ -200,7 +200,7 @@ describe('Worker', () => {
     await waitFor(() => a.worker.inFlight === 0)
     const final = await client.executions.get(execution_id)
     expect(final.outcome?.result).toBe('result from B')
-    expect(final.attempts.map((t) => [t.worker_id, t.outcome])).toEqual([
+    expect(final.history.map((t) => [t.worker_id, t.outcome])).toEqual([
       ['worker-a', 'lease_expired'],
       ['worker-b', 'success'],
     ])
@@ -270,7 +270,7 @@ describe('Worker', () => {
     expect(w.count('cancelled')).toBe(1)
     expect(w.count('failed')).toBe(0)
     await waitFor(() => w.count('released') === 1, { message: 'released after the cancel' })
-    expect(record.attempts.at(-1)?.outcome).toBe('released')
+    expect(record.history.at(-1)?.outcome).toBe('released')
   })
 
   it('stop() lets quick work finish, releases the rest at the deadline, and another worker takes it', async () => {
@@ -316,7 +316,7 @@ describe('Worker', () => {
     const next = worker({ baseUrl: server.url, apiKey, handlers: { slow: async () => 'second worker' } })
     await next.worker.start()
     const record = await settled(client, slow.execution_id, ['success'])
-    expect(record.attempts.map((t) => t.outcome)).toEqual(['released', 'success'])
+    expect(record.history.map((t) => t.outcome)).toEqual(['released', 'success'])
   })
 
   it('an outcome whose response was lost is retried and recorded once', async () => {
@@ -342,7 +342,7 @@ describe('Worker', () => {
     expect(w.count('backoff')).toBeGreaterThanOrEqual(1)
     const record = await client.executions.get(execution_id)
     expect(record).toMatchObject({ status: 'success', attempt: 1 })
-    expect(record.attempts).toHaveLength(1)
+    expect(record.history).toHaveLength(1)
     expect(w.events.find((e) => e.name === 'reported')?.args[0]).toMatchObject({ status: 'success' })
   })
 

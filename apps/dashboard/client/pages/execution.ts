@@ -112,7 +112,7 @@ export function executionPage(ctx: PageContext): Page {
               ['Replayed from', r.replayed_from ? executionLink(r.replayed_from) : null],
               ['Idempotency key', r.idempotency_key ? h('code', null, r.idempotency_key) : null],
               ['Failure reason', r.failure_reason?.replace(/_/g, ' ') ?? null],
-              ['Last error', r.last_error ? h('span', { class: 'error-text' }, r.last_error) : null],
+              ['Last error', r.error_message ? h('span', { class: 'error-text' }, r.error_message) : null],
             ]),
           ),
           h(
@@ -143,11 +143,11 @@ export function executionPage(ctx: PageContext): Page {
           'section',
           { 'aria-labelledby': 'exec-attempts' },
           h('h2', { id: 'exec-attempts' }, 'Attempt history'),
-          r.attempts.length
+          r.history.length
             ? h(
                 'ol',
-                { class: 'timeline', 'aria-label': `${r.attempts.length} attempts, oldest first` },
-                r.attempts.map((a) => attemptItem(a, now)),
+                { class: 'timeline', 'aria-label': `${r.history.length} attempts, oldest first` },
+                r.history.map((a) => attemptItem(a, now)),
               )
             : h('p', { class: 'muted' }, 'Not claimed yet.'),
         ),

@@ -179,7 +179,7 @@ export function executionsTable(
         workerCell(e, lastAttempts),
         `${e.attempt} of ${e.max_attempts}`,
         timeAgo(e.updated_at, now),
-        e.last_error ? h('span', { class: 'error-text' }, truncate(e.last_error, 120)) : '',
+        e.error_message ? h('span', { class: 'error-text' }, truncate(e.error_message, 120)) : '',
       ],
     })),
     fitsPhone: true,

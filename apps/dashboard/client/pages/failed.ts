@@ -174,7 +174,7 @@ export function failedPage(ctx: PageContext): Page {
               workerCell(e, lastAttempts),
               timeAgo(e.finished_at ?? e.updated_at, now),
               e.failure_reason ? badge(e.failure_reason) : '',
-              e.last_error ? h('span', { class: 'error-text' }, truncate(e.last_error, 160)) : '',
+              e.error_message ? h('span', { class: 'error-text' }, truncate(e.error_message, 160)) : '',
               `${e.attempt} of ${e.max_attempts}`,
               replayedAs
                 ? h('span', null, 'Replayed as ', executionLink(replayedAs))
@@ -236,7 +236,7 @@ export function failedPage(ctx: PageContext): Page {
               statusCell(e, now),
               workerCell(e, lastAttempts),
               `${e.attempt} of ${e.max_attempts}`,
-              e.last_error ? h('span', { class: 'error-text' }, truncate(e.last_error, 120)) : '',
+              e.error_message ? h('span', { class: 'error-text' }, truncate(e.error_message, 120)) : '',
               button('Cancel execution', () => void cancel(e), {
                 class: 'danger',
                 'aria-label': `Cancel ${e.execution_id}`,

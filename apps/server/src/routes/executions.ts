@@ -424,7 +424,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     async (c, { body, params }) => {
       const input = reportInput({ ...body, worker_id: body.worker_id ?? workerHeader(c) })
       input.lease_token = token(c, input.lease_token)
-      return c.json(await engine.report(c.get('tenant'), params.id!, input), 200)
+      return c.json(await engine.reportOutcome(c.get('tenant'), params.id!, input), 200)
     },
   )
 

@@ -15,6 +15,10 @@ redis.call('HSET', c, CF.name, name, CF.status, 'active', CF.type, ARGV[CUE_CREA
   CF.transport, ARGV[CUE_CREATE_ARGS.transport], CF.task, ARGV[CUE_CREATE_ARGS.task],
   CF.payload, ARGV[CUE_CREATE_ARGS.payload], CF.max_attempts, ARGV[CUE_CREATE_ARGS.max_attempts],
   CF.backoff, ARGV[CUE_CREATE_ARGS.backoff], CF.lease_seconds, ARGV[CUE_CREATE_ARGS.lease_seconds],
+  CF.verification, ARGV[CUE_CREATE_ARGS.verification], CF.outcome_deadline, ARGV[CUE_CREATE_ARGS.outcome_deadline],
+  CF.alert_threshold, ARGV[CUE_CREATE_ARGS.alert_threshold], CF.on_failure_pause, ARGV[CUE_CREATE_ARGS.on_failure_pause],
+  CF.on_failure_webhook, ARGV[CUE_CREATE_ARGS.on_failure_webhook], CF.on_failure_email, ARGV[CUE_CREATE_ARGS.on_failure_email],
+  CF.on_success_fire, ARGV[CUE_CREATE_ARGS.on_success_fire],
   CF.config, ARGV[CUE_CREATE_ARGS.config], CF.version, '1', CF.run_count, '0', CF.fired_count, '0',
   CF.created_at, fmt(now), CF.updated_at, fmt(now), CF.partitions, ARGV[CUE_CREATE_ARGS.partitions])
 if nr ~= '' then

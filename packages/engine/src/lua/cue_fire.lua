@@ -44,7 +44,7 @@ create_execution(eid, {
   cue_name = name,
   triggered_by = 'manual_fire',
   replayed_from = '',
-}, tonumber(ARGV[CUE_FIRE_ARGS.inline_max]), now)
+}, now)
 commit(now)
 out[CUE_FIRE_REPLY.next_due] = due_str()
 return ret(out)

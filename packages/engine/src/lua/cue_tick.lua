@@ -10,7 +10,7 @@
 -- Errors   none.
 local id, version = ARGV[CUE_TICK_ARGS.id], ARGV[CUE_TICK_ARGS.version]
 local expected, nr = ARGV[CUE_TICK_ARGS.expected_next_run], ARGV[CUE_TICK_ARGS.next_run]
-local inline_max, n = tonumber(ARGV[CUE_TICK_ARGS.inline_max]), tonumber(ARGV[CUE_TICK_ARGS.tick_count])
+local n = tonumber(ARGV[CUE_TICK_ARGS.tick_count])
 local now = now_ms()
 local c = k_cue(id)
 local st, v, cur_nr, last_fired, ty, task, payload, max, bo, ls, name = unpack(hmget(c, CF.status, CF.version,
@@ -44,7 +44,7 @@ for i = 0, n - 1 do
       cue_name = name,
       triggered_by = 'scheduled',
       replayed_from = '',
-    }, inline_max, now)
+    }, now)
     lf = tick
     fired = fired + 1
   end

@@ -26,6 +26,10 @@ redis.call('HSET', c, CF.name, name, CF.status, status, CF.type, ARGV[CUE_UPDATE
   CF.transport, ARGV[CUE_UPDATE_ARGS.transport], CF.task, ARGV[CUE_UPDATE_ARGS.task],
   CF.payload, ARGV[CUE_UPDATE_ARGS.payload], CF.max_attempts, ARGV[CUE_UPDATE_ARGS.max_attempts],
   CF.backoff, ARGV[CUE_UPDATE_ARGS.backoff], CF.lease_seconds, ARGV[CUE_UPDATE_ARGS.lease_seconds],
+  CF.verification, ARGV[CUE_UPDATE_ARGS.verification], CF.outcome_deadline, ARGV[CUE_UPDATE_ARGS.outcome_deadline],
+  CF.alert_threshold, ARGV[CUE_UPDATE_ARGS.alert_threshold], CF.on_failure_pause, ARGV[CUE_UPDATE_ARGS.on_failure_pause],
+  CF.on_failure_webhook, ARGV[CUE_UPDATE_ARGS.on_failure_webhook], CF.on_failure_email, ARGV[CUE_UPDATE_ARGS.on_failure_email],
+  CF.on_success_fire, ARGV[CUE_UPDATE_ARGS.on_success_fire],
   CF.config, ARGV[CUE_UPDATE_ARGS.config], CF.version, fmt(v), CF.updated_at, fmt(now))
 if status ~= 'active' or nr == '' then
   redis.call('HDEL', c, CF.next_run)

@@ -6,7 +6,6 @@
 --          with another fingerprint (also an earlier item of this batch); nothing is created.
 --          An idempotency key's value is `<execution id> SEP <fingerprint>`.
 local n = tonumber(ARGV[ENQUEUE_ARGS.count])
-local inline_max = tonumber(ARGV[ENQUEUE_ARGS.inline_max])
 local first = ENQUEUE_ARGS._last
 
 -- The execution a key already names, if it still exists, and that request's fingerprint.
@@ -82,7 +81,7 @@ for i = 0, n - 1 do
       cue_name = ARGV[b + ENQUEUE_ITEM.cue_name],
       triggered_by = ARGV[b + ENQUEUE_ITEM.triggered_by],
       replayed_from = ARGV[b + ENQUEUE_ITEM.replayed_from],
-    }, inline_max, now)
+    }, now)
   end
 end
 out[ENQUEUE_REPLY.next_due] = due_str()

@@ -18,6 +18,9 @@ for i = 0, n - 1 do
   local id, token, worker = ARGV[b + FAIL_ITEM.id], ARGV[b + FAIL_ITEM.lease_token], ARGV[b + FAIL_ITEM.worker_id]
   local err, retry, retry_after = ARGV[b + FAIL_ITEM.error], ARGV[b + FAIL_ITEM.retry] == '1', ARGV[b + FAIL_ITEM.retry_after_ms]
   local code, r = check_report(id, token, worker, 'f', now)
+  if code == 'ok' and token == '' and r[X.task] == WEBHOOK_TASK then
+    code = 'execution_not_claiming'
+  end
   if code == 'repeat' then
     report_again(out, r)
   elseif code ~= 'ok' then
@@ -43,9 +46,14 @@ for i = 0, n - 1 do
     end
     local terminal = status == 'cancelled' or status == 'failed'
     remember_report(r, 'f', status)
-    r[X.last_error] = clip(err, 2000)
+    r[X.error_message] = clip(err, 2000)
     end_lease(id, r, 'failure', err, now, terminal, reported_with(token, worker))
     cue_ran(r, now)
+    if r[X.task] == WEBHOOK_TASK then
+      r[X.http_status] = ARGV[b + FAIL_ITEM.http_status]
+    elseif not is_internal(r[X.task]) then
+      record_outcome(id, r, false, '', now)
+    end
     local next_at = ''
     if status == 'retrying' then
       next_at = fmt(now + delay)
@@ -62,12 +70,12 @@ for i = 0, n - 1 do
     end
     rec_write(id, r)
     local outcome = ARGV[b + FAIL_ITEM.outcome]
-    if outcome ~= '' then
+    if outcome ~= '' and r[X.task] ~= WEBHOOK_TASK then
       redis.call('HSET', K_O, id, outcome)
     end
     rate(RF.failures, 1)
     event(id, r, now)
-    reported(out, 'ok', status, r[X.attempt], next_at)
+    reported(out, 'ok', status, r[X.attempt], next_at, r[X.outcome_state])
   end
 end
 out[REPORT_REPLY.next_due] = due_str()

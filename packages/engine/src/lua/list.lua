@@ -1,20 +1,57 @@
--- list: executions newest first from the creation log, filtered, one page at a time. Positions
--- are absolute (they survive trimming of the log's head), so a cursor stays valid.
+-- list: executions newest first from the creation log, filtered: skips `skip` matches, returns up
+-- to `limit`, and with count_all keeps counting matches after that (a total for offset paging).
+-- Positions are absolute (they survive trimming of the log's head), so a cursor stays valid. One
+-- call examines at most max_scan entries; the caller continues from `next`.
 -- KEYS[1]  any key of the partition (cluster routing)
--- ARGV     partition header, LIST_ARGS (statuses csv, task, cue_id, worker_id: '' = any;
---          worker_id: the last worker that claimed it)
--- Returns  LIST_REPLY (next: the position to resume at, '' when the log is exhausted), then
---          `count` LISTED items
+-- ARGV     partition header, LIST_ARGS
+-- Returns  LIST_REPLY, then `count` LISTED items
 -- Errors   none.
-local start, limit, max_scan = ARGV[LIST_ARGS.start], tonumber(ARGV[LIST_ARGS.limit]), tonumber(ARGV[LIST_ARGS.max_scan])
-local statuses, task, cue, worker = ARGV[LIST_ARGS.statuses], ARGV[LIST_ARGS.task], ARGV[LIST_ARGS.cue_id], ARGV[LIST_ARGS.worker_id]
-local want = nil
-if statuses ~= '' then
-  want = {}
-  for _, s in ipairs(split(statuses, ',')) do
-    want[s] = true
-  end
+local start, limit = ARGV[LIST_ARGS.start], tonumber(ARGV[LIST_ARGS.limit])
+local skip, count_all, max_scan = tonumber(ARGV[LIST_ARGS.skip]), ARGV[LIST_ARGS.count_all] == '1',
+  tonumber(ARGV[LIST_ARGS.max_scan])
+local task, cue, worker = ARGV[LIST_ARGS.task], ARGV[LIST_ARGS.cue_id], ARGV[LIST_ARGS.worker_id]
+local outcome_state, triggered = ARGV[LIST_ARGS.outcome_state], ARGV[LIST_ARGS.triggered_by]
+
+-- Status names: Cuekit's match the status; CueAPI's are mapped (docs/outcomes.md).
+local MAPPED = {
+  retry_ready = function(r)
+    return r[X.status] == 'pending' and num(r[X.attempt], 0) > 0
+  end,
+  missed = function(r)
+    return (r[X.status] == 'pending' or r[X.status] == 'scheduled') and r[X.outcome_state] == 'unknown'
+      and r[X.task] ~= WEBHOOK_TASK
+  end,
+  pending_outcome = function(r)
+    return r[X.task] == WEBHOOK_TASK and r[X.status] == 'success' and r[X.outcome_state] == ''
+  end,
+  outcome_timeout = function(r)
+    return r[X.outcome_state] == 'unknown'
+  end,
+}
+local statuses = nil
+if ARGV[LIST_ARGS.statuses] ~= '' then
+  statuses = split(ARGV[LIST_ARGS.statuses], ',')
 end
+local function status_matches(r)
+  if statuses == nil then
+    return true
+  end
+  for _, name in ipairs(statuses) do
+    local mapped = MAPPED[name]
+    if (mapped and mapped(r)) or r[X.status] == name then
+      return true
+    end
+  end
+  return false
+end
+local function matches(r)
+  return status_matches(r) and (task == '' or r[X.task] == task) and (cue == '' or r[X.cue_id] == cue)
+    and (worker == '' or r[X.worker_id] == worker) and (outcome_state == '' or r[X.outcome_state] == outcome_state)
+    and (triggered == '' or r[X.triggered_by] == triggered
+      or (triggered == 'api' and r[X.triggered_by] == '' and r[X.replayed_from] == '')
+      or (triggered == 'replay' and r[X.triggered_by] == '' and r[X.replayed_from] ~= ''))
+end
+
 local base = tonumber(redis.call('GET', K_LOGBASE) or '0')
 local pos = base + redis.call('LLEN', K_LOG) - 1
 if start ~= '' and tonumber(start) < pos then
@@ -24,9 +61,11 @@ local out = {}
 out[LIST_REPLY.code] = 'ok'
 out[LIST_REPLY.now] = fmt(now_ms())
 out[LIST_REPLY.next] = ''
+out[LIST_REPLY.matched] = 0
 out[LIST_REPLY.count] = 0
-local n, scanned = 0, 0
-while pos >= base and n < limit and scanned < max_scan do
+local n, matched, scanned = 0, 0, 0
+local full = false
+while pos >= base and scanned < max_scan and not (full and not count_all) do
   local lo = math.max(base, pos - 99)
   local chunk = redis.call('LRANGE', K_LOG, lo - base, pos - base)
   for j = #chunk, 1, -1 do
@@ -36,18 +75,21 @@ while pos >= base and n < limit and scanned < max_scan do
     local v = redis.call('HGET', K_E, id)
     if v then
       local r = rec_decode(v)
-      if (want == nil or want[r[X.status]]) and (task == '' or r[X.task] == task)
-        and (cue == '' or r[X.cue_id] == cue) and (worker == '' or r[X.worker_id] == worker) then
-        n = n + 1
-        local b = #out
-        out[b + LISTED.position] = fmt(pos + 1)
-        out[b + LISTED.id] = id
-        out[b + LISTED.record] = v
-        out[b + LISTED.payload] = r[X.payload_external] == '1' and (redis.call('HGET', K_PL, id) or '') or ''
-        out[b + LISTED.outcome] = redis.call('HGET', K_O, id) or ''
+      if matches(r) then
+        matched = matched + 1
+        if matched > skip and n < limit then
+          n = n + 1
+          local b = #out
+          out[b + LISTED.position] = fmt(pos + 1)
+          out[b + LISTED.id] = id
+          out[b + LISTED.record] = v
+          out[b + LISTED.payload] = r[X.payload_external] == '1' and (redis.call('HGET', K_PL, id) or '') or ''
+          out[b + LISTED.outcome] = redis.call('HGET', K_O, id) or ''
+          full = n >= limit
+        end
       end
     end
-    if n >= limit or scanned >= max_scan then
+    if scanned >= max_scan or (full and not count_all) then
       break
     end
   end
@@ -55,5 +97,6 @@ end
 if pos >= base then
   out[LIST_REPLY.next] = fmt(pos)
 end
+out[LIST_REPLY.matched] = matched
 out[LIST_REPLY.count] = n
 return ret(out)

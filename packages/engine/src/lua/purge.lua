@@ -1,5 +1,5 @@
--- purge: deletes terminal executions older than the retention, forgets workers silent for as
--- long, and trims the creation log of ids already gone.
+-- purge: deletes terminal executions and alerts older than the retention, forgets workers silent
+-- for as long, and trims the creation log of ids already gone.
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV     partition header, PURGE_ARGS (limit: at most this many executions per call)
 -- Returns  PURGE_REPLY
@@ -23,6 +23,11 @@ if #gone > 0 then
 end
 if #ids > 0 then
   redis.call('ZREM', K_DONE, unpack(ids))
+end
+local old_alerts = redis.call('ZRANGEBYSCORE', K_ALERT_INDEX, '-inf', fmt(cutoff), 'LIMIT', 0, limit)
+if #old_alerts > 0 then
+  redis.call('HDEL', K_ALERTS, unpack(old_alerts))
+  redis.call('ZREM', K_ALERT_INDEX, unpack(old_alerts))
 end
 local silent = redis.call('ZRANGEBYSCORE', K_WORKERS, '-inf', fmt(cutoff), 'LIMIT', 0, limit)
 for _, w in ipairs(silent) do

@@ -42,7 +42,7 @@ for _, id in ipairs(ids) do
       failed = failed + 1
     elseif status == 'failed' then
       r[X.failure_reason] = 'lease_expired'
-      r[X.last_error] = 'lease expired'
+      r[X.error_message] = 'lease expired'
       finish(id, r, status, 'delivering', now)
       failed = failed + 1
     else

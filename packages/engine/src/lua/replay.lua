@@ -28,7 +28,7 @@ local status = create_execution(id, {
   cue_name = r[X.cue_name],
   triggered_by = 'replay',
   replayed_from = src,
-}, tonumber(ARGV[REPLAY_ARGS.inline_max]), now)
+}, now)
 commit(now)
 local out = {}
 out[REPLAY_REPLY.code] = 'ok'

@@ -50,8 +50,8 @@ local function payload_of(id, r)
   return r.payload
 end
 
-local function set_payload(id, r, payload, inline_max)
-  if #payload <= inline_max then
+local function set_payload(id, r, payload)
+  if #payload <= INLINE_MAX then
     r.payload = payload
   else
     r.payload = ''

@@ -14,6 +14,10 @@ local NOTIFY = {}       -- task -> executions that became claimable
 local NOTIFY_N = 0
 local RATES = {}        -- this minute's activity: RATE_FIELDS field -> delta
 local LOST = {}         -- worker -> { at = ms, id = execution }: its lease expired unreported
+local DAY = {}          -- today's activity (DAY_FIELDS): field -> delta
+local CUE_DAYS = {}     -- cue -> { CUE_DAY_FIELDS field -> delta }
+local DEADLINES_ADD = {}  -- score, id pairs
+local DEADLINES_REM = {}
 local NEXT_DUE = nil    -- the earliest new deadline (lease expiry, due time): when maintenance is due
 
 local function count(task, status, delta)
@@ -47,6 +51,32 @@ end
 
 local function rate(field, delta)
   RATES[field] = (RATES[field] or 0) + delta
+end
+
+local function day_add(field, delta)
+  DAY[field] = (DAY[field] or 0) + delta
+end
+
+local function cue_day_add(cue, field, delta)
+  local c = CUE_DAYS[cue]
+  if not c then
+    c = {}
+    CUE_DAYS[cue] = c
+  end
+  c[field] = (c[field] or 0) + delta
+end
+
+-- Adds `fields` (field -> delta) to a hash that expires `ttl` seconds after its first write.
+local function incr_expiring(key, fields, ttl)
+  local fresh = false
+  for field, delta in pairs(fields) do
+    if redis.call('HINCRBY', key, field, delta) == delta then
+      fresh = true
+    end
+  end
+  if fresh then
+    redis.call('EXPIRE', key, ttl)
+  end
 end
 
 local function note_due(t)
@@ -97,16 +127,20 @@ local function commit(now)
     redis.call('HSET', k_worker(worker), WF.lost_at, lost.at, WF.lost_execution, lost.id)
   end
   if next(RATES) then
-    local key = k_rates(math.floor(now / 60000))
-    local fresh = false
-    for field, delta in pairs(RATES) do
-      if redis.call('HINCRBY', key, field, delta) == delta then
-        fresh = true
-      end
-    end
-    if fresh then
-      redis.call('EXPIRE', key, RATES_TTL)
-    end
+    incr_expiring(k_rates(math.floor(now / 60000)), RATES, RATES_TTL)
+  end
+  local today = math.floor(now / 86400000)
+  if next(DAY) then
+    incr_expiring(k_day(today), DAY, 40 * 86400)
+  end
+  for cue, fields in pairs(CUE_DAYS) do
+    incr_expiring(k_cue_day(cue, today), fields, 8 * 86400)
+  end
+  if #DEADLINES_REM > 0 then
+    redis.call('ZREM', K_DEADLINES, unpack(DEADLINES_REM))
+  end
+  if #DEADLINES_ADD > 0 then
+    redis.call('ZADD', K_DEADLINES, unpack(DEADLINES_ADD))
   end
   if NEXT_DUE and DUE_KEY then
     -- A single Redis: record the new deadline in the global due index here, keeping the earliest,

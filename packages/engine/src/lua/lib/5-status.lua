@@ -1,5 +1,9 @@
 -- status changes of a record (the caller writes the record once, after them) ---------------------
 
+-- What a cue does when one of its executions ends (7-outcome.lua defines it: stats, failure
+-- alerts, on_failure, chaining). Declared here because finish() calls it.
+local on_finish
+
 -- A one-time cue ends with the execution its tick fired: `completed` on success, else `failed`.
 -- Manual fires and replays do not decide it.
 local function cue_settle(r, status, now)
@@ -57,6 +61,7 @@ local function finish(id, r, status, from, now)
   push(DONE_ADD, fmt(now), id)
   move_count(r[X.task], from, status)
   cue_settle(r, status, now)
+  on_finish(id, r, status, now)
 end
 
 local function backoff_ms(bo, attempt)
@@ -72,8 +77,8 @@ local function backoff_ms(bo, attempt)
 end
 
 -- Creates an execution from `e`, a table of ENQUEUE_ITEM fields by name ('' when absent), and
--- returns its status. Payloads up to inline_max bytes stay in the record.
-local function create_execution(id, e, inline_max, now)
+-- returns its status.
+local function create_execution(id, e, now)
   local r = rec_new()
   r[X.task] = e.task
   r[X.created_at] = fmt(now)
@@ -90,7 +95,9 @@ local function create_execution(id, e, inline_max, now)
   r[X.cue_name] = e.cue_name
   r[X.triggered_by] = e.triggered_by
   r[X.replayed_from] = e.replayed_from
-  set_payload(id, r, e.payload, inline_max)
+  r[X.chain_parent_id] = e.chain_parent_id or ''
+  r[X.chain_depth] = e.chain_depth or ''
+  set_payload(id, r, e.payload)
   local due = nil
   if e.at ~= '' then
     due = tonumber(e.at)
@@ -101,9 +108,23 @@ local function create_execution(id, e, inline_max, now)
     r[X.scheduled_for] = fmt(due)
   end
   LOG[#LOG + 1] = id
-  if e.cue_id ~= '' and redis.call('EXISTS', k_cue(e.cue_id)) == 1 then
-    redis.call('LPUSH', k_cue_recent(e.cue_id), id)
-    redis.call('LTRIM', k_cue_recent(e.cue_id), 0, CUE_RECENT_MAX - 1)
+  if e.cue_id ~= '' then
+    local name, od = unpack(hmget(k_cue(e.cue_id), CF.name, CF.outcome_deadline))
+    if name then
+      redis.call('LPUSH', k_cue_recent(e.cue_id), id)
+      redis.call('LTRIM', k_cue_recent(e.cue_id), 0, CUE_RECENT_MAX - 1)
+      cue_day_add(e.cue_id, CDF.executions, 1)
+      if e.task ~= WEBHOOK_TASK then
+        -- A worker cue's tick not claimed by its outcome deadline is missed (7-outcome.lua).
+        local deadline = (due or now) + num(od, DEFAULT_OUTCOME_DEADLINE_S) * 1000
+        r[X.deadline_at] = fmt(deadline)
+        push(DEADLINES_ADD, fmt(deadline), id)
+        note_due(deadline)
+      end
+    end
+  end
+  if string.sub(e.task, 1, 1) ~= '@' then
+    day_add(DF.executions, 1)
   end
   if due ~= nil and due > now then
     make_waiting(id, r, 'scheduled', nil, due, now)

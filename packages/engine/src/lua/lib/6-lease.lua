@@ -44,6 +44,14 @@ local function grant(id, r, worker, lease_ms, default_lease_ms, token, now, out)
   r[X.report] = ''
   r[X.ended] = ''
   r[X.reported_with] = ''
+  if r[X.started_at] == '' then
+    r[X.started_at] = fmt(now)
+  end
+  if r[X.deadline_at] ~= '' then
+    -- A cue's worker execution is claimed: it can no longer be missed.
+    r[X.deadline_at] = ''
+    DEADLINES_REM[#DEADLINES_REM + 1] = id
+  end
   rec_write(id, r)
   push(LEASES_ADD, fmt(exp), id)
   move_count(r[X.task], 'pending', 'delivering')
@@ -121,18 +129,19 @@ local function check_report(id, token, worker, kind, now)
 end
 
 -- Appends a REPORTED item to `out`.
-local function reported(out, code, status, attempt, next_at)
+local function reported(out, code, status, attempt, next_at, outcome_state)
   local b = #out
   out[b + REPORTED.code] = code
   out[b + REPORTED.status] = status or ''
   out[b + REPORTED.attempt] = attempt or ''
   out[b + REPORTED.next_at] = next_at or ''
+  out[b + REPORTED.outcome_state] = outcome_state or ''
 end
 
 -- A repeated report is answered with the status and attempt of the first one.
 local function report_again(out, r)
   local _, status, attempt = last_report(r)
-  reported(out, 'ok', status, attempt, '')
+  reported(out, 'ok', status, attempt, '', r[X.outcome_state])
 end
 
 -- Remembers a report, so the same lease repeating it gets the same answer.

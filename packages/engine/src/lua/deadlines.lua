@@ -1,0 +1,52 @@
+-- deadlines: outcome deadlines that passed. A webhook delivered without an outcome by its cue's
+-- outcome_deadline_seconds, and a cue's worker execution not claimed by then (missed), get
+-- outcome_state `unknown` and an outcome_timeout alert; a missed one also runs the cue's
+-- on_failure. The execution itself is untouched: a missed one stays claimable, and a late outcome
+-- still records. Cost is proportional to the number passed (the index is read from its earliest).
+-- KEYS[1]  any key of the partition (cluster routing)
+-- ARGV     partition header, DEADLINES_ARGS (limit: at most this many per call)
+-- Returns  DEADLINES_REPLY
+-- Errors   none.
+local limit = tonumber(ARGV[DEADLINES_ARGS.limit])
+local now = now_ms()
+local ids = redis.call('ZRANGEBYSCORE', K_DEADLINES, '-inf', fmt(now), 'LIMIT', 0, limit)
+local passed = 0
+for _, id in ipairs(ids) do
+  local r = rec_read(id)
+  if not r or r[X.deadline_at] == '' then
+    DEADLINES_REM[#DEADLINES_REM + 1] = id
+  elseif tonumber(r[X.deadline_at]) > now then
+    redis.call('ZADD', K_DEADLINES, r[X.deadline_at], id)
+  else
+    DEADLINES_REM[#DEADLINES_REM + 1] = id
+    r[X.deadline_at] = ''
+    if r[X.outcome_state] == '' then
+      local webhook = r[X.task] == WEBHOOK_TASK
+      r[X.outcome_state] = 'unknown'
+      r[X.outcome_version] = fmt(num(r[X.outcome_version], 0) + 1)
+      if r[X.cue_id] ~= '' then
+        cue_day_add(r[X.cue_id], CDF.misses, 1)
+      end
+      local what = webhook and 'was delivered but reported no outcome' or 'was not claimed'
+      alert_raise('outcome_timeout', id, r[X.cue_id], id, 'Execution ' .. id .. ' ' .. what ..
+        ' by its outcome deadline', '{"transport":"' .. (webhook and 'webhook' or 'worker') .. '"}', now)
+      if not webhook and r[X.cue_id] ~= '' then
+        on_failure_run(id, r, now)
+      end
+      passed = passed + 1
+      event(id, r, now)
+    end
+    rec_write(id, r)
+  end
+end
+commit(now)
+local out = {}
+out[DEADLINES_REPLY.code] = 'ok'
+out[DEADLINES_REPLY.now] = fmt(now)
+out[DEADLINES_REPLY.passed] = passed
+out[DEADLINES_REPLY.next_due] = ''
+local _, first = unpack(redis.call('ZRANGE', K_DEADLINES, 0, 0, 'WITHSCORES'))
+if first then
+  out[DEADLINES_REPLY.next_due] = first
+end
+return ret(out)

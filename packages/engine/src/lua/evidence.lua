@@ -1,0 +1,39 @@
+-- evidence: adds or replaces an outcome's evidence (PATCH /v1/executions/{id}/evidence) and re-runs
+-- the cue's verification policy: a require_* policy decides again from the evidence now present
+-- (a success may become verified_success); other states stay. The outcome JSON is merged in
+-- TypeScript (no JSON in these scripts); `version` makes the write apply only to what was read.
+-- KEYS[1]  any key of the partition (cluster routing)
+-- ARGV     partition header, EVIDENCE_ARGS
+-- Returns  EVIDENCE_REPLY
+-- Errors   execution_not_found; no_outcome; ERROR_REPLY outcome_changed (read again and retry).
+local id = ARGV[EVIDENCE_ARGS.id]
+local r = rec_read(id)
+if not r or is_internal(r[X.task]) and r[X.task] ~= WEBHOOK_TASK then
+  return { 'execution_not_found' }
+end
+if r[X.outcome_at] == '' then
+  return { 'no_outcome' }
+end
+if r[X.outcome_version] ~= ARGV[EVIDENCE_ARGS.version] then
+  return { 'outcome_changed' }
+end
+local now = now_ms()
+local mode = cue_field(r, CF.verification) or ''
+local before = r[X.outcome_state]
+if r[X.outcome_success] == '1' and string.sub(mode, 1, 8) == 'require_' then
+  r[X.outcome_state] = verified_state(true, mode, ARGV[EVIDENCE_ARGS.evidence])
+  if r[X.outcome_state] == 'verification_failed' and before ~= 'verification_failed' then
+    alert_raise('verification_failed', id, r[X.cue_id], id, 'The outcome of execution ' .. id ..
+      ' lacks the evidence its cue requires', '{"outcome_state":"verification_failed"}', now)
+  end
+end
+r[X.outcome_version] = fmt(num(r[X.outcome_version], 0) + 1)
+rec_write(id, r)
+redis.call('HSET', K_O, id, ARGV[EVIDENCE_ARGS.outcome])
+commit(now)
+local out = {}
+out[EVIDENCE_REPLY.code] = 'ok'
+out[EVIDENCE_REPLY.now] = fmt(now)
+out[EVIDENCE_REPLY.outcome_state] = r[X.outcome_state]
+out[EVIDENCE_REPLY.next_due] = due_str()
+return ret(out)
