@@ -13,7 +13,7 @@ import {
   WEBHOOK_TASK,
   type WorkerRecord,
 } from '@cuekit/protocol'
-import { ATTEMPT, type CLAIMED, EXECUTION, HS, type Layout, type LEASE, RS, SEP } from './layouts.ts'
+import { ATTEMPT, type CLAIMED, EXECUTION, HS, type Layout, type LEASE, RS, SEP, STATUS_CODES } from './layouts.ts'
 import type { Reply } from './scripts.ts'
 
 // The one module that reads script replies and stored records, by the names in layouts.ts.
@@ -102,6 +102,9 @@ export function parseBackoff(csv: string | undefined, fallback: readonly number[
 
 type ExecutionField = (typeof EXECUTION.fields)[number]
 
+/** A stored status letter -> the status (STATUS_CODES). */
+const STATUS_NAMES = new Map(Object.entries(STATUS_CODES.names).map(([name, code]) => [code, name]))
+
 /** A stored execution record, decoded (see the top of layouts.ts for its shape). */
 export class StoredExecution {
   private readonly fields: string[]
@@ -114,6 +117,9 @@ export class StoredExecution {
     this.inlinePayload = raw.slice(0, a)
     this.fields = raw.slice(a + 1, b).split(SEP)
     this.history = raw.slice(b + 1)
+    const at = EXECUTION.at
+    this.fields[at.status] = STATUS_NAMES.get(this.fields[at.status] ?? '') ?? this.fields[at.status] ?? ''
+    this.fields[at.created_at] = String(Number.parseInt(this.fields[at.created_at] ?? '0', 36))
   }
 
   get(name: ExecutionField): string {

@@ -44,10 +44,10 @@ export function layout<const N extends string>(lua: string, fields: readonly N[]
  * only the first few: trailing empty fields are not written).
  */
 export const EXECUTION = layout('X', [
-  /** scheduled, pending, delivering, retrying, success, failed, cancelled */
+  /** scheduled, pending, delivering, retrying, success, failed, cancelled (stored as STATUS_CODES) */
   'status',
   'task',
-  /** ms */
+  /** ms in base 36 (8 characters, not 13: a record's bytes are most of an execution's memory) */
   'created_at',
   /** ms, '' = created_at */
   'updated_at',
@@ -667,6 +667,20 @@ export const CUE_DAY = layout('CUE_DAY', CUE_DAY_FIELD_NAMES)
  */
 export const EVIDENCE_FLAGS = hashFields('EF', { external_id: 'e', result_url: 'u', artifacts: 'a' })
 
+/**
+ * How a record stores its status: one letter (a record's bytes are most of an execution's
+ * memory). Lua: `SC.pending`; rec_decode and StoredExecution give the name back.
+ */
+export const STATUS_CODES = hashFields('SC', {
+  scheduled: 's',
+  pending: 'p',
+  delivering: 'd',
+  retrying: 'r',
+  success: 'S',
+  failed: 'F',
+  cancelled: 'C',
+})
+
 export const HASH_FIELDS: readonly HashFields<string>[] = [
   CUE_FIELDS,
   WORKER_FIELDS,
@@ -675,6 +689,7 @@ export const HASH_FIELDS: readonly HashFields<string>[] = [
   DAY_FIELDS,
   CUE_DAY_FIELDS,
   EVIDENCE_FLAGS,
+  STATUS_CODES,
 ]
 
 export function luaHashFields(h: HashFields<string>): string {

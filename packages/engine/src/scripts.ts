@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import {
   ALERT_TASK,
@@ -79,7 +80,7 @@ const LIBRARY = readdirSync(new URL('./lua/lib/', import.meta.url))
 
 /** The layouts and hash-field tables a piece of Lua names (a chunk may hold only 200 locals). */
 function tablesFor(code: string): string {
-  const named = (name: string) => new RegExp(`\\b${name}\\.`).test(code)
+  const named = (name: string) => new RegExp(`\\b${name}\\b(?=[.[)])`).test(code)
   return [
     ...LAYOUTS.filter((l: Layout<string>) => named(l.lua)).map(luaLayout),
     ...HASH_FIELDS.filter((h) => named(h.lua)).map(luaHashFields),
@@ -98,9 +99,32 @@ export function args<N extends string>(
 }
 
 /** A global script (no partition header or library) with the layouts it names. */
-export function globalScript(name: string): string {
+export function globalScript(name: string): LuaScript {
   const body = lua(`${name}.lua`)
-  return `${tablesFor(body)}\n${body}`
+  return new LuaScript(`${tablesFor(body)}\n${body}`)
+}
+
+/**
+ * One Lua script, run by its SHA (EVALSHA) with the source sent once when a server does not know it
+ * yet (NOSCRIPT, e.g. after a restart or on a new cluster node). Plain commands, not ioredis custom
+ * commands: every auto-pipeline ioredis builds copies each custom command onto itself, and script
+ * calls are the hot path.
+ */
+export class LuaScript {
+  readonly sha: string
+
+  constructor(readonly code: string) {
+    this.sha = createHash('sha1').update(code).digest('hex')
+  }
+
+  async run(redis: Redis | Cluster, keys: string[], argv: ScriptArg[]): Promise<Reply> {
+    try {
+      return (await redis.evalsha(this.sha, keys.length, ...keys, ...argv)) as Reply
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
+      return (await redis.eval(this.code, keys.length, ...keys, ...argv)) as Reply
+    }
+  }
 }
 
 export interface ScriptOptions {
@@ -122,12 +146,9 @@ export interface ScriptOptions {
   inlinePayloadBytes: number
 }
 
-/**
- * Loads the scripts once per client as ioredis custom commands (EVALSHA with a transparent
- * EVAL fallback) and calls them with the right KEYS and ARGV header.
- */
+/** The engine's scripts, called with the right KEYS and ARGV header. */
 export class ScriptRegistry {
-  private readonly commandPrefix = 'cuekit_'
+  private readonly scripts = new Map<ScriptName, LuaScript>()
   private readonly localClock: boolean
   private readonly clockFn: (() => number) | undefined
 
@@ -160,14 +181,12 @@ export class ScriptRegistry {
     for (const [name, kind] of Object.entries(SCRIPTS)) {
       const body = lua(`${name}.lua`)
       // The script's own doc comment stays first in its file; the prelude is only prepended here.
-      const code =
+      this.scripts.set(
+        name as ScriptName,
         kind === 'partition'
-          ? `${header}\n${tablesFor(LIBRARY + body)}\n${LIBRARY}\n${body}`
-          : globalScript(name)
-      redis.defineCommand(this.commandPrefix + name, {
-        numberOfKeys: kind === 'partition' ? 1 : 2,
-        lua: code,
-      })
+          ? new LuaScript(`${header}\n${tablesFor(LIBRARY + body)}\n${LIBRARY}\n${body}`)
+          : globalScript(name),
+      )
     }
   }
 
@@ -194,11 +213,10 @@ export class ScriptRegistry {
     return this.invoke(name, [this.keys.due(), this.keys.dueBusy()], argv)
   }
 
-  private async invoke(name: ScriptName, keys: string[], argv: ScriptArg[]): Promise<Reply> {
-    const command = (this.redis as unknown as Record<string, (...a: ScriptArg[]) => Promise<Reply>>)[
-      this.commandPrefix + name
-    ]
-    if (!command) throw new Error(`script ${name} is not loaded`)
-    return command.call(this.redis, ...keys, ...argv)
+  private invoke(name: ScriptName, keys: string[], argv: ScriptArg[]): Promise<Reply> {
+    const script = this.scripts.get(name)
+    if (!script) throw new Error(`script ${name} is not loaded`)
+    return script.run(this.redis, keys, argv)
   }
+
 }

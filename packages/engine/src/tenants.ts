@@ -36,9 +36,7 @@ export function newWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString('hex')}`
 }
 
-interface RotateKey {
-  cuekit_rotate_key(...args: string[]): Promise<number>
-}
+const KEY_ROTATE = globalScript('key_rotate')
 
 /**
  * Tenants and their API keys. Keys are stored only as SHA-256 hashes; a tenant has one live key
@@ -48,9 +46,7 @@ export class Tenants {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly keys: Keys,
-  ) {
-    redis.defineCommand('cuekit_rotate_key', { numberOfKeys: 3, lua: globalScript('key_rotate') })
-  }
+  ) {}
 
   async create(input: {
     name?: string | null
@@ -137,13 +133,12 @@ export class Tenants {
     const apiKey = newApiKey()
     const current = hashApiKey(currentKey)
     const next = hashApiKey(apiKey)
-    const rotated = await (this.redis as unknown as RotateKey).cuekit_rotate_key(
-      this.keys.tenant(tenantId),
-      this.keys.apiKey(current),
-      this.keys.apiKey(next),
-      ...args(KEY_ROTATE_ARGS, { presented_hash: current, new_hash: next, tenant_id: tenantId }).map(String),
+    const rotated = await KEY_ROTATE.run(
+      this.redis,
+      [this.keys.tenant(tenantId), this.keys.apiKey(current), this.keys.apiKey(next)],
+      args(KEY_ROTATE_ARGS, { presented_hash: current, new_hash: next, tenant_id: tenantId }),
     )
-    return rotated === 1 ? apiKey : null
+    return Number(rotated) === 1 ? apiKey : null
   }
 
   /** The tenant's webhook signing secret, created on first use (kept in the tenant's hash). */

@@ -11,7 +11,7 @@ for _, task in ipairs(redis.call('ZRANGE', K_READY, 0, -1)) do
   for _, id in ipairs(band_heads(task)) do
     local r = rec_read(id)
     if r then
-      local since = num(r[X.updated_at], tonumber(r[X.created_at]))
+      local since = num(r[X.updated_at], created_ms(r))
       if best == nil or since < best then
         best = since
       end

@@ -71,6 +71,26 @@ local function push(list, ...)
   end
 end
 
+-- Base 36 for ms timestamps (see EXECUTION.created_at), with doubles: exact below 2^53 on every Lua.
+local B36 = '0123456789abcdefghijklmnopqrstuvwxyz'
+local function b36(n)
+  local s = ''
+  repeat
+    local d = n % 36
+    s = string.sub(B36, d + 1, d + 1) .. s
+    n = (n - d) / 36
+  until n == 0
+  return s
+end
+
+local function from_b36(s)
+  local n = 0
+  for i = 1, #s do
+    n = n * 36 + string.find(B36, string.sub(s, i, i), 1, true) - 1
+  end
+  return n
+end
+
 -- Splits s at every occurrence of the one-character plain separator sep, from index 1.
 local function split(s, sep)
   local t, i, from = {}, 1, 1

@@ -1,5 +1,10 @@
 -- execution records (layout: EXECUTION in layouts.ts) -------------------------------------------
 
+local STATUS_NAME = {} -- the stored letter (STATUS_CODES) -> the status
+for name, code in pairs(SC) do
+  STATUS_NAME[code] = name
+end
+
 -- A new record: every field '' (so table.concat sees no holes).
 local function rec_new()
   local r = { payload = '', history = '' }
@@ -14,6 +19,7 @@ local function rec_decode(v)
   local a = string.find(v, RS, 1, true)
   local b = string.find(v, RS, a + 1, true)
   local r = split(string.sub(v, a + 1, b - 1), SEP)
+  r[X.status] = STATUS_NAME[r[X.status]] or r[X.status]
   for i = #r + 1, X._n do
     r[i] = ''
   end
@@ -37,7 +43,22 @@ local function rec_write(id, r)
   while n > 1 and r[n] == '' do
     n = n - 1
   end
+  local status = r[X.status]
+  r[X.status] = SC[status]
   redis.call('HSET', K_E, id, r.payload .. RS .. table.concat(r, SEP, 1, n) .. RS .. r.history)
+  r[X.status] = status
+end
+
+-- When it was created (ms); and when it is (or was) due: its scheduled_for, else its creation.
+local function created_ms(r)
+  return from_b36(r[X.created_at])
+end
+
+local function scheduled_for(r)
+  if r[X.scheduled_for] ~= '' then
+    return r[X.scheduled_for]
+  end
+  return fmt(created_ms(r))
 end
 
 local function payload_of(id, r)

@@ -81,7 +81,7 @@ end
 local function create_execution(id, e, now)
   local r = rec_new()
   r[X.task] = e.task
-  r[X.created_at] = fmt(now)
+  r[X.created_at] = b36(now)
   if e.max_attempts ~= '' and tonumber(e.max_attempts) ~= DEFAULT_MAX_ATTEMPTS then
     r[X.max_attempts] = e.max_attempts
   end
