@@ -2,6 +2,12 @@ import { z } from 'zod'
 import { ExecutionId, TaskFilter, Timestamp, WorkerId } from './common.ts'
 import { ExecutionStatus, WorkerState } from './status.ts'
 
+// ---------------------------------------------------------------- health
+
+/** `GET /health` and `GET /ready`. */
+export const HealthResponse = z.object({ status: z.string() })
+export type HealthResponse = z.infer<typeof HealthResponse>
+
 // ---------------------------------------------------------------- workers
 
 export const WorkerHeartbeatRequest = z.strictObject({
