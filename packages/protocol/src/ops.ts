@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { ExecutionId, TaskFilter, Timestamp, WorkerId } from './common.ts'
+import { EXECUTION_STATUSES } from './lifecycle.ts'
 import { ExecutionStatus, WorkerState } from './status.ts'
 
 // ---------------------------------------------------------------- health
@@ -39,7 +40,7 @@ export const WorkerRecord = z.object({
   lost_at: Timestamp.nullable(),
   lost_execution_id: z.string().nullable(),
   /** CueAPI's names for the same facts, so CueAPI dashboards and SDKs read our list. */
-  heartbeat_status: z.enum(['active', 'stale', 'dead']),
+  heartbeat_status: WorkerState.exclude(['lost']),
   last_heartbeat: Timestamp,
   seconds_since_heartbeat: z.number().int(),
 })
@@ -80,15 +81,15 @@ export type ListLeasesResponse = z.infer<typeof ListLeasesResponse>
 
 // ---------------------------------------------------------------- queues
 
+/** A count per execution status. */
+const countsByStatus = Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, z.number().int()])) as Record<
+  ExecutionStatus,
+  z.ZodNumber
+>
+
 export const QueueCounts = z.object({
   task: z.string(),
-  pending: z.number().int(),
-  scheduled: z.number().int(),
-  delivering: z.number().int(),
-  retrying: z.number().int(),
-  success: z.number().int(),
-  failed: z.number().int(),
-  cancelled: z.number().int(),
+  ...countsByStatus,
   oldest_pending_age_ms: z.number().int().nullable(),
 })
 export type QueueCounts = z.infer<typeof QueueCounts>

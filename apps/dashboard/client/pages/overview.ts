@@ -1,11 +1,10 @@
-import type { ListQueuesResponse, QueueCounts, StatsResponse } from '@cuekit/protocol'
+import type { ExecutionStatus, ListQueuesResponse, QueueCounts, StatsResponse } from '@cuekit/protocol'
+import { EXECUTION_STATUSES as STATUSES } from '@cuekit/protocol/lifecycle'
 import { h, patch, svg, uid } from '../dom.ts'
 import { duration, rate } from '../format.ts'
 import type { Page, PageContext } from '../page.ts'
 import type { RateKind, RateSeries } from '../rates.ts'
 import { link, pageHeader, table } from '../ui.ts'
-
-const STATUSES = ['pending', 'scheduled', 'delivering', 'retrying', 'success', 'failed', 'cancelled'] as const
 
 export function overviewPage(ctx: PageContext): Page {
   const tiles = h('div', { class: 'tiles-region' })
@@ -68,8 +67,8 @@ export function overviewPage(ctx: PageContext): Page {
   }
 }
 
-function sums(queues: QueueCounts[]): Record<(typeof STATUSES)[number], number> {
-  const out = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<(typeof STATUSES)[number], number>
+function sums(queues: QueueCounts[]): Record<ExecutionStatus, number> {
+  const out = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ExecutionStatus, number>
   for (const q of queues) for (const s of STATUSES) out[s] += q[s]
   return out
 }
