@@ -23,7 +23,7 @@ import type { Services } from './services.ts'
 import { QueueSnapshot } from './snapshot.ts'
 import type { Resolver } from './ssrf.ts'
 import { Waiters } from './waiters.ts'
-import { WebhookDispatcher } from './webhooks.ts'
+import { WebhookDispatcher } from './webhooks/dispatcher.ts'
 
 export interface AppOptions {
   engine: Engine

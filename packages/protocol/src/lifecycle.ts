@@ -1,4 +1,4 @@
-/**
+/*
  * The states an execution, an attempt and a worker go through, each listed once with what moves
  * it on (docs/architecture.md#execution-statuses). Plain constants without zod, so the dashboard's
  * bundle imports them as they are (`@cuekit/protocol/lifecycle`); `status.ts` builds the zod

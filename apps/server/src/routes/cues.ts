@@ -6,7 +6,7 @@ import { HttpError } from '../errors.ts'
 import { route } from '../http.ts'
 import type { Services } from '../services.ts'
 import { checkWebhookUrl, WebhookUrlError } from '../ssrf.ts'
-import { DISPATCHER_WORKER_PREFIX } from '../webhooks.ts'
+import { DISPATCHER_WORKER_PREFIX } from '../webhooks/dispatcher.ts'
 
 export function cueRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   const { engine, tenants, config } = s
