@@ -84,3 +84,7 @@ export const WORKER_STATE = {
    */
   lost: 'lost',
 } as const
+
+/** {@link WORKER_STATE} as a list, in the same order. */
+export const WORKER_STATES: readonly (typeof WORKER_STATE)[keyof typeof WORKER_STATE][] =
+  Object.values(WORKER_STATE)

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { ExecutionId, TaskFilter, Timestamp, WorkerId } from './common.ts'
-import { EXECUTION_STATUSES } from './lifecycle.ts'
+import { EXECUTION_STATUSES, WORKER_STATES } from './lifecycle.ts'
 import { ExecutionStatus, WorkerState } from './status.ts'
 
 // ---------------------------------------------------------------- health
@@ -81,15 +81,13 @@ export type ListLeasesResponse = z.infer<typeof ListLeasesResponse>
 
 // ---------------------------------------------------------------- queues
 
-/** A count per execution status. */
-const countsByStatus = Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, z.number().int()])) as Record<
-  ExecutionStatus,
-  z.ZodNumber
->
+/** A count for each of a list of states. */
+const countEach = <K extends string>(keys: readonly K[]) =>
+  Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<K, z.ZodNumber>
 
 export const QueueCounts = z.object({
   task: z.string(),
-  ...countsByStatus,
+  ...countEach(EXECUTION_STATUSES),
   oldest_pending_age_ms: z.number().int().nullable(),
 })
 export type QueueCounts = z.infer<typeof QueueCounts>
@@ -131,12 +129,7 @@ export const StatsResponse = z.object({
     /** How long ago the most overdue of them expired: the tenant's reaper lag right now. */
     oldest_overdue_ms: z.number().int().nullable(),
   }),
-  workers: z.object({
-    active: z.number().int(),
-    stale: z.number().int(),
-    dead: z.number().int(),
-    lost: z.number().int(),
-  }),
+  workers: z.object(countEach(WORKER_STATES)),
   /** Sums of the workers' counters; a client samples them for rates when it cannot stream events. */
   totals: z.object({ claimed: z.number().int(), completed: z.number().int(), failed: z.number().int() }),
 })

@@ -9,6 +9,7 @@ import {
   isTerminal,
   TERMINAL_STATUSES,
   WORKER_STATE,
+  WORKER_STATES,
   WorkerState,
 } from '@cuekit/protocol'
 import ts from 'typescript'
@@ -64,6 +65,7 @@ describe('the lifecycle lists', () => {
     expect(ExecutionStatus.options).toEqual(EXECUTION_STATUSES)
     expect(AttemptEnd.options).toEqual(Object.values(ATTEMPT_END))
     expect(WorkerState.options).toEqual(Object.values(WORKER_STATE))
+    expect(WORKER_STATES).toEqual(WorkerState.options)
     for (const list of [EXECUTION_STATUS, ATTEMPT_END, WORKER_STATE]) {
       for (const [key, value] of Object.entries(list)) expect(value).toBe(key)
     }

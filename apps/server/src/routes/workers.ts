@@ -1,4 +1,4 @@
-import { ROUTES, type StatsResponse } from '@cuekit/protocol'
+import { ROUTES, type StatsResponse, WORKER_STATES, type WorkerState } from '@cuekit/protocol'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../context.ts'
 import { HttpError } from '../errors.ts'
@@ -39,7 +39,7 @@ export function workerRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       engine.leases(tenant, { expiring_within_seconds: 0, limit: 1000 }),
     ])
     const now = Date.parse(overdue.server_time)
-    const byState = { active: 0, stale: 0, dead: 0, lost: 0 }
+    const byState = Object.fromEntries(WORKER_STATES.map((s) => [s, 0])) as Record<WorkerState, number>
     const totals = { claimed: 0, completed: 0, failed: 0 }
     for (const w of workers) {
       byState[w.state] += 1
