@@ -22,6 +22,7 @@ export default defineConfig({
   test: {
     projects: [
       project({ name: 'protocol', include: ['packages/protocol/test/**/*.test.ts'] }),
+      project({ name: 'structure', include: ['scripts/test/**/*.test.ts'] }),
       project({
         name: 'engine:redis',
         include: engineTests,

@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { isTerminal } from '@cuekit/protocol'
 import { api } from '../bench/http.ts'
 import { type RedisCluster, startRedisCluster } from '../lib/redis-cluster.ts'
 import { type RedisServer, startRedisServer } from '../lib/redis-server.ts'
@@ -167,7 +168,7 @@ async function main() {
     )
     records.forEach((rec, k) => {
       const id = batch[k]!
-      if (!rec || !['success', 'failed', 'cancelled'].includes(rec.status)) {
+      if (!rec || !isTerminal(rec.status)) {
         lost++
         return
       }

@@ -8,21 +8,23 @@ import pino, { type Logger } from 'pino'
 import { AuthCache, adminAuth, tenantAuth } from './auth.ts'
 import { defaultServerConfig, type ServerConfig } from './config.ts'
 import type { AppEnv } from './context.ts'
-import { apiDocs, OPENAPI_PATH } from './docs.ts'
 import { errorBody, sendError, toErrorResponse } from './errors.ts'
 import type { KnownRoute } from './http.ts'
 import { Metrics } from './metrics.ts'
 import { PubSub } from './pubsub.ts'
 import { RateLimiter } from './ratelimit.ts'
+import { accountRoutes } from './routes/account.ts'
 import { activityRoutes } from './routes/activity.ts'
 import { cueRoutes } from './routes/cues.ts'
+import { eventRoutes } from './routes/events.ts'
 import { executionRoutes } from './routes/executions.ts'
-import { opsRoutes, tenantRoutes, workerRoutes } from './routes/ops.ts'
+import { opsRoutes } from './routes/ops.ts'
+import { workerRoutes } from './routes/workers.ts'
 import type { Services } from './services.ts'
 import { QueueSnapshot } from './snapshot.ts'
 import type { Resolver } from './ssrf.ts'
 import { Waiters } from './waiters.ts'
-import { WebhookDispatcher } from './webhooks.ts'
+import { WebhookDispatcher } from './webhooks/dispatcher.ts'
 
 export interface AppOptions {
   engine: Engine
@@ -107,31 +109,13 @@ export function createApp(options: AppOptions): CuekitApp {
 
   const app = new OpenAPIHono<AppEnv>()
   app.use(frontDoor(log, metrics, shutdown.signal))
-  app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'A tenant API key: cue_sk_<32 hex>',
-  })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'AdminKey', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'The server admin key (CUEKIT_ADMIN_KEY)',
-  })
   opsRoutes(app, services)
-  tenantRoutes(app, services)
+  accountRoutes(app, services)
   executionRoutes(app, services)
   cueRoutes(app, services)
   workerRoutes(app, services)
   activityRoutes(app, services)
-  app.doc31(OPENAPI_PATH, {
-    openapi: '3.1.0',
-    info: {
-      title: 'Cuekit',
-      version: '1',
-      description: 'CueAPI-compatible scheduler and worker-transport queue with exact leases.',
-    },
-  })
-  app.route('/', apiDocs())
+  eventRoutes(app, services)
   app.route('/', dashboard())
 
   app.notFound((c) => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { DASHBOARD_PATH } from '@cuekit/dashboard'
+import { ROUTES } from '@cuekit/protocol'
 import { Hono } from 'hono'
 import { accepts } from 'hono/accepts'
 import { compress } from 'hono/compress'
@@ -123,8 +124,8 @@ export function apiDocs(): Hono {
       dashboard: DASHBOARD_PATH,
       docs: DOCS_PATH,
       openapi: OPENAPI_PATH,
-      health: '/health',
-      ready: '/ready',
+      health: ROUTES.health.path,
+      ready: ROUTES.ready.path,
     })
   })
   return app

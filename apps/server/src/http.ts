@@ -1,4 +1,4 @@
-import { LIMITS } from '@cuekit/protocol'
+import { type HttpRoute, LIMITS } from '@cuekit/protocol'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import { z } from 'zod'
@@ -6,26 +6,13 @@ import type { Guard } from './auth.ts'
 import type { AppEnv } from './context.ts'
 import { HttpError, validationError } from './errors.ts'
 
-type Method = 'get' | 'post' | 'patch' | 'delete'
-type Auth = 'tenant' | 'admin' | 'none'
+type Out<R, K extends 'body' | 'query'> = R extends { [P in K]: infer S extends z.ZodType }
+  ? z.output<S>
+  : undefined
 
-export interface RouteDef<B extends z.ZodType | undefined, Q extends z.ZodType | undefined> {
-  method: Method
-  /** OpenAPI style: `/v1/executions/{id}`. */
-  path: string
-  summary: string
-  tags: string[]
-  auth?: Auth
-  body?: B
-  query?: Q
-  responses: Record<number, { description: string; schema?: z.ZodType }>
-}
-
-type Out<T> = T extends z.ZodType ? z.output<T> : undefined
-
-export interface RouteInput<B, Q> {
-  body: Out<B>
-  query: Out<Q>
+export interface RouteInput<R extends HttpRoute> {
+  body: Out<R, 'body'>
+  query: Out<R, 'query'>
   params: Record<string, string>
 }
 
@@ -46,25 +33,23 @@ export interface RouteContext {
 }
 
 /**
- * Registers one route: its OpenAPI description (from the same zod schemas the handler
- * validates with) and its Hono handler. Validation failures are 422 with the zod issues.
+ * Registers one route of the protocol's table (`ROUTES`): its OpenAPI description, its auth and
+ * the validation of its body and query all come from the entry; the handler is the server's only
+ * part. Validation failures are 422 with the zod issues.
  */
-export function route<
-  B extends z.ZodType | undefined = undefined,
-  Q extends z.ZodType | undefined = undefined,
->(
+export function route<R extends HttpRoute>(
   app: OpenAPIHono<AppEnv>,
   ctx: RouteContext,
-  def: RouteDef<B, Q>,
-  handler: (c: Context<AppEnv>, input: RouteInput<B, Q>) => Response | Promise<Response>,
+  def: R,
+  handler: (c: Context<AppEnv>, input: RouteInput<R>) => Response | Promise<Response>,
 ): void {
-  const auth = def.auth ?? 'tenant'
+  const auth = def.auth
   const params = [...def.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!)
   app.openAPIRegistry.registerPath({
     method: def.method,
     path: def.path,
     summary: def.summary,
-    tags: def.tags,
+    tags: [...def.tags],
     ...(auth === 'none' ? {} : { security: [{ [auth === 'admin' ? 'AdminKey' : 'ApiKey']: [] }] }),
     request: {
       ...(params.length
@@ -96,7 +81,7 @@ export function route<
     const raw = await readJsonBody(c)
     const body = def.body ? parseWith(def.body, raw ?? {}, 'body') : undefined
     const query = def.query ? parseWith(def.query, c.req.query(), 'query') : undefined
-    return handler(c, { body, query, params: c.req.param() as Record<string, string> } as RouteInput<B, Q>)
+    return handler(c, { body, query, params: c.req.param() as Record<string, string> } as RouteInput<R>)
   }
   const on = app.on as unknown as (
     method: string,

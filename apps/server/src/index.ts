@@ -7,4 +7,5 @@ export {
   type Resolver,
   WebhookUrlError,
 } from './ssrf.ts'
-export { pythonIsoformat, sendWebhook, signWebhook, WebhookDispatcher } from './webhooks.ts'
+export { pythonIsoformat, sendWebhook, signWebhook } from './webhooks/deliver.ts'
+export { WebhookDispatcher } from './webhooks/dispatcher.ts'

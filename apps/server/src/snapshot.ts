@@ -1,4 +1,4 @@
-import type { QueueCounts } from '@cuekit/protocol'
+import { EXECUTION_STATUSES, type QueueCounts } from '@cuekit/protocol'
 
 /** One task's row, summed over every tenant. */
 export interface TaskTotals {
@@ -27,8 +27,6 @@ export interface SnapshotOptions {
   idleMs?: number
   onError?: (error: unknown) => void
 }
-
-const STATUSES = ['pending', 'scheduled', 'delivering', 'retrying', 'success', 'failed', 'cancelled'] as const
 
 /**
  * The queue gauges of `/metrics`, taken by one background loop per server so that a scrape
@@ -93,12 +91,12 @@ export class QueueSnapshot {
 
   private async take(): Promise<void> {
     const started = Date.now()
-    const byStatus: Record<string, number> = Object.fromEntries(STATUSES.map((s) => [s, 0]))
+    const byStatus: Record<string, number> = Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, 0]))
     const byTask = new Map<string, TaskTotals>()
     try {
       for await (const rows of this.options.walk()) {
         for (const row of rows) {
-          for (const status of STATUSES) byStatus[status]! += row[status]
+          for (const status of EXECUTION_STATUSES) byStatus[status]! += row[status]
           const t = byTask.get(row.task) ?? { pending: 0, leased: 0, oldestPendingAgeMs: null }
           t.pending += row.pending
           t.leased += row.delivering

@@ -11,6 +11,7 @@ import type {
   WorkerRecord,
 } from '@cuekit/protocol'
 import {
+  EXECUTION_STATUSES,
   ExecutionStatus,
   LIMITS,
   type OutcomeState,
@@ -284,18 +285,11 @@ export class Reads {
     const row = (task: string) => {
       let q = byTask.get(task)
       if (!q) {
-        q = {
-          task,
-          pending: 0,
-          scheduled: 0,
-          delivering: 0,
-          retrying: 0,
-          success: 0,
-          failed: 0,
-          cancelled: 0,
-          oldest_pending_age_ms: null,
-          since: null,
-        }
+        const counts = Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, 0])) as Record<
+          ExecutionStatus,
+          number
+        >
+        q = { task, ...counts, oldest_pending_age_ms: null, since: null }
         byTask.set(task, q)
       }
       return q

@@ -55,7 +55,6 @@ export type BulkEnqueueResponse = z.infer<typeof BulkEnqueueResponse>
 
 // ---------------------------------------------------------------- records
 
-/** One entry of an execution's attempt history, oldest first. */
 /**
  * How an attempt's report was authorised: with the lease token (fenced: a stale holder can never
  * report), with the worker id alone (checked against the current holder), or with neither (any
@@ -64,6 +63,7 @@ export type BulkEnqueueResponse = z.infer<typeof BulkEnqueueResponse>
 export const ReportedWith = z.enum(['lease_token', 'worker_id', 'api_key'])
 export type ReportedWith = z.infer<typeof ReportedWith>
 
+/** One entry of an execution's attempt history, oldest first. */
 export const AttemptRecord = z.object({
   attempt: z.number().int(),
   epoch: z.number().int(),

@@ -1,6 +1,13 @@
 import { z } from 'zod'
 import { ExecutionId, TaskFilter, Timestamp, WorkerId } from './common.ts'
+import { EXECUTION_STATUSES, WORKER_STATES } from './lifecycle.ts'
 import { ExecutionStatus, WorkerState } from './status.ts'
+
+// ---------------------------------------------------------------- health
+
+/** `GET /health` and `GET /ready`. */
+export const HealthResponse = z.object({ status: z.string() })
+export type HealthResponse = z.infer<typeof HealthResponse>
 
 // ---------------------------------------------------------------- workers
 
@@ -33,7 +40,7 @@ export const WorkerRecord = z.object({
   lost_at: Timestamp.nullable(),
   lost_execution_id: z.string().nullable(),
   /** CueAPI's names for the same facts, so CueAPI dashboards and SDKs read our list. */
-  heartbeat_status: z.enum(['active', 'stale', 'dead']),
+  heartbeat_status: WorkerState.exclude(['lost']),
   last_heartbeat: Timestamp,
   seconds_since_heartbeat: z.number().int(),
 })
@@ -74,15 +81,13 @@ export type ListLeasesResponse = z.infer<typeof ListLeasesResponse>
 
 // ---------------------------------------------------------------- queues
 
+/** A count for each of a list of states. */
+const countEach = <K extends string>(keys: readonly K[]) =>
+  Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<K, z.ZodNumber>
+
 export const QueueCounts = z.object({
   task: z.string(),
-  pending: z.number().int(),
-  scheduled: z.number().int(),
-  delivering: z.number().int(),
-  retrying: z.number().int(),
-  success: z.number().int(),
-  failed: z.number().int(),
-  cancelled: z.number().int(),
+  ...countEach(EXECUTION_STATUSES),
   oldest_pending_age_ms: z.number().int().nullable(),
 })
 export type QueueCounts = z.infer<typeof QueueCounts>
@@ -124,12 +129,7 @@ export const StatsResponse = z.object({
     /** How long ago the most overdue of them expired: the tenant's reaper lag right now. */
     oldest_overdue_ms: z.number().int().nullable(),
   }),
-  workers: z.object({
-    active: z.number().int(),
-    stale: z.number().int(),
-    dead: z.number().int(),
-    lost: z.number().int(),
-  }),
+  workers: z.object(countEach(WORKER_STATES)),
   /** Sums of the workers' counters since each was first seen (`GET /v1/stats/rates` has them per minute). */
   totals: z.object({ claimed: z.number().int(), completed: z.number().int(), failed: z.number().int() }),
 })

@@ -1,4 +1,4 @@
-/**
+/*
  * Webhook bodies are signed over the exact text Python's `json.dumps(body, sort_keys=True)`
  * produces (docs/architecture.md#webhooks), because receivers written for CueAPI re-serialise a parsed body that way
  * before checking the signature. The server's dispatcher serialises with this function and the

@@ -1,4 +1,4 @@
-import { ErrorBody } from '@cuekit/protocol'
+import { ErrorBody, type HttpRoute, ROUTES, type RouteAnswer } from '@cuekit/protocol'
 import { type BackoffOptions, backoffDelay, sleep } from './backoff.ts'
 import { EventsApi } from './client/events.ts'
 import { ExecutionsApi } from './client/executions.ts'
@@ -7,6 +7,8 @@ import {
   type Requester,
   type RequestOptions,
   type RequestSpec,
+  type RouteCall,
+  routeRequest,
   safeJson,
 } from './client/request.ts'
 import {
@@ -132,7 +134,7 @@ export class Client implements Requester {
   /** `GET /health`: true when the process answers. Never throws. */
   async health(options?: RequestOptions): Promise<boolean> {
     try {
-      await this.request({ method: 'GET', path: '/health', safe: false, options })
+      await this.send(ROUTES.health, { safe: false, options })
       return true
     } catch {
       return false
@@ -142,11 +144,16 @@ export class Client implements Requester {
   /** `GET /ready`: true when the server reaches its storage. Never throws. */
   async ready(options?: RequestOptions): Promise<boolean> {
     try {
-      await this.request({ method: 'GET', path: '/ready', safe: false, options })
+      await this.send(ROUTES.ready, { safe: false, options })
       return true
     } catch {
       return false
     }
+  }
+
+  /** @internal Calls one route of the protocol's table (see {@link request}). */
+  send<R extends HttpRoute>(route: R, call: RouteCall): Promise<RouteAnswer<R>> {
+    return this.request(routeRequest(route, call))
   }
 
   /** @internal Sends one request (retrying it when safe) and parses the answer. */
@@ -167,11 +174,15 @@ export class Client implements Requester {
   }
 
   /** @internal Opens a streaming GET (server-sent events); the caller reads the body. */
-  async stream(path: string, signal?: AbortSignal): Promise<ResponseLike> {
+  async stream(route: HttpRoute, signal?: AbortSignal): Promise<ResponseLike> {
     const headers = this.requestHeaders(false, { accept: 'text/event-stream' })
     let response: ResponseLike
     try {
-      response = await this.fetchImpl(this.url(path), { method: 'GET', headers, signal: signal ?? null })
+      response = await this.fetchImpl(this.url(route.path), {
+        method: route.method.toUpperCase(),
+        headers,
+        signal: signal ?? null,
+      })
     } catch (error) {
       if (signal?.aborted) throw signal.reason
       throw new ConnectionError(`cannot reach ${this.baseUrl}: ${describe(error)}`, {

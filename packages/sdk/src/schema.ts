@@ -1,4 +1,4 @@
-/**
+/*
  * The Standard Schema interface (https://standardschema.dev), declared here rather than imported
  * so the SDK has no schema library as a dependency: zod (3.24+ and 4), valibot and arktype
  * schemas all satisfy it.

@@ -10,8 +10,10 @@ import type {
   FireCueRequest,
   HeartbeatRequest,
   OutcomeRequest,
+  PreviewCueRequest,
   ReleaseRequest,
   UpdateCueRequest,
+  UpdateMeRequest,
   WorkerHeartbeatRequest,
 } from '@cuekit/protocol'
 import type { z } from 'zod'
@@ -191,3 +193,23 @@ export interface ListCuesInput {
  * ```
  */
 export type FireCueInput = z.input<typeof FireCueRequest>
+
+/**
+ * The body of `POST /v1/cues/preview`: a schedule, checked as cue creation checks it.
+ *
+ * @example
+ * ```ts
+ * const input: PreviewCueInput = { schedule: { type: 'recurring', cron: '0 9 * * 1', timezone: 'Europe/Paris' }, count: 3 }
+ * ```
+ */
+export type PreviewCueInput = z.input<typeof PreviewCueRequest>
+
+/**
+ * The body of `PATCH /v1/auth/me`: the tenant's own settings; fields left out keep their value.
+ *
+ * @example
+ * ```ts
+ * const input: UpdateMeInput = { require_lease_token: true }
+ * ```
+ */
+export type UpdateMeInput = z.input<typeof UpdateMeRequest>

@@ -177,6 +177,9 @@ describe('Client against the control plane', () => {
 
     const me = await client.auth.me()
     expect(me.tenant_id).toBeTruthy()
+    const changed = await client.auth.update({ require_lease_token: !me.require_lease_token })
+    expect(changed.require_lease_token).toBe(!me.require_lease_token)
+    expect((await client.auth.me()).require_lease_token).toBe(!me.require_lease_token)
     const { api_key } = await client.auth.regenerateKey()
     expect(api_key).not.toBe(apiKey)
     expect(client.apiKey).toBe(api_key)
@@ -217,8 +220,14 @@ describe('Client against the control plane', () => {
     expect(id).toBeTruthy()
   })
 
-  it('cues: create, list, get, update, pause, resume, fire, delete', async () => {
+  it('cues: preview, create, list, get, update, pause, resume, fire, delete', async () => {
     const { client } = await tenantOn(server)
+    const preview = await client.cues.preview({
+      schedule: { type: 'recurring', cron: '0 3 * * *', timezone: 'UTC' },
+      count: 3,
+    })
+    expect(preview.next_runs).toHaveLength(3)
+    expect(preview.next_runs.every((t) => t.endsWith('T03:00:00.000Z'))).toBe(true)
     const cue = await client.cues.create({
       name: 'nightly',
       transport: 'worker',

@@ -1,11 +1,10 @@
 import type { AttemptRecord, ExecutionRecord, TransitionResponse } from '@cuekit/protocol'
+import { isTerminal } from '@cuekit/protocol/lifecycle'
 import { ApiError } from '../api.ts'
 import { h, patch } from '../dom.ts'
 import { duration, json } from '../format.ts'
 import type { Page, PageContext } from '../page.ts'
 import { badge, button, errorBox, executionLink, facts, leaseCountdown, link, timeAgo } from '../ui.ts'
-
-const TERMINAL = new Set(['success', 'failed', 'cancelled'])
 
 export function executionPage(ctx: PageContext): Page {
   const id = decodeURIComponent(ctx.rest[0] ?? '')
@@ -75,8 +74,8 @@ export function executionPage(ctx: PageContext): Page {
       patch(
         actions,
         badge(r.status),
-        r.cancel_requested && !TERMINAL.has(r.status) ? badge('cancel requested', 'cancel') : null,
-        TERMINAL.has(r.status)
+        r.cancel_requested && !isTerminal(r.status) ? badge('cancel requested', 'cancel') : null,
+        isTerminal(r.status)
           ? button('Replay', () => void act('replay'), { 'data-key': 'replay' })
           : button('Cancel execution', () => void act('cancel'), {
               class: 'danger',

@@ -1,18 +1,10 @@
-import type { ExecutionStatus, ExecutionSummary, ListExecutionsResponse } from '@cuekit/protocol'
+import type { ExecutionSummary, ListExecutionsResponse } from '@cuekit/protocol'
+import { EXECUTION_STATUSES } from '@cuekit/protocol/lifecycle'
 import { type Child, h, patch } from '../dom.ts'
 import { LastAttempts } from '../last-attempt.ts'
 import type { Page, PageContext } from '../page.ts'
 import { badge, button, executionLink, field, link, pageHeader, table, timeAgo } from '../ui.ts'
 
-export const STATUSES: ExecutionStatus[] = [
-  'scheduled',
-  'pending',
-  'delivering',
-  'retrying',
-  'success',
-  'failed',
-  'cancelled',
-]
 export const PAGE_SIZE = 25
 
 // Cursors of the pages before the current one, for "Previous": the API pages forward only.
@@ -34,7 +26,7 @@ export function executionsPage(ctx: PageContext): Page {
     'select',
     { name: 'status' },
     h('option', { value: '' }, 'Any status'),
-    STATUSES.map((s) => h('option', { value: s, selected: s === status }, s)),
+    EXECUTION_STATUSES.map((s) => h('option', { value: s, selected: s === status }, s)),
   )
   const taskInput = h('input', { name: 'task', value: task, autocomplete: 'off' })
   const cueInput = h('input', { name: 'cue', value: cue, autocomplete: 'off', placeholder: 'cue ID' })

@@ -1,12 +1,17 @@
-import type { ListQueuesResponse, QueueCounts, RatesResponse, StatsResponse } from '@cuekit/protocol'
+import type {
+  ExecutionStatus,
+  ListQueuesResponse,
+  QueueCounts,
+  RatesResponse,
+  StatsResponse,
+} from '@cuekit/protocol'
+import { EXECUTION_STATUSES as STATUSES } from '@cuekit/protocol/lifecycle'
 import { DEFAULT_WINDOW, isWindow, type RateWindow, WINDOWS } from '../activity.ts'
 import { activityCharts } from '../charts.ts'
 import { type Child, h, patch, uid } from '../dom.ts'
 import { duration } from '../format.ts'
 import type { Page, PageContext } from '../page.ts'
 import { button, link, pageHeader, table } from '../ui.ts'
-
-const STATUSES = ['pending', 'scheduled', 'delivering', 'retrying', 'success', 'failed', 'cancelled'] as const
 
 const WINDOW_KEY = 'cuekit.dashboard.window'
 /** Re-read at most this often over 24 h (1440 minutes); the shorter windows on every refresh. */
@@ -108,8 +113,8 @@ export function overviewPage(ctx: PageContext): Page {
   }
 }
 
-function sums(queues: QueueCounts[]): Record<(typeof STATUSES)[number], number> {
-  const out = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<(typeof STATUSES)[number], number>
+function sums(queues: QueueCounts[]): Record<ExecutionStatus, number> {
+  const out = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ExecutionStatus, number>
   for (const q of queues) for (const s of STATUSES) out[s] += q[s]
   return out
 }

@@ -1,4 +1,4 @@
-import { ErrorBody, RATE_WINDOW_MINUTES, RatesQuery, RatesResponse } from '@cuekit/protocol'
+import { RATE_WINDOW_MINUTES, type RatesResponse, ROUTES } from '@cuekit/protocol'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../context.ts'
 import { route } from '../http.ts'
@@ -10,28 +10,9 @@ import type { Services } from '../services.ts'
  * before it was opened, whichever server answers.
  */
 export function activityRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
-  route(
-    app,
-    s,
-    {
-      method: 'get',
-      path: '/v1/stats/rates',
-      summary:
-        'Activity per minute (enqueues, claims, completions, failures, reclaims) over the last 15m, 1h or 24h',
-      tags: ['queues'],
-      query: RatesQuery,
-      responses: {
-        200: {
-          description: 'Minutes, oldest first; the last one is the current minute',
-          schema: RatesResponse,
-        },
-        422: { description: 'A window other than 15m, 1h or 24h', schema: ErrorBody },
-      },
-    },
-    async (c, { query }) => {
-      const { now, minutes } = await s.engine.rates(c.get('tenant'), RATE_WINDOW_MINUTES[query.window])
-      const body: RatesResponse = { window: query.window, server_time: now, minutes }
-      return c.json(body, 200)
-    },
-  )
+  route(app, s, ROUTES.statsRates, async (c, { query }) => {
+    const { now, minutes } = await s.engine.rates(c.get('tenant'), RATE_WINDOW_MINUTES[query.window])
+    const body: RatesResponse = { window: query.window, server_time: now, minutes }
+    return c.json(body, 200)
+  })
 }

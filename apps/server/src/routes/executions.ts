@@ -1,30 +1,11 @@
 import type { EnqueueResult, TenantRecord } from '@cuekit/engine'
 import {
-  BatchHeartbeatRequest,
-  BatchHeartbeatResponse,
   type BatchOutcomeItem,
-  BatchOutcomeRequest,
-  BatchOutcomeResponse,
-  BulkEnqueueRequest,
-  BulkEnqueueResponse,
-  ClaimableQuery,
-  ClaimableResponse,
-  ClaimByIdRequest,
   type ClaimedExecution,
-  ClaimRequest,
-  ClaimResponse,
-  EnqueueRequest,
-  ErrorBody,
-  ExecutionRecord,
-  HeartbeatRequest,
-  HeartbeatResponse,
+  type ClaimResponse,
   LIMITS,
-  ListExecutionsQuery,
-  ListExecutionsResponse,
-  OutcomeRequest,
-  OutcomeResponse,
-  ReleaseRequest,
-  TransitionResponse,
+  type OutcomeRequest,
+  ROUTES,
   WorkerId,
 } from '@cuekit/protocol'
 import type { OpenAPIHono } from '@hono/zod-openapi'
@@ -35,9 +16,6 @@ import { errorBody, HttpError, toErrorResponse } from '../errors.ts'
 import { route } from '../http.ts'
 import type { Services } from '../services.ts'
 import { ClientGone, type GoneSignal } from '../waiters.ts'
-
-const tags = ['executions']
-const err = (description: string) => ({ description, schema: ErrorBody })
 
 export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   const { engine, config } = s
@@ -60,6 +38,14 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       throw new HttpError('validation_error', 'X-Worker-Id: must be 1-200 printable characters')
     return parsed.data
   }
+  /** Who claims to hold the lease: its token (see `token`), else the worker ID of CueAPI workers. */
+  const holder = (
+    c: Context<AppEnv>,
+    body: { lease_token?: string | undefined; worker_id?: string | undefined },
+  ) => ({
+    lease_token: token(c, body.lease_token),
+    worker_id: body.worker_id ?? workerHeader(c),
+  })
   const releaseAll = (c: Context<AppEnv>, executions: ClaimedExecution[]) =>
     Promise.all(
       executions.map((e) =>
@@ -159,326 +145,145 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
           executions,
         }
 
-  route(
-    app,
-    s,
-    {
-      method: 'post',
-      path: '/v1/executions',
-      summary:
-        'Enqueue an execution (Idempotency-Key: the same key and body within 24 h return the first execution)',
-      tags,
-      body: EnqueueRequest,
-      responses: {
-        201: { description: 'Created', schema: ExecutionRecord },
-        200: {
-          description: 'An execution with this idempotency key already exists',
-          schema: ExecutionRecord,
-        },
-        422: err('Invalid, or idempotency_key_reused: the key was used with a different body'),
-      },
-    },
-    async (c, { body }) => {
-      const header = c.req.header('idempotency-key')
-      if (header !== undefined) {
-        if (header.length === 0 || header.length > LIMITS.idempotencyKeyMaxLength) {
-          throw new HttpError(
-            'validation_error',
-            `Idempotency-Key: 1-${LIMITS.idempotencyKeyMaxLength} characters`,
-          )
-        }
-        if (body.idempotency_key !== undefined && body.idempotency_key !== header) {
-          throw new HttpError('validation_error', 'Idempotency-Key header and idempotency_key differ')
-        }
-      }
-      const tenant = c.get('tenant')
-      const [result] = await engine.enqueue(tenant, [
-        { ...body, idempotency_key: header ?? body.idempotency_key },
-      ])
-      wakeLocal(tenant.id, [result!])
-      const record = await engine.get(tenant, result!.execution_id)
-      return c.json(record, result!.created ? 201 : 200)
-    },
-  )
-
-  route(
-    app,
-    s,
-    {
-      method: 'post',
-      path: '/v1/executions/bulk',
-      summary: 'Enqueue up to 1,000 executions in one call',
-      tags,
-      body: BulkEnqueueRequest,
-      responses: { 201: { description: 'Created', schema: BulkEnqueueResponse }, 422: err('Invalid') },
-    },
-    async (c, { body }) => {
-      const results = await engine.enqueue(c.get('tenant'), body.executions)
-      wakeLocal(c.get('tenant').id, results)
-      return c.json({ execution_ids: results.map((r) => r.execution_id) }, 201)
-    },
-  )
-
-  route(
-    app,
-    s,
-    {
-      method: 'post',
-      path: '/v1/executions/claim',
-      summary: 'Claim the next executions (long-poll with wait_seconds)',
-      tags,
-      body: ClaimRequest,
-      responses: {
-        200: { description: 'Claimed executions, or claimed: false', schema: ClaimResponse },
-        422: err('Invalid'),
-      },
-    },
-    async (c, { body }) => {
-      if (body.wait_seconds > config.maxWaitSeconds) {
+  route(app, s, ROUTES.enqueue, async (c, { body }) => {
+    const header = c.req.header('idempotency-key')
+    if (header !== undefined) {
+      if (header.length === 0 || header.length > LIMITS.idempotencyKeyMaxLength) {
         throw new HttpError(
           'validation_error',
-          `wait_seconds: at most ${config.maxWaitSeconds} on this server`,
-          [{ path: 'wait_seconds', message: `must be <= ${config.maxWaitSeconds}`, code: 'too_big' }],
+          `Idempotency-Key: 1-${LIMITS.idempotencyKeyMaxLength} characters`,
         )
       }
-      const tenant = c.get('tenant')
-      const tasks = body.task === undefined ? null : Array.isArray(body.task) ? body.task : [body.task]
-      const attempt = () =>
-        engine.claim(tenant, {
-          worker_id: body.worker_id,
-          task: tasks ?? undefined,
-          max: body.max,
-          lease_seconds: body.lease_seconds,
-        })
-      const started = performance.now()
-      const gone = undeliverable(c)
-      const claiming =
-        body.wait_seconds > 0 && !s.waiters.isClosed
-          ? s.waiters.longPoll(tenant.id, tasks, body.max, body.wait_seconds * 1000, gone, attempt)
-          : attempt()
-      // Reports sent along are recorded while the claim runs: one round trip to Redis for both.
-      const reporting = body.outcomes ? reportAll(tenant, body.outcomes) : undefined
-      // A failed report fails the request: its long-poll stops now rather than claiming for an
-      // answer that has already been given.
-      reporting?.catch(() => gone.abort())
-      const [claimed, reported] = await Promise.allSettled([claiming, reporting])
-      if (claimed.status === 'rejected') throw claimed.reason
-      const executions = claimed.value
-      if (reported.status === 'rejected') {
-        await releaseAll(c, executions)
-        throw reported.reason
+      if (body.idempotency_key !== undefined && body.idempotency_key !== header) {
+        throw new HttpError('validation_error', 'Idempotency-Key header and idempotency_key differ')
       }
-      s.metrics.claimWait.observe(
-        { claimed: executions.length > 0 ? 'yes' : 'no' },
-        (performance.now() - started) / 1000,
+    }
+    const tenant = c.get('tenant')
+    const [result] = await engine.enqueue(tenant, [
+      { ...body, idempotency_key: header ?? body.idempotency_key },
+    ])
+    wakeLocal(tenant.id, [result!])
+    const record = await engine.get(tenant, result!.execution_id)
+    return c.json(record, result!.created ? 201 : 200)
+  })
+
+  route(app, s, ROUTES.enqueueBulk, async (c, { body }) => {
+    const results = await engine.enqueue(c.get('tenant'), body.executions)
+    wakeLocal(c.get('tenant').id, results)
+    return c.json({ execution_ids: results.map((r) => r.execution_id) }, 201)
+  })
+
+  route(app, s, ROUTES.claim, async (c, { body }) => {
+    if (body.wait_seconds > config.maxWaitSeconds) {
+      throw new HttpError(
+        'validation_error',
+        `wait_seconds: at most ${config.maxWaitSeconds} on this server`,
+        [{ path: 'wait_seconds', message: `must be <= ${config.maxWaitSeconds}`, code: 'too_big' }],
       )
-      const answer = claimBody(executions)
-      return deliver(c, executions, reported.value ? { ...answer, results: reported.value } : answer, gone)
-    },
-  )
-
-  route(
-    app,
-    s,
-    {
-      method: 'get',
-      path: '/v1/executions/claimable',
-      summary: 'Pending executions (informational; filter before limit, at most 50)',
-      tags,
-      query: ClaimableQuery,
-      responses: { 200: { description: 'Claimable executions', schema: ClaimableResponse } },
-    },
-    async (c, { query }) => c.json(await engine.claimable(c.get('tenant'), query.task), 200),
-  )
-
-  route(
-    app,
-    s,
-    {
-      method: 'post',
-      path: '/v1/executions/heartbeats',
-      summary: 'Extend many leases in one request (each item succeeds or fails on its own)',
-      tags,
-      body: BatchHeartbeatRequest,
-      responses: { 200: { description: 'Per-item results', schema: BatchHeartbeatResponse } },
-    },
-    async (c, { body }) => {
-      const tenant = c.get('tenant')
-      const worker = workerHeader(c)
-      const results = await Promise.all(
-        body.leases.map(async (item) => {
-          try {
-            return await engine.extend(tenant, item.execution_id, {
-              lease_token: item.lease_token,
-              worker_id: worker,
-              extend_seconds: item.extend_seconds,
-            })
-          } catch (error) {
-            return { execution_id: item.execution_id, error: itemError(error) }
-          }
-        }),
-      )
-      return c.json({ results }, 200)
-    },
-  )
-
-  route(
-    app,
-    s,
-    {
-      method: 'post',
-      path: '/v1/executions/outcomes',
-      summary: 'Report many outcomes in one request (each item succeeds or fails on its own)',
-      tags,
-      body: BatchOutcomeRequest,
-      responses: { 200: { description: 'Per-item results', schema: BatchOutcomeResponse } },
-    },
-    async (c, { body }) => {
-      return c.json({ results: await reportAll(c.get('tenant'), body.outcomes) }, 200)
-    },
-  )
-
-  route(
-    app,
-    s,
-    {
-      method: 'get',
-      path: '/v1/executions',
-      summary: 'List executions, newest first (cursor pagination)',
-      tags,
-      query: ListExecutionsQuery,
-      responses: { 200: { description: 'A page', schema: ListExecutionsResponse }, 422: err('Invalid') },
-    },
-    async (c, { query }) => c.json(await engine.list(c.get('tenant'), query), 200),
-  )
-
-  route(
-    app,
-    s,
-    {
-      method: 'get',
-      path: '/v1/executions/{id}',
-      summary: 'An execution with its current lease (no token) and attempt history',
-      tags,
-      responses: { 200: { description: 'The execution', schema: ExecutionRecord }, 404: err('Not found') },
-    },
-    async (c, { params }) => c.json(await engine.get(c.get('tenant'), params.id!), 200),
-  )
-
-  route(
-    app,
-    s,
-    {
-      method: 'post',
-      path: '/v1/executions/{id}/claim',
-      summary: 'Claim one execution by ID (CueAPI)',
-      tags,
-      body: ClaimByIdRequest,
-      responses: { 200: { description: 'Claimed', schema: ClaimResponse }, 409: err('Not claimable') },
-    },
-    async (c, { body, params }) => {
-      const claimed = await engine.claimById(c.get('tenant'), params.id!, body)
-      return deliver(c, [claimed], claimBody([claimed]), undeliverable(c))
-    },
-  )
-
-  route(
-    app,
-    s,
-    {
-      method: 'post',
-      path: '/v1/executions/{id}/heartbeat',
-      summary: 'Extend a lease (X-Worker-Id identifies CueAPI workers that send no token)',
-      tags,
-      body: HeartbeatRequest,
-      responses: {
-        200: { description: 'Extended', schema: HeartbeatResponse },
-        403: err('Another worker holds the lease'),
-        409: err('lease_lost, execution_not_claiming or execution_cancelled'),
-      },
-    },
-    async (c, { body, params }) => {
-      const result = await engine.extend(c.get('tenant'), params.id!, {
-        lease_token: token(c, body.lease_token),
-        worker_id: body.worker_id ?? workerHeader(c),
-        extend_seconds: body.extend_seconds,
+    }
+    const tenant = c.get('tenant')
+    const tasks = body.task === undefined ? null : Array.isArray(body.task) ? body.task : [body.task]
+    const attempt = () =>
+      engine.claim(tenant, {
+        worker_id: body.worker_id,
+        task: tasks ?? undefined,
+        max: body.max,
+        lease_seconds: body.lease_seconds,
       })
-      return c.json(result, 200)
-    },
+    const started = performance.now()
+    const gone = undeliverable(c)
+    const claiming =
+      body.wait_seconds > 0 && !s.waiters.isClosed
+        ? s.waiters.longPoll(tenant.id, tasks, body.max, body.wait_seconds * 1000, gone, attempt)
+        : attempt()
+    // Reports sent along are recorded while the claim runs: one round trip to Redis for both.
+    const reporting = body.outcomes ? reportAll(tenant, body.outcomes) : undefined
+    // A failed report fails the request: its long-poll stops now rather than claiming for an
+    // answer that has already been given.
+    reporting?.catch(() => gone.abort())
+    const [claimed, reported] = await Promise.allSettled([claiming, reporting])
+    if (claimed.status === 'rejected') throw claimed.reason
+    const executions = claimed.value
+    if (reported.status === 'rejected') {
+      await releaseAll(c, executions)
+      throw reported.reason
+    }
+    s.metrics.claimWait.observe(
+      { claimed: executions.length > 0 ? 'yes' : 'no' },
+      (performance.now() - started) / 1000,
+    )
+    const answer = claimBody(executions)
+    return deliver(c, executions, reported.value ? { ...answer, results: reported.value } : answer, gone)
+  })
+
+  route(app, s, ROUTES.claimable, async (c, { query }) =>
+    c.json(await engine.claimable(c.get('tenant'), query.task), 200),
   )
 
-  route(
-    app,
-    s,
-    {
-      method: 'post',
-      path: '/v1/executions/{id}/outcome',
-      summary: 'Report the outcome (idempotent per lease)',
-      tags,
-      body: OutcomeRequest,
-      responses: {
-        200: { description: 'Recorded', schema: OutcomeResponse },
-        409: err('lease_lost or outcome_already_reported'),
-      },
-    },
-    async (c, { body, params }) => {
-      const input = reportInput({ ...body, worker_id: body.worker_id ?? workerHeader(c) })
-      input.lease_token = token(c, input.lease_token)
-      return c.json(await engine.reportOutcome(c.get('tenant'), params.id!, input), 200)
-    },
+  route(app, s, ROUTES.heartbeats, async (c, { body }) => {
+    const tenant = c.get('tenant')
+    const worker = workerHeader(c)
+    const results = await Promise.all(
+      body.leases.map(async (item) => {
+        try {
+          return await engine.extend(tenant, item.execution_id, {
+            lease_token: item.lease_token,
+            worker_id: worker,
+            extend_seconds: item.extend_seconds,
+          })
+        } catch (error) {
+          return { execution_id: item.execution_id, error: itemError(error) }
+        }
+      }),
+    )
+    return c.json({ results }, 200)
+  })
+
+  route(app, s, ROUTES.reportOutcomes, async (c, { body }) => {
+    return c.json({ results: await reportAll(c.get('tenant'), body.outcomes) }, 200)
+  })
+
+  route(app, s, ROUTES.listExecutions, async (c, { query }) =>
+    c.json(await engine.list(c.get('tenant'), query), 200),
   )
 
-  route(
-    app,
-    s,
-    {
-      method: 'post',
-      path: '/v1/executions/{id}/release',
-      summary: 'Give the execution back (nack) without consuming an attempt',
-      tags,
-      body: ReleaseRequest,
-      responses: { 200: { description: 'Released', schema: OutcomeResponse }, 409: err('lease_lost') },
-    },
-    async (c, { body, params }) => {
-      const result = await engine.release(c.get('tenant'), params.id!, {
-        lease_token: token(c, body.lease_token),
-        worker_id: body.worker_id ?? workerHeader(c),
-        delay_seconds: body.delay_seconds,
-      })
-      return c.json(result, 200)
-    },
+  route(app, s, ROUTES.getExecution, async (c, { params }) =>
+    c.json(await engine.get(c.get('tenant'), params.id!), 200),
   )
 
-  route(
-    app,
-    s,
-    {
-      method: 'post',
-      path: '/v1/executions/{id}/cancel',
-      summary: 'Cancel; a delivering execution gets a cancel request its worker sees on the next heartbeat',
-      tags,
-      responses: {
-        200: { description: 'Cancelled or cancel requested', schema: TransitionResponse },
-        409: err('Finished'),
-      },
-    },
-    async (c, { params }) => c.json(await engine.cancel(c.get('tenant'), params.id!), 200),
+  route(app, s, ROUTES.claimById, async (c, { body, params }) => {
+    const claimed = await engine.claimById(c.get('tenant'), params.id!, body)
+    return deliver(c, [claimed], claimBody([claimed]), undeliverable(c))
+  })
+
+  route(app, s, ROUTES.heartbeat, async (c, { body, params }) => {
+    const result = await engine.extend(c.get('tenant'), params.id!, {
+      ...holder(c, body),
+      extend_seconds: body.extend_seconds,
+    })
+    return c.json(result, 200)
+  })
+
+  route(app, s, ROUTES.reportOutcome, async (c, { body, params }) => {
+    const input = reportInput({ ...body, worker_id: body.worker_id ?? workerHeader(c) })
+    input.lease_token = token(c, input.lease_token)
+    return c.json(await engine.reportOutcome(c.get('tenant'), params.id!, input), 200)
+  })
+
+  route(app, s, ROUTES.release, async (c, { body, params }) => {
+    const result = await engine.release(c.get('tenant'), params.id!, {
+      ...holder(c, body),
+      delay_seconds: body.delay_seconds,
+    })
+    return c.json(result, 200)
+  })
+
+  route(app, s, ROUTES.cancel, async (c, { params }) =>
+    c.json(await engine.cancel(c.get('tenant'), params.id!), 200),
   )
 
-  route(
-    app,
-    s,
-    {
-      method: 'post',
-      path: '/v1/executions/{id}/replay',
-      summary: 'Run a terminal execution again as a new execution',
-      tags,
-      responses: {
-        201: { description: 'The new execution', schema: ExecutionRecord },
-        409: err('Not terminal'),
-      },
-    },
-    async (c, { params }) => c.json(await engine.replay(c.get('tenant'), params.id!), 201),
+  route(app, s, ROUTES.replay, async (c, { params }) =>
+    c.json(await engine.replay(c.get('tenant'), params.id!), 201),
   )
 }
 

@@ -1,4 +1,4 @@
-import { ExecutionEvent } from '@cuekit/protocol'
+import { type ExecutionEvent, ROUTES } from '@cuekit/protocol'
 import { SseParser } from '@cuekit/protocol/sse'
 import { ConnectionError } from '../errors.ts'
 import { describe, type Requester, safeJson } from './request.ts'
@@ -19,7 +19,7 @@ export class EventsApi {
 
   /** `GET /v1/events`: yields each `execution` event until `signal` aborts or the server ends the stream. */
   async *stream(options: { signal?: AbortSignal } = {}): AsyncGenerator<ExecutionEvent, void, undefined> {
-    const response = await this.client.stream('/v1/events', options.signal)
+    const response = await this.client.stream(ROUTES.events, options.signal)
     if (!response.body) return
     const decoder = new TextDecoder()
     const parser = new SseParser()
@@ -27,7 +27,7 @@ export class EventsApi {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         for (const message of parser.push(decoder.decode(chunk, { stream: true }))) {
           if (message.event !== 'execution') continue
-          const parsed = ExecutionEvent.safeParse(safeJson(message.data))
+          const parsed = ROUTES.events.responses[200].schema.safeParse(safeJson(message.data))
           if (parsed.success) yield parsed.data
         }
       }

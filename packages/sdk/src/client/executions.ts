@@ -1,15 +1,16 @@
 import {
-  BatchHeartbeatResponse,
-  BatchOutcomeResponse,
-  BulkEnqueueResponse,
-  ClaimableResponse,
-  ClaimResponse,
-  ExecutionRecord,
+  type BatchHeartbeatResponse,
+  type BatchOutcomeResponse,
+  type BulkEnqueueResponse,
+  type ClaimableResponse,
+  type ClaimResponse,
+  type ExecutionRecord,
   type ExecutionSummary,
-  HeartbeatResponse,
-  ListExecutionsResponse,
-  OutcomeResponse,
-  TransitionResponse,
+  type HeartbeatResponse,
+  type ListExecutionsResponse,
+  type OutcomeResponse,
+  ROUTES,
+  type TransitionResponse,
 } from '@cuekit/protocol'
 import type {
   BatchHeartbeatInput,
@@ -22,7 +23,7 @@ import type {
   OutcomeInput,
   ReleaseInput,
 } from '../types.ts'
-import { type Requester, type RequestOptions, segment } from './request.ts'
+import type { Requester, RequestOptions } from './request.ts'
 
 /**
  * `client.executions`: enqueue, claim, heartbeat, report, release, cancel, replay, read.
@@ -47,12 +48,9 @@ export class ExecutionsApi {
     options: RequestOptions & { idempotencyKey?: string } = {},
   ): Promise<ExecutionRecord> {
     const key = options.idempotencyKey ?? input.idempotency_key
-    return this.client.request({
-      method: 'POST',
-      path: '/v1/executions',
+    return this.client.send(ROUTES.enqueue, {
       body: input,
       headers: options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : undefined,
-      schema: ExecutionRecord,
       safe: key !== undefined,
       options,
     })
@@ -60,11 +58,8 @@ export class ExecutionsApi {
 
   /** `POST /v1/executions/bulk`: up to 1,000 executions in one call. */
   enqueueBulk(executions: EnqueueInput[], options?: RequestOptions): Promise<BulkEnqueueResponse> {
-    return this.client.request({
-      method: 'POST',
-      path: '/v1/executions/bulk',
+    return this.client.send(ROUTES.enqueueBulk, {
       body: { executions },
-      schema: BulkEnqueueResponse,
       safe: false,
       options,
     })
@@ -77,11 +72,8 @@ export class ExecutionsApi {
    */
   claim(input: ClaimInput, options: RequestOptions = {}): Promise<ClaimResponse> {
     const wait = (input.wait_seconds ?? 0) * 1000
-    return this.client.request({
-      method: 'POST',
-      path: '/v1/executions/claim',
+    return this.client.send(ROUTES.claim, {
       body: input,
-      schema: ClaimResponse,
       safe: false,
       options: { ...options, timeoutMs: (options.timeoutMs ?? 15_000) + wait },
     })
@@ -89,11 +81,9 @@ export class ExecutionsApi {
 
   /** `POST /v1/executions/{id}/claim` (CueAPI): leases this execution or throws {@link ClaimFailedError}. */
   claimById(executionId: string, input: ClaimByIdInput, options?: RequestOptions): Promise<ClaimResponse> {
-    return this.client.request({
-      method: 'POST',
-      path: `/v1/executions/${segment(executionId)}/claim`,
+    return this.client.send(ROUTES.claimById, {
+      params: { id: executionId },
       body: input,
-      schema: ClaimResponse,
       safe: false,
       executionId,
       options,
@@ -102,11 +92,8 @@ export class ExecutionsApi {
 
   /** `GET /v1/executions/claimable` (CueAPI): up to 50 pending executions, informational. */
   claimable(query: { task?: string } = {}, options?: RequestOptions): Promise<ClaimableResponse> {
-    return this.client.request({
-      method: 'GET',
-      path: '/v1/executions/claimable',
+    return this.client.send(ROUTES.claimable, {
       query,
-      schema: ClaimableResponse,
       safe: true,
       options,
     })
@@ -121,12 +108,10 @@ export class ExecutionsApi {
     input: HeartbeatInput,
     options?: RequestOptions,
   ): Promise<HeartbeatResponse> {
-    return this.client.request({
-      method: 'POST',
-      path: `/v1/executions/${segment(executionId)}/heartbeat`,
+    return this.client.send(ROUTES.heartbeat, {
+      params: { id: executionId },
       body: input,
       headers: input.worker_id ? { 'x-worker-id': input.worker_id } : undefined,
-      schema: HeartbeatResponse,
       safe: input.lease_token !== undefined,
       executionId,
       options,
@@ -138,12 +123,9 @@ export class ExecutionsApi {
     leases: BatchHeartbeatInput[],
     options: RequestOptions & { workerId?: string } = {},
   ): Promise<BatchHeartbeatResponse> {
-    return this.client.request({
-      method: 'POST',
-      path: '/v1/executions/heartbeats',
+    return this.client.send(ROUTES.heartbeats, {
       body: { leases },
       headers: options.workerId ? { 'x-worker-id': options.workerId } : undefined,
-      schema: BatchHeartbeatResponse,
       safe: true,
       options,
     })
@@ -158,11 +140,9 @@ export class ExecutionsApi {
     input: OutcomeInput,
     options?: RequestOptions,
   ): Promise<OutcomeResponse> {
-    return this.client.request({
-      method: 'POST',
-      path: `/v1/executions/${segment(executionId)}/outcome`,
+    return this.client.send(ROUTES.reportOutcome, {
+      params: { id: executionId },
       body: input,
-      schema: OutcomeResponse,
       safe: input.lease_token !== undefined,
       executionId,
       options,
@@ -189,11 +169,8 @@ export class ExecutionsApi {
 
   /** `POST /v1/executions/outcomes`: up to 100 reports; each item succeeds or fails alone. */
   reportOutcomes(outcomes: BatchOutcomeInput[], options?: RequestOptions): Promise<BatchOutcomeResponse> {
-    return this.client.request({
-      method: 'POST',
-      path: '/v1/executions/outcomes',
+    return this.client.send(ROUTES.reportOutcomes, {
       body: { outcomes },
-      schema: BatchOutcomeResponse,
       safe: true,
       options,
     })
@@ -204,11 +181,9 @@ export class ExecutionsApi {
    * with `delay_seconds` it is `scheduled` until `next_attempt_at`.
    */
   release(executionId: string, input: ReleaseInput, options?: RequestOptions): Promise<OutcomeResponse> {
-    return this.client.request({
-      method: 'POST',
-      path: `/v1/executions/${segment(executionId)}/release`,
+    return this.client.send(ROUTES.release, {
+      params: { id: executionId },
       body: input,
-      schema: OutcomeResponse,
       safe: input.lease_token !== undefined,
       executionId,
       options,
@@ -217,10 +192,8 @@ export class ExecutionsApi {
 
   /** `POST /v1/executions/{id}/cancel`: cancels now, or asks the lease holder to stop. */
   cancel(executionId: string, options?: RequestOptions): Promise<TransitionResponse> {
-    return this.client.request({
-      method: 'POST',
-      path: `/v1/executions/${segment(executionId)}/cancel`,
-      schema: TransitionResponse,
+    return this.client.send(ROUTES.cancel, {
+      params: { id: executionId },
       safe: true,
       executionId,
       options,
@@ -229,10 +202,8 @@ export class ExecutionsApi {
 
   /** `POST /v1/executions/{id}/replay`: runs a terminal execution again as a new execution. */
   replay(executionId: string, options?: RequestOptions): Promise<ExecutionRecord> {
-    return this.client.request({
-      method: 'POST',
-      path: `/v1/executions/${segment(executionId)}/replay`,
-      schema: ExecutionRecord,
+    return this.client.send(ROUTES.replay, {
+      params: { id: executionId },
       safe: false,
       executionId,
       options,
@@ -241,10 +212,8 @@ export class ExecutionsApi {
 
   /** `GET /v1/executions/{id}`: the record with its current lease (no token) and attempt history. */
   get(executionId: string, options?: RequestOptions): Promise<ExecutionRecord> {
-    return this.client.request({
-      method: 'GET',
-      path: `/v1/executions/${segment(executionId)}`,
-      schema: ExecutionRecord,
+    return this.client.send(ROUTES.getExecution, {
+      params: { id: executionId },
       safe: true,
       executionId,
       options,
@@ -254,14 +223,11 @@ export class ExecutionsApi {
   /** `GET /v1/executions`: one page, newest first; pass `next_cursor` back as `cursor`. */
   list(query: ListExecutionsInput = {}, options?: RequestOptions): Promise<ListExecutionsResponse> {
     const { status__in, ...rest } = query
-    return this.client.request({
-      method: 'GET',
-      path: '/v1/executions',
+    return this.client.send(ROUTES.listExecutions, {
       query: {
         ...rest,
         status__in: Array.isArray(status__in) ? status__in.join(',') : status__in,
       },
-      schema: ListExecutionsResponse,
       safe: true,
       options,
     })

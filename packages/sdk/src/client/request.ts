@@ -1,3 +1,4 @@
+import { answerSchema, type HttpRoute, type RouteAnswer, routePath } from '@cuekit/protocol'
 import type { z } from 'zod'
 import type { ResponseLike } from '../transport.ts'
 
@@ -30,18 +31,35 @@ export interface RequestSpec<T> {
   options?: RequestOptions | undefined
 }
 
+/** One call of a route of the protocol's table: what the caller adds to the route's own entry. */
+export type RouteCall = Omit<RequestSpec<unknown>, 'method' | 'path' | 'schema'> & {
+  /** The values of the route's `{name}` path parameters. */
+  params?: Readonly<Record<string, string>>
+}
+
 /**
- * What the API namespaces need from their {@link Client}: one request with retries and parsing, a
- * streaming GET, and the key (which `auth.regenerateKey()` replaces).
+ * The request for one call of a route: its method and path, and the schema its answer is parsed
+ * with, all from the route's entry in the protocol's table.
+ */
+export function routeRequest<R extends HttpRoute>(route: R, call: RouteCall): RequestSpec<RouteAnswer<R>> {
+  const { params, ...rest } = call
+  return {
+    ...rest,
+    method: route.method.toUpperCase() as RequestSpec<unknown>['method'],
+    path: routePath(route, params),
+    schema: answerSchema(route),
+  }
+}
+
+/**
+ * What the API namespaces need from their {@link Client}: one call of a route with retries and
+ * parsing, a streaming GET, and the key (which `auth.regenerateKey()` replaces).
  */
 export interface Requester {
   apiKey: string | undefined
-  request<T>(spec: RequestSpec<T>): Promise<T>
-  stream(path: string, signal?: AbortSignal): Promise<ResponseLike>
+  send<R extends HttpRoute>(route: R, call: RouteCall): Promise<RouteAnswer<R>>
+  stream(route: HttpRoute, signal?: AbortSignal): Promise<ResponseLike>
 }
-
-/** An ID as one path segment. */
-export const segment = (id: string) => encodeURIComponent(id)
 
 export function safeJson(text: string): unknown {
   try {

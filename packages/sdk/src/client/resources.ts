@@ -1,30 +1,35 @@
 import {
-  CreateTenantResponse,
-  CueDetail,
-  CueRecord,
+  type CreateTenantResponse,
+  type CueDetail,
+  type CueRecord,
   type ExecutionRecord,
-  FireCueResponse,
-  ListCuesResponse,
-  ListLeasesResponse,
-  ListQueuesResponse,
-  ListWorkersResponse,
-  MeResponse,
-  RegenerateKeyResponse,
-  RegenerateWebhookSecretResponse,
-  RegisterResponse,
-  StatsResponse,
-  WebhookSecretResponse,
-  WorkerHeartbeatResponse,
+  type ListCuesResponse,
+  type ListLeasesResponse,
+  type ListQueuesResponse,
+  type ListWorkersResponse,
+  type MeResponse,
+  type PreviewCueResponse,
+  type RatesQuery,
+  type RatesResponse,
+  type RegenerateKeyResponse,
+  type RegenerateWebhookSecretResponse,
+  type RegisterResponse,
+  ROUTES,
+  type StatsResponse,
+  type WebhookSecretResponse,
+  type WorkerHeartbeatResponse,
 } from '@cuekit/protocol'
 import type {
   CreateCueInput,
   FireCueInput,
   ListCuesInput,
   ListLeasesInput,
+  PreviewCueInput,
   UpdateCueInput,
+  UpdateMeInput,
   WorkerHeartbeatInput,
 } from '../types.ts'
-import { type Requester, type RequestOptions, segment } from './request.ts'
+import type { Requester, RequestOptions } from './request.ts'
 
 /**
  * `client.workers`: a worker's own heartbeat (with its handlers), the worker list, forgetting one.
@@ -40,11 +45,8 @@ export class WorkersApi {
 
   /** `POST /v1/worker/heartbeat` (CueAPI): marks the worker alive and records its handlers. */
   heartbeat(input: WorkerHeartbeatInput, options?: RequestOptions): Promise<WorkerHeartbeatResponse> {
-    return this.client.request({
-      method: 'POST',
-      path: '/v1/worker/heartbeat',
+    return this.client.send(ROUTES.workerHeartbeat, {
       body: input,
-      schema: WorkerHeartbeatResponse,
       safe: true,
       options,
     })
@@ -52,10 +54,7 @@ export class WorkersApi {
 
   /** `GET /v1/workers`: state, handlers, leases in flight and counters per worker. */
   list(options?: RequestOptions): Promise<ListWorkersResponse> {
-    return this.client.request({
-      method: 'GET',
-      path: '/v1/workers',
-      schema: ListWorkersResponse,
+    return this.client.send(ROUTES.listWorkers, {
       safe: true,
       options,
     })
@@ -63,9 +62,8 @@ export class WorkersApi {
 
   /** `DELETE /v1/workers/{id}`: forgets a worker; its leases end as usual. */
   async delete(workerId: string, options?: RequestOptions): Promise<void> {
-    await this.client.request({
-      method: 'DELETE',
-      path: `/v1/workers/${encodeURIComponent(workerId)}`,
+    await this.client.send(ROUTES.deleteWorker, {
+      params: { id: workerId },
       safe: true,
       options,
     })
@@ -85,11 +83,8 @@ export class LeasesApi {
 
   /** `GET /v1/leases`. */
   list(query: ListLeasesInput = {}, options?: RequestOptions): Promise<ListLeasesResponse> {
-    return this.client.request({
-      method: 'GET',
-      path: '/v1/leases',
+    return this.client.send(ROUTES.listLeases, {
       query: { ...query },
-      schema: ListLeasesResponse,
       safe: true,
       options,
     })
@@ -110,10 +105,7 @@ export class QueuesApi {
 
   /** `GET /v1/queues`. */
   list(options?: RequestOptions): Promise<ListQueuesResponse> {
-    return this.client.request({
-      method: 'GET',
-      path: '/v1/queues',
-      schema: ListQueuesResponse,
+    return this.client.send(ROUTES.listQueues, {
       safe: true,
       options,
     })
@@ -134,11 +126,8 @@ export class TenantsApi {
 
   /** `POST /v1/tenants` (admin key): a new tenant and its first API key. */
   create(input: { name?: string } = {}, options?: RequestOptions): Promise<CreateTenantResponse> {
-    return this.client.request({
-      method: 'POST',
-      path: '/v1/tenants',
+    return this.client.send(ROUTES.createTenant, {
       body: input,
-      schema: CreateTenantResponse,
       safe: false,
       options,
     })
@@ -159,11 +148,8 @@ export class AuthApi {
 
   /** `POST /v1/auth/register` (no key needed; open registration only). */
   register(input: { email: string }, options?: RequestOptions): Promise<RegisterResponse> {
-    return this.client.request({
-      method: 'POST',
-      path: '/v1/auth/register',
+    return this.client.send(ROUTES.register, {
       body: input,
-      schema: RegisterResponse,
       safe: false,
       options,
     })
@@ -171,21 +157,23 @@ export class AuthApi {
 
   /** `GET /v1/auth/me`: the tenant behind this key. */
   me(options?: RequestOptions): Promise<MeResponse> {
-    return this.client.request({
-      method: 'GET',
-      path: '/v1/auth/me',
-      schema: MeResponse,
+    return this.client.send(ROUTES.me, {
       safe: true,
       options,
     })
   }
 
+  /**
+   * `PATCH /v1/auth/me`: changes this tenant's settings (fields left out keep their value). Other
+   * servers see the change within 10 s (their auth cache).
+   */
+  update(input: UpdateMeInput, options?: RequestOptions): Promise<MeResponse> {
+    return this.client.send(ROUTES.updateMe, { body: input, safe: true, options })
+  }
+
   /** `GET /v1/auth/webhook-secret`: the `whsec_…` secret webhook deliveries are signed with. */
   webhookSecret(options?: RequestOptions): Promise<WebhookSecretResponse> {
-    return this.client.request({
-      method: 'GET',
-      path: '/v1/auth/webhook-secret',
-      schema: WebhookSecretResponse,
+    return this.client.send(ROUTES.webhookSecret, {
       safe: true,
       options,
     })
@@ -193,10 +181,7 @@ export class AuthApi {
 
   /** `POST /v1/auth/webhook-secret/regenerate`: a new webhook secret; the old one stops at once. */
   regenerateWebhookSecret(options?: RequestOptions): Promise<RegenerateWebhookSecretResponse> {
-    return this.client.request({
-      method: 'POST',
-      path: '/v1/auth/webhook-secret/regenerate',
-      schema: RegenerateWebhookSecretResponse,
+    return this.client.send(ROUTES.regenerateWebhookSecret, {
       safe: false,
       options,
     })
@@ -207,10 +192,7 @@ export class AuthApi {
    * uses from then on.
    */
   async regenerateKey(options?: RequestOptions): Promise<RegenerateKeyResponse> {
-    const answer = await this.client.request({
-      method: 'POST',
-      path: '/v1/auth/key/regenerate',
-      schema: RegenerateKeyResponse,
+    const answer = await this.client.send(ROUTES.regenerateKey, {
       safe: false,
       options,
     })
@@ -238,23 +220,25 @@ export class CuesApi {
 
   /** `POST /v1/cues`. `warning` on the answer flags, e.g., a worker cue no worker serves yet. */
   create(input: CreateCueInput, options?: RequestOptions): Promise<CueRecord> {
-    return this.client.request({
-      method: 'POST',
-      path: '/v1/cues',
+    return this.client.send(ROUTES.createCue, {
       body: input,
-      schema: CueRecord,
       safe: false,
       options,
     })
   }
 
+  /**
+   * `POST /v1/cues/preview`: the next times a schedule would fire, computed by the scheduler
+   * itself; nothing is stored.
+   */
+  preview(input: PreviewCueInput, options?: RequestOptions): Promise<PreviewCueResponse> {
+    return this.client.send(ROUTES.previewCue, { body: input, safe: true, options })
+  }
+
   /** `GET /v1/cues`: offset paging, `limit` ≤ 100, optionally by `status`. */
   list(query: ListCuesInput = {}, options?: RequestOptions): Promise<ListCuesResponse> {
-    return this.client.request({
-      method: 'GET',
-      path: '/v1/cues',
+    return this.client.send(ROUTES.listCues, {
       query: { ...query },
-      schema: ListCuesResponse,
       safe: true,
       options,
     })
@@ -266,11 +250,9 @@ export class CuesApi {
     query: { execution_limit?: number; execution_offset?: number } = {},
     options?: RequestOptions,
   ): Promise<CueDetail> {
-    return this.client.request({
-      method: 'GET',
-      path: `/v1/cues/${segment(cueId)}`,
+    return this.client.send(ROUTES.getCue, {
+      params: { id: cueId },
       query: { ...query },
-      schema: CueDetail,
       safe: true,
       options,
     })
@@ -278,11 +260,9 @@ export class CuesApi {
 
   /** `PATCH /v1/cues/{id}`: any subset of the fields. */
   update(cueId: string, input: UpdateCueInput, options?: RequestOptions): Promise<CueRecord> {
-    return this.client.request({
-      method: 'PATCH',
-      path: `/v1/cues/${segment(cueId)}`,
+    return this.client.send(ROUTES.updateCue, {
+      params: { id: cueId },
       body: input,
-      schema: CueRecord,
       safe: true,
       options,
     })
@@ -300,7 +280,7 @@ export class CuesApi {
 
   /** `DELETE /v1/cues/{id}`. */
   async delete(cueId: string, options?: RequestOptions): Promise<void> {
-    await this.client.request({ method: 'DELETE', path: `/v1/cues/${segment(cueId)}`, safe: true, options })
+    await this.client.send(ROUTES.deleteCue, { params: { id: cueId }, safe: true, options })
   }
 
   /**
@@ -308,11 +288,9 @@ export class CuesApi {
    * override; returns the created execution. With `idempotency_key` it is retried safely.
    */
   fire(cueId: string, input: FireCueInput = {}, options?: RequestOptions): Promise<ExecutionRecord> {
-    return this.client.request({
-      method: 'POST',
-      path: `/v1/cues/${segment(cueId)}/fire`,
+    return this.client.send(ROUTES.fireCue, {
+      params: { id: cueId },
       body: input,
-      schema: FireCueResponse,
       safe: typeof input.idempotency_key === 'string',
       options,
     })
@@ -333,12 +311,14 @@ export class StatsApi {
 
   /** `GET /v1/stats`. */
   get(options?: RequestOptions): Promise<StatsResponse> {
-    return this.client.request({
-      method: 'GET',
-      path: '/v1/stats',
-      schema: StatsResponse,
+    return this.client.send(ROUTES.stats, {
       safe: true,
       options,
     })
+  }
+
+  /** `GET /v1/stats/rates`: activity per minute over the last 15 minutes, hour or day. */
+  rates(query: { window?: RatesQuery['window'] } = {}, options?: RequestOptions): Promise<RatesResponse> {
+    return this.client.send(ROUTES.statsRates, { query, safe: true, options })
   }
 }
