@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { check } from './errors.ts'
 import { partitionOf } from './ids.ts'
 import { Keys, type PartitionRef, STORAGE_FORMAT } from './keys.ts'
-import { HEAD } from './layouts.ts'
+import { HEAD } from './layouts/index.ts'
 import { type PartitionScript, type Reply, type ScriptArg, ScriptRegistry } from './scripts.ts'
 
 /** A tenant as the engine needs it: its id and how many partitions its data is spread over. */

@@ -43,7 +43,7 @@ import {
   CUE_UPDATE_REPLY,
   DUE_CUE,
   LISTED,
-} from './layouts.ts'
+} from './layouts/index.ts'
 import type { Reads } from './reads.ts'
 import { DEFAULT_MISSED_GRACE_MS, firstFire, planTicks, type ScheduleSpec } from './schedule.ts'
 import { args } from './scripts.ts'

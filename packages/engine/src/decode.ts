@@ -13,10 +13,20 @@ import {
   WEBHOOK_TASK,
   type WorkerRecord,
 } from '@cuekit/protocol'
-import { ATTEMPT, type CLAIMED, EXECUTION, HS, type Layout, type LEASE, RS, SEP, STATUS_CODES } from './layouts.ts'
+import {
+  ATTEMPT,
+  type CLAIMED,
+  EXECUTION,
+  HS,
+  type Layout,
+  type LEASE,
+  RS,
+  SEP,
+  STATUS_CODES,
+} from './layouts/index.ts'
 import type { Reply } from './scripts.ts'
 
-// The one module that reads script replies and stored records, by the names in layouts.ts.
+// The one module that reads script replies and stored records, by the names in layouts/.
 
 type Item = Reply[number]
 
@@ -105,7 +115,7 @@ type ExecutionField = (typeof EXECUTION.fields)[number]
 /** A stored status letter -> the status (STATUS_CODES). */
 const STATUS_NAMES = new Map(Object.entries(STATUS_CODES.names).map(([name, code]) => [code, name]))
 
-/** A stored execution record, decoded (see the top of layouts.ts for its shape). */
+/** A stored execution record, decoded (see layouts/layout.ts for its shape). */
 export class StoredExecution {
   private readonly fields: string[]
   readonly inlinePayload: string

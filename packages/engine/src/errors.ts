@@ -1,5 +1,5 @@
 import { ERROR_CODES, type ErrorCode, isErrorCode } from '@cuekit/protocol'
-import { ERROR_REPLY } from './layouts.ts'
+import { ERROR_REPLY } from './layouts/index.ts'
 
 /** A refused transition. The server maps `code` to HTTP through the protocol's table. */
 export class EngineError extends Error {

@@ -1,6 +1,6 @@
 import type { ExecutionStatus } from '@cuekit/protocol'
 import { int, iso } from './decode.ts'
-import { EVENT, NOTIFY_MESSAGE, SEP } from './layouts.ts'
+import { EVENT, NOTIFY_MESSAGE, SEP } from './layouts/index.ts'
 
 // The pub/sub messages the scripts publish (commit() and event() in lua/lib), decoded here only.
 

@@ -40,7 +40,7 @@ import {
   REPLAY_REPLY,
   REPORT_REPLY,
   REPORTED,
-} from './layouts.ts'
+} from './layouts/index.ts'
 import { args, type ScriptArg } from './scripts.ts'
 
 /**

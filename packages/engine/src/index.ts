@@ -13,7 +13,7 @@ export type {
 } from './executions.ts'
 export { fnv1a, newExecutionId, partitionOf } from './ids.ts'
 export { Keys, type PartitionRef } from './keys.ts'
-export { RATE_FIELDS, SEP } from './layouts.ts'
+export { RATE_FIELDS, SEP } from './layouts/index.ts'
 export {
   Maintenance,
   type MaintenanceOptions,

@@ -6,7 +6,7 @@
  * Layout (P = `<prefix>:{<tenant>.<partition>}:`; the braces are the Redis Cluster hash tag, so
  * every key of one tenant partition lives in one slot and every script touches one slot):
  *
- *   P E               hash    execution id -> its record (layout: EXECUTION in layouts.ts)
+ *   P E               hash    execution id -> its record (layout: EXECUTION in layouts/records.ts)
  *   P PL              hash    execution id -> payload JSON, when too long to keep in the record
  *   P O               hash    execution id -> outcome JSON (result, error, metadata, evidence)
  *   P dl              zset    executions by outcome deadline (ms): delivered without an outcome,
@@ -28,16 +28,16 @@
  *   P log             list    execution ids in creation order (listing); P logbase counts trimmed
  *   P seq             string  queue sequence counter (FIFO order across tasks and priorities)
  *   P counts          hash    `<task>SEP<status>` -> number of executions
- *   P rates:<minute>  hash    activity in one minute (RATE_FIELDS in layouts.ts), kept a day
+ *   P rates:<minute>  hash    activity in one minute (RATE_FIELDS in layouts/records.ts), kept a day
  *   P i:<key>         string  idempotency key -> `<execution id>SEP<request fingerprint>` (24 h)
- *   P w:<worker>      hash    worker stats in this partition (WORKER_FIELDS in layouts.ts)
+ *   P w:<worker>      hash    worker stats in this partition (WORKER_FIELDS in layouts/records.ts)
  *   P workers         zset    workers by last sign of life (ms)
  *   P evsub           string  present while some server streams this tenant's events
  *
  * Cues live in partition 0 of their tenant, with the executions they fire, so one script can
  * check a tick, create its execution and advance the cue:
  *
- *   P c:<cue>         hash    the cue (CUE_FIELDS in layouts.ts)
+ *   P c:<cue>         hash    the cue (CUE_FIELDS in layouts/records.ts)
  *   P cnames          hash    cue name -> cue id (names are unique per tenant)
  *   P cues            zset    cue ids by creation time (ms), for listing
  *   P cdue            zset    active cues by next fire time (ms): the scheduler reads only the due

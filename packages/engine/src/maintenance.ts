@@ -12,7 +12,7 @@ import {
   PURGE_REPLY,
   REAP_ARGS,
   REAP_REPLY,
-} from './layouts.ts'
+} from './layouts/index.ts'
 import { args } from './scripts.ts'
 
 // The lease reaper, promoter, retention purge and cue scheduler: when each partition is next due

@@ -38,10 +38,9 @@ import {
   USAGE_DAY,
   USAGE_REPLY,
   VERIFICATION_PENDING_ARGS,
-  VERIFICATION_PENDING_REPLY,
   VERIFY_ARGS,
   VERIFY_REPLY,
-} from './layouts.ts'
+} from './layouts/index.ts'
 import { args, type Reply } from './scripts.ts'
 
 /** A tenant's activity this calendar month (UTC), for `GET /v1/usage`. */

@@ -59,7 +59,7 @@ import {
   WORKER_ITEM,
   WORKERS_ARGS,
   WORKERS_REPLY,
-} from './layouts.ts'
+} from './layouts/index.ts'
 import { args } from './scripts.ts'
 
 export interface ListQuery {

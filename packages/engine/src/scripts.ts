@@ -11,7 +11,7 @@ import {
 } from '@cuekit/protocol'
 import type { Cluster, Redis } from 'ioredis'
 import type { Keys, PartitionRef } from './keys.ts'
-import { HASH_FIELDS, LAYOUTS, type Layout, luaHashFields, luaLayout } from './layouts.ts'
+import { HASH_FIELDS, LAYOUTS, type Layout, luaHashFields, luaLayout } from './layouts/index.ts'
 
 /** Every Lua script: partition scripts get the header, keys and library; global ones do not. */
 const SCRIPTS = {
@@ -159,7 +159,7 @@ export class ScriptRegistry {
   ) {
     this.localClock = options.localClock
     this.clockFn = options.clock
-    // ARGV[1..HEADER_ARGS] (layouts.ts): what partition() passes before a script's own arguments.
+    // ARGV[1..HEADER_ARGS] (layouts/layout.ts): what partition() passes before a script's own arguments.
     const header = [
       'local P, TENANT, NOTIFY_CH, EVENT_CH, CLOCK = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]',
       `local HISTORY_MAX = ${Math.max(1, Math.floor(options.historyLength))}`,
@@ -218,5 +218,4 @@ export class ScriptRegistry {
     if (!script) throw new Error(`script ${name} is not loaded`)
     return script.run(this.redis, keys, argv)
   }
-
 }

@@ -3,7 +3,7 @@ import type { Cluster, Redis } from 'ioredis'
 import type { TenantRef } from './core.ts'
 import { newTenantId } from './ids.ts'
 import type { Keys } from './keys.ts'
-import { KEY_ROTATE_ARGS, TENANT_FIELDS } from './layouts.ts'
+import { KEY_ROTATE_ARGS, TENANT_FIELDS } from './layouts/index.ts'
 import { args, globalScript } from './scripts.ts'
 
 export interface TenantRecord extends TenantRef, TenantSettingsRecord {

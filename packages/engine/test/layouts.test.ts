@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 
-// Positions shared by TypeScript and Lua are named in layouts.ts only (issue 14): a number that
+// Positions shared by TypeScript and Lua are named in layouts/ only (issue 14): a number that
 // names a position anywhere else can drift from its layout unnoticed.
 const src = new URL('../src/', import.meta.url)
 const read = (path: string) => readFileSync(new URL(path, src), 'utf8')

@@ -1,6 +1,6 @@
 -- cue_create: stores a new cue under a name unique in its tenant and, when it is active with a next
 -- fire time, puts it in the due index the scheduler reads.
--- The cue's hash fields: CUE_FIELDS (layouts.ts).
+-- The cue's hash fields: CUE_FIELDS (layouts/records.ts).
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV     partition header, CUE_CREATE_ARGS (next_run '' = none)
 -- Returns  CUE_CREATE_REPLY

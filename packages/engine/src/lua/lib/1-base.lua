@@ -1,5 +1,5 @@
 -- Shared helpers, prepended to every partition script by scripts.ts after the ARGV header, the key
--- builders (keys.ts) and the layouts (layouts.ts). Scripts run unchanged on Redis (Lua 5.1, doubles)
+-- builders (keys.ts) and the layouts (layouts/). Scripts run unchanged on Redis (Lua 5.1, doubles)
 -- and on ioredis-mock (fengari: Lua 5.3 with 32-bit integers), hence:
 --   * numbers go to redis.call as fmt() strings: exact for ms timestamps and 2^53-range scores;
 --   * no cjson/cmsgpack/redis.error_reply: scripts return flat arrays whose first item is a code;

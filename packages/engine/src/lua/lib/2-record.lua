@@ -1,4 +1,4 @@
--- execution records (layout: EXECUTION in layouts.ts) -------------------------------------------
+-- execution records (layout: EXECUTION in layouts/records.ts) -------------------------------------------
 
 local STATUS_NAME = {} -- the stored letter (STATUS_CODES) -> the status
 for name, code in pairs(SC) do
