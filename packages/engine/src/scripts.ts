@@ -11,7 +11,7 @@ import {
 } from '@cuekit/protocol'
 import type { Cluster, Redis } from 'ioredis'
 import type { Keys, PartitionRef } from './keys.ts'
-import { HASH_FIELDS, LAYOUTS, type Layout, luaHashFields, luaLayout } from './layouts/index.ts'
+import { EXECUTION, HASH_FIELDS, LAYOUTS, type Layout, luaHashFields, luaLayout } from './layouts/index.ts'
 
 /** Every Lua script: partition scripts get the header, keys and library; global ones do not. */
 const SCRIPTS = {
@@ -176,6 +176,11 @@ export class ScriptRegistry {
       `local MAX_CHAIN_DEPTH = ${OUTCOME_LIMITS.maxChainDepth}`,
       // Payloads up to this many bytes stay in the execution record; longer ones go to PL.
       `local INLINE_MAX = ${options.inlinePayloadBytes}`,
+      `local FMT = '${options.localClock ? '%.0f' : '%d'}'`,
+      // A record table: EXECUTION's fields, then its payload and history, all '' (lib/2-record.lua).
+      // A constructor allocates the whole array part at once; filling it field by field rehashes.
+      `local REC_PAYLOAD, REC_HISTORY = ${EXECUTION.size + 1}, ${EXECUTION.size + 2}`,
+      `local function rec_blank() return { ${Array.from({ length: EXECUTION.size + 2 }, () => "''").join(', ')} } end`,
       keys.luaKeyPrelude(),
     ].join('\n')
     for (const [name, kind] of Object.entries(SCRIPTS)) {

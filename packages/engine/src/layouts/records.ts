@@ -5,56 +5,40 @@ import { EXECUTION_STATUSES, type ExecutionStatus, isTerminal } from '@cuekit/pr
 import { hashFields, layout } from './layout.ts'
 
 /**
- * The fields of an execution record, most often present first (a fresh pending execution stores
- * only the first few: trailing empty fields are not written).
+ * The fields of an execution record. Trailing empty fields are not written, so a fresh pending
+ * execution stores only the first three.
  */
 export const EXECUTION = layout('X', [
+  // Lease transitions read and write the first fields: a record is split only as far as its last
+  // non-empty field, so the fields of a claimed execution come first, creation options later.
   /** scheduled, pending, delivering, retrying, success, failed, cancelled (stored as STATUS_CODES) */
   'status',
   'task',
   /** ms in base 36 (8 characters, not 13: a record's bytes are most of an execution's memory) */
   'created_at',
-  /** ms, '' = created_at */
-  'updated_at',
-  /** '' = the default (LIMITS.defaultMaxAttempts) */
-  'max_attempts',
-  /** '' = 0 */
-  'priority',
-  /** ms, '' = created_at */
-  'scheduled_for',
-  /** '1': the payload lives in the PL hash */
-  'payload_external',
-  'cue_id',
-  'cue_name',
-  /** scheduled, manual_fire, replay, chain; '' = enqueued through the API */
-  'triggered_by',
-  'idempotency_key',
-  /** seconds csv, '' = the engine's default */
-  'backoff',
-  /** the execution's own lease length in seconds, '' = the claim's or the engine's default */
-  'lease_seconds',
-  'replayed_from',
   /** the claim number, '' = 0; also the lease's fencing epoch */
   'attempt',
-  /** ms: when a scheduled or retrying execution becomes pending */
-  'due_at',
-  /** ms */
-  'finished_at',
-  // The latest lease. Kept when it ends: only status `delivering` makes it a lease.
+  /** ms, '' = created_at */
+  'updated_at',
+  /** the latest lease (token to lease_ms) is kept when it ends: only status delivering makes it one */
   'lease_token',
   /** the last worker that claimed it */
   'worker_id',
   'claimed_at',
   'expires_at',
   'lease_ms',
-  'heartbeats',
-  'last_heartbeat_at',
-  /** '1' when a cancel was requested while delivering */
-  'cancel_requested',
+  /** ms: the first claim */
+  'started_at',
   /** attempts released (not counted against max_attempts) */
   'released',
-  'error_message',
-  'failure_reason',
+  /** '1' when a cancel was requested while delivering */
+  'cancel_requested',
+  'heartbeats',
+  'last_heartbeat_at',
+  /** '' = the default (LIMITS.defaultMaxAttempts) */
+  'max_attempts',
+  /** '' = 0 */
+  'priority',
   /** the token of the last report, answered again when the same lease repeats it */
   'report_token',
   /** the last report: kind (s success, f failure, r release), ':', status, ':', attempt */
@@ -63,25 +47,42 @@ export const EXECUTION = layout('X', [
   'ended',
   /** how the latest attempt's report was authorised (lease_token, worker_id, api_key) */
   'reported_with',
-  // The outcome (docs/outcomes.md); its body (result, evidence) is in the O hash.
+  /** ms */
+  'finished_at',
+  /** ms: when a scheduled or retrying execution becomes pending */
+  'due_at',
+  'error_message',
+  'failure_reason',
   /** an OutcomeState, '' before any */
   'outcome_state',
   /** '1' / '0': the recorded outcome's success */
   'outcome_success',
   /** ms: when the outcome was recorded */
   'outcome_at',
-  /** the fingerprint of an outcome reported without a lease (write-once: the same one repeats) */
-  'outcome_fp',
   /** +1 per change of the outcome or its evidence (a PATCH applies only to what it read) */
   'outcome_version',
-  /** ms: when an outcome is due (delivered without one, or a cue's execution still unclaimed) */
-  'deadline_at',
-  /** the last webhook delivery's HTTP status */
-  'http_status',
-  /** ms: the first claim */
-  'started_at',
   /** ms: the 2xx answer of a webhook; a worker's success report */
   'delivered_at',
+  /** ms, '' = created_at */
+  'scheduled_for',
+  'cue_id',
+  'cue_name',
+  /** scheduled, manual_fire, replay, chain; '' = enqueued through the API */
+  'triggered_by',
+  /** seconds csv, '' = the engine's default */
+  'backoff',
+  /** the execution's own lease length in seconds, '' = the claim's or the engine's default */
+  'lease_seconds',
+  'idempotency_key',
+  'replayed_from',
+  /** ms: when an outcome is due (delivered without one, or a cue's execution still unclaimed) */
+  'deadline_at',
+  /** '1': the payload lives in the PL hash */
+  'payload_external',
+  /** the fingerprint of an outcome reported without a lease (write-once: the same one repeats) */
+  'outcome_fp',
+  /** the last webhook delivery's HTTP status */
+  'http_status',
   'chain_parent_id',
   /** '' = 0 */
   'chain_depth',

@@ -30,7 +30,9 @@ while n < max do
   if not task then
     break
   end
-  for _, id in ipairs(queue_take(task, max - n, limit)) do
+  local taken = queue_take(task, max - n, limit)
+  rec_prefetch(taken)
+  for _, id in ipairs(taken) do
     local r = rec_read(id)
     if r and r[X.status] == 'pending' then
       n = n + 1

@@ -15,6 +15,11 @@ local out = {}
 out[REPORT_REPLY.code] = 'ok'
 out[REPORT_REPLY.now] = fmt(now)
 out[REPORT_REPLY.next_due] = ''
+local batch = {}
+for i = 0, n - 1 do
+  batch[#batch + 1] = ARGV[COMPLETE_ARGS._last + i * COMPLETE_ITEM._n + COMPLETE_ITEM.id]
+end
+rec_prefetch(batch)
 for i = 0, n - 1 do
   local b = COMPLETE_ARGS._last + i * COMPLETE_ITEM._n
   local id, token, worker = ARGV[b + COMPLETE_ITEM.id], ARGV[b + COMPLETE_ITEM.lease_token], ARGV[b + COMPLETE_ITEM.worker_id]
@@ -40,7 +45,7 @@ for i = 0, n - 1 do
       if r[X.outcome_state] == '' then
         local od = num(cue_field(r, CF.outcome_deadline), DEFAULT_OUTCOME_DEADLINE_S)
         r[X.deadline_at] = fmt(now + od * 1000)
-        push(DEADLINES_ADD, r[X.deadline_at], id)
+        push(W.deadlines_add, r[X.deadline_at], id)
         note_due(now + od * 1000)
       end
     elseif not is_internal(r[X.task]) then
@@ -51,7 +56,7 @@ for i = 0, n - 1 do
       end
     end
     finish(id, r, 'success', 'delivering', now)
-    rec_write(id, r)
+    rec_stage(id, r)
     rate(RF.completions, 1)
     event(id, r, now)
     reported(out, 'ok', 'success', r[X.attempt], '', r[X.outcome_state])

@@ -14,11 +14,11 @@ local passed = 0
 for _, id in ipairs(ids) do
   local r = rec_read(id)
   if not r or r[X.deadline_at] == '' then
-    DEADLINES_REM[#DEADLINES_REM + 1] = id
+    W.deadlines_rem[#W.deadlines_rem + 1] = id
   elseif tonumber(r[X.deadline_at]) > now then
     redis.call('ZADD', K_DEADLINES, r[X.deadline_at], id)
   else
-    DEADLINES_REM[#DEADLINES_REM + 1] = id
+    W.deadlines_rem[#W.deadlines_rem + 1] = id
     r[X.deadline_at] = ''
     if r[X.outcome_state] == '' then
       local webhook = r[X.task] == WEBHOOK_TASK

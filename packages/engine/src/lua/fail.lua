@@ -13,6 +13,11 @@ local out = {}
 out[REPORT_REPLY.code] = 'ok'
 out[REPORT_REPLY.now] = fmt(now)
 out[REPORT_REPLY.next_due] = ''
+local batch = {}
+for i = 0, n - 1 do
+  batch[#batch + 1] = ARGV[FAIL_ARGS._last + i * FAIL_ITEM._n + FAIL_ITEM.id]
+end
+rec_prefetch(batch)
 for i = 0, n - 1 do
   local b = FAIL_ARGS._last + i * FAIL_ITEM._n
   local id, token, worker = ARGV[b + FAIL_ITEM.id], ARGV[b + FAIL_ITEM.lease_token], ARGV[b + FAIL_ITEM.worker_id]
@@ -68,7 +73,7 @@ for i = 0, n - 1 do
       r[X.failure_reason] = reason
       finish(id, r, status, 'delivering', now)
     end
-    rec_write(id, r)
+    rec_stage(id, r)
     local outcome = ARGV[b + FAIL_ITEM.outcome]
     if outcome ~= '' and r[X.task] ~= WEBHOOK_TASK then
       redis.call('HSET', K_O, id, outcome)

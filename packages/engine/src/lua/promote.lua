@@ -7,6 +7,7 @@
 local limit = tonumber(ARGV[PROMOTE_ARGS.limit])
 local now = now_ms()
 local ids = redis.call('ZRANGEBYSCORE', K_SCHED, '-inf', fmt(now), 'LIMIT', 0, limit)
+rec_prefetch(ids)
 local promoted = 0
 if #ids > 0 then
   redis.call('ZREM', K_SCHED, unpack(ids))
@@ -15,7 +16,7 @@ for _, id in ipairs(ids) do
   local r = rec_read(id)
   if r and (r[X.status] == 'scheduled' or r[X.status] == 'retrying') then
     make_pending(id, r, r[X.status], now)
-    rec_write(id, r)
+    rec_stage(id, r)
     event(id, r, now)
     promoted = promoted + 1
   end

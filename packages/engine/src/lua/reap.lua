@@ -11,6 +11,7 @@
 local limit = tonumber(ARGV[REAP_ARGS.limit])
 local now = now_ms()
 local ids = redis.call('ZRANGEBYSCORE', K_LEASES, '-inf', fmt(now), 'LIMIT', 0, limit)
+rec_prefetch(ids)
 local requeued, failed = 0, 0
 local out = {}
 out[REAP_REPLY.code] = 'ok'
@@ -21,7 +22,7 @@ out[REAP_REPLY.next_due] = ''
 for _, id in ipairs(ids) do
   local r = rec_read(id)
   if not r or r[X.status] ~= 'delivering' then
-    LEASES_REM[#LEASES_REM + 1] = id
+    W.leases_rem[#W.leases_rem + 1] = id
   elseif tonumber(r[X.expires_at]) > now then
     -- the index lagged behind an extension: put it back at the real expiry
     redis.call('ZADD', K_LEASES, r[X.expires_at], id)
@@ -34,7 +35,7 @@ for _, id in ipairs(ids) do
     else
       status = 'pending'
     end
-    LOST[r[X.worker_id]] = { at = fmt(now), id = id }
+    W.lost[r[X.worker_id]] = { at = fmt(now), id = id }
     end_lease(id, r, 'lease_expired', '', now, status ~= 'pending')
     if status == 'cancelled' then
       r[X.failure_reason] = 'cancelled'
@@ -50,7 +51,7 @@ for _, id in ipairs(ids) do
       rate(RF.reclaims, 1)
       requeued = requeued + 1
     end
-    rec_write(id, r)
+    rec_stage(id, r)
     event(id, r, now)
     out[#out + 1] = id
   end

@@ -11,6 +11,11 @@ local out = {}
 out[REPORT_REPLY.code] = 'ok'
 out[REPORT_REPLY.now] = fmt(now)
 out[REPORT_REPLY.next_due] = ''
+local batch = {}
+for i = 0, n - 1 do
+  batch[#batch + 1] = ARGV[RELEASE_ARGS._last + i * RELEASE_ITEM._n + RELEASE_ITEM.id]
+end
+rec_prefetch(batch)
 for i = 0, n - 1 do
   local b = RELEASE_ARGS._last + i * RELEASE_ITEM._n
   local id, token, worker = ARGV[b + RELEASE_ITEM.id], ARGV[b + RELEASE_ITEM.lease_token], ARGV[b + RELEASE_ITEM.worker_id]
@@ -42,7 +47,7 @@ for i = 0, n - 1 do
     else
       make_pending(id, r, 'delivering', now)
     end
-    rec_write(id, r)
+    rec_stage(id, r)
     event(id, r, now)
     reported(out, 'ok', status, r[X.attempt], next_at)
   end

@@ -17,8 +17,17 @@ local function ret(t)
   return r
 end
 
+-- An integral number as redis.call takes it. Redis's Lua turns numbers into strings with %.14g,
+-- which loses digits of ms timestamps and queue scores; %d converts through a C long (fast and
+-- exact below 2^53), but fengari (the in-memory store) has 32-bit integers, so it gets %.0f
+-- (exact, through libc's slower path). FMT is '%d' or '%.0f' (scripts.ts). Most calls format the
+-- script's `now` again, so the last result is kept.
+local FMT_N, FMT_S = nil, nil
 local function fmt(n)
-  return string.format('%.0f', n)
+  if n ~= FMT_N then
+    FMT_N, FMT_S = n, string.format(FMT, n)
+  end
+  return FMT_S
 end
 
 -- The store's clock. CLOCK (ARGV[5]) is '' on Redis: TIME decides. Only the in-memory store,

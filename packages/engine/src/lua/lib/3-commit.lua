@@ -2,27 +2,30 @@
 -- Writes that many items of one script share (queue entries, index entries, counters) are
 -- collected and made once by commit(), which every state-changing script calls last.
 
-local COUNTS = {}       -- 'task SEP status' -> delta
-local WORKERS = {}      -- worker -> { field -> delta } (fields: see worker_add)
-local QUEUES = {}       -- task -> { entries = {score, id, ...}, lowest = the lowest score }
-local QUEUE_ORDER = {}
-local LOG = {}          -- new execution ids, creation order
-local LEASES_ADD = {}   -- score, id pairs
-local LEASES_REM = {}
-local DONE_ADD = {}     -- score, id pairs
-local NOTIFY = {}       -- task -> executions that became claimable
-local NOTIFY_N = 0
-local RATES = {}        -- this minute's activity: RATE_FIELDS field -> delta
-local LOST = {}         -- worker -> { at = ms, id = execution }: its lease expired unreported
-local DAY = {}          -- today's activity (DAY_FIELDS): field -> delta
-local CUE_DAYS = {}     -- cue -> { CUE_DAY_FIELDS field -> delta }
-local DEADLINES_ADD = {}  -- score, id pairs
-local DEADLINES_REM = {}
-local NEXT_DUE = nil    -- the earliest new deadline (lease expiry, due time): when maintenance is due
+-- One table, not a local each: a Lua chunk may hold only 200 locals.
+local W = {
+  counts = {},        -- 'task SEP status' -> delta
+  workers = {},       -- worker -> { field -> delta } (fields: see worker_add)
+  queues = {},        -- task -> { entries = {score, id, ...}, lowest = the lowest score }
+  queue_order = {},
+  log = {},           -- new execution ids, creation order
+  leases_add = {},    -- score, id pairs
+  leases_rem = {},
+  done_add = {},      -- score, id pairs
+  notify = {},        -- task -> executions that became claimable
+  notify_n = 0,
+  rates = {},         -- this minute's activity: RATE_FIELDS field -> delta
+  lost = {},          -- worker -> { at = ms, id = execution }: its lease expired unreported
+  day = {},           -- today's activity (DAY_FIELDS): field -> delta
+  cue_days = {},      -- cue -> { CUE_DAY_FIELDS field -> delta }
+  deadlines_add = {}, -- score, id pairs
+  deadlines_rem = {},
+  next_due = nil,     -- the earliest new deadline (lease expiry, due time): when maintenance is due
+}
 
 local function count(task, status, delta)
   local k = task .. SEP .. status
-  COUNTS[k] = (COUNTS[k] or 0) + delta
+  W.counts[k] = (W.counts[k] or 0) + delta
 end
 
 local function move_count(task, from, to)
@@ -37,10 +40,10 @@ local function worker_add(worker, field, delta)
   if not worker or worker == '' then
     return
   end
-  local w = WORKERS[worker]
+  local w = W.workers[worker]
   if not w then
     w = {}
-    WORKERS[worker] = w
+    W.workers[worker] = w
   end
   w[field] = (w[field] or 0) + delta
 end
@@ -50,18 +53,18 @@ local function worker_seen(worker, now)
 end
 
 local function rate(field, delta)
-  RATES[field] = (RATES[field] or 0) + delta
+  W.rates[field] = (W.rates[field] or 0) + delta
 end
 
 local function day_add(field, delta)
-  DAY[field] = (DAY[field] or 0) + delta
+  W.day[field] = (W.day[field] or 0) + delta
 end
 
 local function cue_day_add(cue, field, delta)
-  local c = CUE_DAYS[cue]
+  local c = W.cue_days[cue]
   if not c then
     c = {}
-    CUE_DAYS[cue] = c
+    W.cue_days[cue] = c
   end
   c[field] = (c[field] or 0) + delta
 end
@@ -80,82 +83,83 @@ local function incr_expiring(key, fields, ttl)
 end
 
 local function note_due(t)
-  if NEXT_DUE == nil or t < NEXT_DUE then
-    NEXT_DUE = t
+  if W.next_due == nil or t < W.next_due then
+    W.next_due = t
   end
 end
 
 local function due_str()
-  if NEXT_DUE == nil then
+  if W.next_due == nil then
     return ''
   end
-  return fmt(NEXT_DUE)
+  return fmt(W.next_due)
 end
 
 local function commit(now)
-  for _, task in ipairs(QUEUE_ORDER) do
-    local pending = QUEUES[task]
+  rec_flush()
+  for _, task in ipairs(W.queue_order) do
+    local pending = W.queues[task]
     redis.call('ZADD', k_queue(task), unpack(pending.entries))
     local cur = redis.call('ZSCORE', K_READY, task)
     if not cur or pending.lowest < tonumber(cur) then
       redis.call('ZADD', K_READY, fmt(pending.lowest), task)
     end
   end
-  if #LOG > 0 then
-    redis.call('RPUSH', K_LOG, unpack(LOG))
+  if #W.log > 0 then
+    redis.call('RPUSH', K_LOG, unpack(W.log))
   end
-  if #LEASES_REM > 0 then
-    redis.call('ZREM', K_LEASES, unpack(LEASES_REM))
+  if #W.leases_rem > 0 then
+    redis.call('ZREM', K_LEASES, unpack(W.leases_rem))
   end
-  if #LEASES_ADD > 0 then
-    redis.call('ZADD', K_LEASES, unpack(LEASES_ADD))
+  if #W.leases_add > 0 then
+    redis.call('ZADD', K_LEASES, unpack(W.leases_add))
   end
-  if #DONE_ADD > 0 then
-    redis.call('ZADD', K_DONE, unpack(DONE_ADD))
+  if #W.done_add > 0 then
+    redis.call('ZADD', K_DONE, unpack(W.done_add))
   end
-  for k, delta in pairs(COUNTS) do
+  for k, delta in pairs(W.counts) do
     if delta ~= 0 then
       redis.call('HINCRBY', K_COUNTS, k, delta)
     end
   end
-  for worker, fields in pairs(WORKERS) do
+  for worker, fields in pairs(W.workers) do
     for field, delta in pairs(fields) do
       redis.call('HINCRBY', k_worker(worker), field, delta)
     end
   end
-  for worker, lost in pairs(LOST) do
+  for worker, lost in pairs(W.lost) do
     redis.call('HSET', k_worker(worker), WF.lost_at, lost.at, WF.lost_execution, lost.id)
   end
-  if next(RATES) then
-    incr_expiring(k_rates(math.floor(now / 60000)), RATES, RATES_TTL)
+  if next(W.rates) then
+    incr_expiring(k_rates(math.floor(now / 60000)), W.rates, RATES_TTL)
   end
   local today = math.floor(now / 86400000)
-  if next(DAY) then
-    incr_expiring(k_day(today), DAY, 40 * 86400)
+  if next(W.day) then
+    incr_expiring(k_day(today), W.day, 40 * 86400)
   end
-  for cue, fields in pairs(CUE_DAYS) do
+  for cue, fields in pairs(W.cue_days) do
     incr_expiring(k_cue_day(cue, today), fields, 8 * 86400)
   end
-  if #DEADLINES_REM > 0 then
-    redis.call('ZREM', K_DEADLINES, unpack(DEADLINES_REM))
+  if #W.deadlines_rem > 0 then
+    redis.call('ZREM', K_DEADLINES, unpack(W.deadlines_rem))
   end
-  if #DEADLINES_ADD > 0 then
-    redis.call('ZADD', K_DEADLINES, unpack(DEADLINES_ADD))
+  if #W.deadlines_add > 0 then
+    redis.call('ZADD', K_DEADLINES, unpack(W.deadlines_add))
   end
-  if NEXT_DUE and DUE_KEY then
+  if W.next_due and DUE_KEY then
     -- A single Redis: record the new deadline in the global due index here, keeping the earliest,
     -- instead of a second round trip from the engine.
     local member = string.match(P, '{(.*)}')
     local cur = redis.call('ZSCORE', DUE_KEY, member)
-    if not cur or NEXT_DUE < tonumber(cur) then
-      redis.call('ZADD', DUE_KEY, fmt(NEXT_DUE), member)
+    if not cur or W.next_due < tonumber(cur) then
+      redis.call('ZADD', DUE_KEY, fmt(W.next_due), member)
     end
   end
-  if NOTIFY_N > 0 then
+  if W.notify_n > 0 then
     local parts = {}
     parts[NOTIFY_MESSAGE.tenant_id] = TENANT
-    parts[NOTIFY_MESSAGE.total] = fmt(NOTIFY_N)
-    for task, n in pairs(NOTIFY) do
+    parts[NOTIFY_MESSAGE.total] = fmt(W.notify_n)
+    for task, n in pairs(W.notify) do
       parts[#parts + 1] = task
       parts[#parts + 1] = fmt(n)
     end

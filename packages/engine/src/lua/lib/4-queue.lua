@@ -32,18 +32,18 @@ end
 -- Queues the execution at the tail of its task and priority (written by commit).
 local function queue_push(id, task, prio)
   local score = rank(prio) * RANK_BASE + next_seq()
-  local pending = QUEUES[task]
+  local pending = W.queues[task]
   if not pending then
     pending = { entries = {}, lowest = score }
-    QUEUES[task] = pending
-    QUEUE_ORDER[#QUEUE_ORDER + 1] = task
+    W.queues[task] = pending
+    W.queue_order[#W.queue_order + 1] = task
   end
   push(pending.entries, fmt(score), id)
   if score < pending.lowest then
     pending.lowest = score
   end
-  NOTIFY[task] = (NOTIFY[task] or 0) + 1
-  NOTIFY_N = NOTIFY_N + 1
+  W.notify[task] = (W.notify[task] or 0) + 1
+  W.notify_n = W.notify_n + 1
 end
 
 -- Takes a pending execution out of its queue (cancel, claim by id).

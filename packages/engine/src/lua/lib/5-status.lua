@@ -58,7 +58,7 @@ local function finish(id, r, status, from, now)
   r[X.finished_at] = fmt(now)
   r[X.updated_at] = fmt(now)
   r[X.due_at] = ''
-  push(DONE_ADD, fmt(now), id)
+  push(W.done_add, fmt(now), id)
   move_count(r[X.task], from, status)
   cue_settle(r, status, now)
   on_finish(id, r, status, now)
@@ -107,7 +107,7 @@ local function create_execution(id, e, now)
   if due ~= nil then
     r[X.scheduled_for] = fmt(due)
   end
-  LOG[#LOG + 1] = id
+  W.log[#W.log + 1] = id
   if e.cue_id ~= '' then
     local name, od = unpack(hmget(k_cue(e.cue_id), CF.name, CF.outcome_deadline))
     if name then
@@ -118,7 +118,7 @@ local function create_execution(id, e, now)
         -- A worker cue's tick not claimed by its outcome deadline is missed (7-outcome.lua).
         local deadline = (due or now) + num(od, DEFAULT_OUTCOME_DEADLINE_S) * 1000
         r[X.deadline_at] = fmt(deadline)
-        push(DEADLINES_ADD, fmt(deadline), id)
+        push(W.deadlines_add, fmt(deadline), id)
         note_due(deadline)
       end
     end

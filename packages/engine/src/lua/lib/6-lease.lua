@@ -50,10 +50,10 @@ local function grant(id, r, worker, lease_ms, default_lease_ms, token, now, out)
   if r[X.deadline_at] ~= '' then
     -- A cue's worker execution is claimed: it can no longer be missed.
     r[X.deadline_at] = ''
-    DEADLINES_REM[#DEADLINES_REM + 1] = id
+    W.deadlines_rem[#W.deadlines_rem + 1] = id
   end
-  rec_write(id, r)
-  push(LEASES_ADD, fmt(exp), id)
+  rec_stage(id, r)
+  push(W.leases_add, fmt(exp), id)
   move_count(r[X.task], 'pending', 'delivering')
   worker_add(worker, WF.claimed, 1)
   rate(RF.claims, 1)
@@ -163,7 +163,7 @@ local WORKER_COUNTER = {
 -- queue is written to the history now; one that ends the execution (`terminal`) stays in the
 -- lease fields, with how it ended and how its report was authorised (rw; nil when nobody reported).
 local function end_lease(id, r, how, err, now, terminal, rw)
-  LEASES_REM[#LEASES_REM + 1] = id
+  W.leases_rem[#W.leases_rem + 1] = id
   worker_add(r[X.worker_id], WORKER_COUNTER[how], 1)
   if terminal then
     r[X.ended] = how

@@ -124,7 +124,7 @@ local function record_outcome(id, r, success, flags, now)
   r[X.outcome_version] = fmt(num(r[X.outcome_version], 0) + 1)
   if r[X.deadline_at] ~= '' then
     r[X.deadline_at] = ''
-    DEADLINES_REM[#DEADLINES_REM + 1] = id
+    W.deadlines_rem[#W.deadlines_rem + 1] = id
   end
   day_add(DF.outcomes, 1)
   day_add(success and DF.outcome_successes or DF.outcome_failures, 1)
