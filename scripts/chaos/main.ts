@@ -173,7 +173,7 @@ async function main() {
         return
       }
       if (rec.status === 'success') succeeded++
-      const attempts = rec.attempts as { epoch: number; outcome: string | null }[]
+      const attempts = rec.history as { epoch: number; outcome: string | null }[]
       const successes = attempts.filter((a) => a.outcome === 'success')
       const last = attempts.at(-1)
       // A recorded success must be the one and only, from the latest lease.
