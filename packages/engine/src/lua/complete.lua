@@ -9,26 +9,11 @@
 -- Returns  REPORT_REPLY, then one REPORTED per item
 -- Errors   per item: execution_not_found, lease_lost, outcome_already_reported,
 --          not_execution_owner, execution_not_claiming, execution_cancelled (see check_report).
-local n = tonumber(ARGV[COMPLETE_ARGS.count])
-local now = now_ms()
-local out = {}
-out[REPORT_REPLY.code] = 'ok'
-out[REPORT_REPLY.now] = fmt(now)
-out[REPORT_REPLY.next_due] = ''
-local batch = {}
-for i = 0, n - 1 do
-  batch[#batch + 1] = ARGV[COMPLETE_ARGS._last + i * COMPLETE_ITEM._n + COMPLETE_ITEM.id]
-end
-rec_prefetch(batch)
+local n, now, out = report_batch(COMPLETE_ARGS, COMPLETE_ITEM)
 for i = 0, n - 1 do
   local b = COMPLETE_ARGS._last + i * COMPLETE_ITEM._n
   local id, token, worker = ARGV[b + COMPLETE_ITEM.id], ARGV[b + COMPLETE_ITEM.lease_token], ARGV[b + COMPLETE_ITEM.worker_id]
   local code, r = check_report(id, token, worker, 's', now)
-  -- Worker reports must not finish a webhook's delivery: only the dispatcher (with its lease token)
-  -- reports those; a webhook handler's outcome goes through outcome.lua.
-  if code == 'ok' and token == '' and r[X.task] == WEBHOOK_TASK then
-    code = 'execution_not_claiming'
-  end
   if code == 'repeat' then
     report_again(out, r)
   elseif code ~= 'ok' then

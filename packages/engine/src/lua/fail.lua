@@ -6,26 +6,13 @@
 -- ARGV     partition header, FAIL_ARGS (default_backoff: seconds csv), then `count` FAIL_ITEMs
 -- Returns  REPORT_REPLY, then one REPORTED per item (next_at: when a retrying one is due)
 -- Errors   per item: as complete.lua.
-local n = tonumber(ARGV[FAIL_ARGS.count])
+local n, now, out = report_batch(FAIL_ARGS, FAIL_ITEM)
 local default_bo = ARGV[FAIL_ARGS.default_backoff]
-local now = now_ms()
-local out = {}
-out[REPORT_REPLY.code] = 'ok'
-out[REPORT_REPLY.now] = fmt(now)
-out[REPORT_REPLY.next_due] = ''
-local batch = {}
-for i = 0, n - 1 do
-  batch[#batch + 1] = ARGV[FAIL_ARGS._last + i * FAIL_ITEM._n + FAIL_ITEM.id]
-end
-rec_prefetch(batch)
 for i = 0, n - 1 do
   local b = FAIL_ARGS._last + i * FAIL_ITEM._n
   local id, token, worker = ARGV[b + FAIL_ITEM.id], ARGV[b + FAIL_ITEM.lease_token], ARGV[b + FAIL_ITEM.worker_id]
   local err, retry, retry_after = ARGV[b + FAIL_ITEM.error], ARGV[b + FAIL_ITEM.retry] == '1', ARGV[b + FAIL_ITEM.retry_after_ms]
   local code, r = check_report(id, token, worker, 'f', now)
-  if code == 'ok' and token == '' and r[X.task] == WEBHOOK_TASK then
-    code = 'execution_not_claiming'
-  end
   if code == 'repeat' then
     report_again(out, r)
   elseif code ~= 'ok' then

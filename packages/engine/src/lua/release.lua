@@ -5,17 +5,7 @@
 -- ARGV     partition header, RELEASE_ARGS, then `count` RELEASE_ITEMs (delay_ms '' or '0': none)
 -- Returns  REPORT_REPLY, then one REPORTED per item (next_at: when a scheduled one is due)
 -- Errors   per item: as complete.lua.
-local n = tonumber(ARGV[RELEASE_ARGS.count])
-local now = now_ms()
-local out = {}
-out[REPORT_REPLY.code] = 'ok'
-out[REPORT_REPLY.now] = fmt(now)
-out[REPORT_REPLY.next_due] = ''
-local batch = {}
-for i = 0, n - 1 do
-  batch[#batch + 1] = ARGV[RELEASE_ARGS._last + i * RELEASE_ITEM._n + RELEASE_ITEM.id]
-end
-rec_prefetch(batch)
+local n, now, out = report_batch(RELEASE_ARGS, RELEASE_ITEM)
 for i = 0, n - 1 do
   local b = RELEASE_ARGS._last + i * RELEASE_ITEM._n
   local id, token, worker = ARGV[b + RELEASE_ITEM.id], ARGV[b + RELEASE_ITEM.lease_token], ARGV[b + RELEASE_ITEM.worker_id]

@@ -81,6 +81,24 @@ local function last_report(r)
   return string.match(r[X.report], '^(%a):([%a_]+):(%d+)$')
 end
 
+-- The opening the batched report scripts (complete, fail, release) share: `args` and `item` are
+-- their ARGV layouts. Reads every record of the batch in one call, so the per-item loop does not.
+-- Returns the item count, the store time and the reply with its header filled in.
+local function report_batch(args, item)
+  local n = tonumber(ARGV[args.count])
+  local now = now_ms()
+  local out = {}
+  out[REPORT_REPLY.code] = 'ok'
+  out[REPORT_REPLY.now] = fmt(now)
+  out[REPORT_REPLY.next_due] = ''
+  local batch = {}
+  for i = 0, n - 1 do
+    batch[#batch + 1] = ARGV[args._last + i * item._n + item.id]
+  end
+  rec_prefetch(batch)
+  return n, now, out
+end
+
 -- Validates a report of `kind` ('s', 'f', 'r'). Returns a code, 'ok' (apply it), 'repeat' (the
 -- same lease reporting the same thing again: answer as before, see repeat_answer) or an error
 -- code, and the execution's record (nil when there is none).
@@ -88,6 +106,11 @@ local function check_report(id, token, worker, kind, now)
   local r = rec_read(id)
   if not r then
     return 'execution_not_found', nil
+  end
+  -- Only the dispatcher (with its lease token) finishes a webhook's delivery; a webhook handler's
+  -- outcome goes through outcome.lua, so a token-less success or failure is not this script's.
+  if token == '' and kind ~= 'r' and r[X.task] == WEBHOOK_TASK and r[X.status] == 'delivering' then
+    return 'execution_not_claiming', r
   end
   local s = r[X.status]
   local last = last_report(r)
