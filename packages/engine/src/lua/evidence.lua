@@ -7,12 +7,9 @@
 -- Returns  EVIDENCE_REPLY
 -- Errors   execution_not_found; no_outcome; ERROR_REPLY outcome_changed (read again and retry).
 local id = ARGV[EVIDENCE_ARGS.id]
-local r = rec_read(id)
-if not r or is_internal(r[X.task]) and r[X.task] ~= WEBHOOK_TASK then
-  return { 'execution_not_found' }
-end
-if r[X.outcome_at] == '' then
-  return { 'no_outcome' }
+local r, missing = outcome_record(id)
+if not r then
+  return { missing }
 end
 if r[X.outcome_version] ~= ARGV[EVIDENCE_ARGS.version] then
   return { 'outcome_changed' }

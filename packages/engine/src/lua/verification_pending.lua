@@ -4,12 +4,9 @@
 -- Returns  VERIFICATION_PENDING_REPLY
 -- Errors   execution_not_found; no_outcome.
 local id = ARGV[VERIFICATION_PENDING_ARGS.id]
-local r = rec_read(id)
-if not r or is_internal(r[X.task]) and r[X.task] ~= WEBHOOK_TASK then
-  return { 'execution_not_found' }
-end
-if r[X.outcome_at] == '' then
-  return { 'no_outcome' }
+local r, missing = outcome_record(id)
+if not r then
+  return { missing }
 end
 local now = now_ms()
 r[X.outcome_state] = 'verification_pending'

@@ -8,12 +8,9 @@
 -- Errors   execution_not_found; no_outcome; ERROR_REPLY invalid_state (detail: the current
 --          state); outcome_changed.
 local id = ARGV[VERIFY_ARGS.id]
-local r = rec_read(id)
-if not r or is_internal(r[X.task]) and r[X.task] ~= WEBHOOK_TASK then
-  return { 'execution_not_found' }
-end
-if r[X.outcome_at] == '' then
-  return { 'no_outcome' }
+local r, missing = outcome_record(id)
+if not r then
+  return { missing }
 end
 local state = r[X.outcome_state]
 if state ~= 'reported_success' and state ~= 'verification_pending' then

@@ -213,3 +213,17 @@ on_finish = function(id, r, status, now)
     on_failure_run(id, r, now)
   end
 end
+
+-- The record of an execution whose outcome a client changes afterwards (evidence, verify,
+-- verification-pending), or nil and the error code: none (internal ones are not the client's) or
+-- no outcome yet.
+local function outcome_record(id)
+  local r = rec_read(id)
+  if not r or is_internal(r[X.task]) and r[X.task] ~= WEBHOOK_TASK then
+    return nil, 'execution_not_found'
+  end
+  if r[X.outcome_at] == '' then
+    return nil, 'no_outcome'
+  end
+  return r
+end
