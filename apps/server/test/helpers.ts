@@ -25,22 +25,22 @@ export interface TestApp {
   newTenant(): Promise<{ apiKey: string; tenant: TenantRecord }>
 }
 
-/** The stores route tests run on: the project's private Redis, and the in-memory dev store. */
-export const BACKENDS = ['redis', 'memory'] as const
-export type Backend = (typeof BACKENDS)[number]
+export interface MakeAppOptions {
+  resolve?: Resolver
+  /** The in-memory store (ioredis-mock, as `npm start` without REDIS_URL) instead of Redis. */
+  store?: 'redis' | 'memory'
+  engine?: Partial<EngineOptions>
+}
 
-/**
- * An app on the project's private Redis (or, with `backend: 'memory'`, on the in-memory store
- * `npm start` uses without REDIS_URL), under its own key prefix, with one tenant.
- */
+/** An app on the project's private Redis (or in memory), under its own key prefix, with one tenant. */
 export async function makeApp(
   config: Partial<ServerConfig> = {},
-  options: { resolve?: Resolver; backend?: Backend; engine?: Partial<EngineOptions> } = {},
+  options: MakeAppOptions = {},
 ): Promise<TestApp> {
   n += 1
-  const { backend = 'redis', engine: engineOptions = {}, ...appOptions } = options
+  const { store = 'redis', engine: engineOptions = {}, ...appOptions } = options
   const redis =
-    backend === 'memory'
+    store === 'memory'
       ? (new (RedisMock as unknown as typeof Redis)() as Redis)
       : new Redis(inject('redisUrl'), { enableAutoPipelining: true })
   const engine = new Engine({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { BACKENDS, makeApp, type TestApp } from './helpers.ts'
+import { makeApp, type TestApp } from './helpers.ts'
+import { STORES } from './stores.ts'
 
 // Issue 12 §3, §4, §5: the outcome routes over HTTP — evidence, verify, verification-pending,
 // alerts, usage, the alert webhook URL and secret — with their refusals (status, code, message)
@@ -46,8 +47,8 @@ function expectError(r: { status: number; body: any }, status: number, code: str
   expect(r.body.error.message.length).toBeGreaterThan(10)
 }
 
-describe.each(BACKENDS)('outcome routes on %s', (backend) => {
-  const app = (config = {}, resolve = PUBLIC_RESOLVER) => makeApp(config, { backend, resolve })
+describe.each(STORES)('outcome routes on %s', (store) => {
+  const app = (config = {}, resolve = PUBLIC_RESOLVER) => makeApp(config, { store, resolve })
 
   it('PATCH evidence: 409 no_outcome before an outcome, then replaces fields and re-runs the policy', async () => {
     const t = await app()

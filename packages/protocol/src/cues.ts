@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { TaskName, Timestamp } from './common.ts'
 import { ExecutionRecord, ExecutionSummary } from './executions.ts'
 import { LIMITS } from './limits.ts'
+import { CueStats } from './outcomes.ts'
 
 /**
  * Cues: schedules that fire executions (docs/architecture.md#http-contract). The shapes are CueAPI's, so its SDKs, CLI and
@@ -327,12 +328,13 @@ export const GetCueQuery = z.strictObject({
 })
 export type GetCueQuery = z.infer<typeof GetCueQuery>
 
-/** `GET /v1/cues/{id}`: the cue and its most recent executions, newest first. */
+/** `GET /v1/cues/{id}`: the cue, its most recent executions (newest first) and its last 7 days. */
 export const CueDetail = CueRecord.extend({
   executions: z.array(ExecutionSummary),
   execution_total: z.number().int(),
   execution_limit: z.number().int(),
   execution_offset: z.number().int(),
+  stats: CueStats,
 })
 export type CueDetail = z.infer<typeof CueDetail>
 
