@@ -1,7 +1,7 @@
 import type { ServerProcess } from '@cuekit/scripts/lib/server-process'
 import { waitFor } from '@cuekit/scripts/lib/wait'
 import { type Client, ConflictError, NotFoundError, ValidationError, Worker } from '@cuekit/sdk'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { commandHandler } from '../src/cli/run.ts'
 import { startServer, tenantOn } from './helpers.ts'
 
@@ -15,11 +15,6 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await server?.kill()
-})
-
-const workers: Worker<never>[] = []
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeoutMs: 1000 })))
 })
 
 async function manualCue(client: Client, mode: string) {
@@ -51,7 +46,7 @@ function start(apiKey: string, handlers: Record<string, (ctx: any) => unknown>) 
     waitSeconds: 2,
     handlers,
   })
-  workers.push(w as unknown as Worker<never>)
+  onTestFinished(() => w.stop({ timeoutMs: 1000 }))
   void w.start()
   return w
 }
