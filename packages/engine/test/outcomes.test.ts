@@ -1,4 +1,4 @@
-import { Cues, type Engine } from '@cuekit/engine'
+import { Cues, type Engine, Tenants } from '@cuekit/engine'
 import { ALERT_TASK, CreateCueRequest, NOTIFY_TASK, WEBHOOK_TASK } from '@cuekit/protocol'
 import { describe, expect, it } from 'vitest'
 import { newEngine, tenant } from './backend.ts'
@@ -376,6 +376,21 @@ describe('chaining and cue lifecycle', () => {
       outcomeSuccesses: 1,
       outcomeFailures: 0,
     })
+  })
+
+  it("usage counts a webhook cue's executions, but not the internal work of alerts", async () => {
+    const { engine } = setup()
+    const hook = await cue(engine, {
+      transport: 'webhook',
+      callback: { url: 'https://example.com/hook' },
+      verification: { mode: 'require_external_id' },
+    })
+    // With an alert webhook, each alert queues an internal delivery: not the tenant's execution.
+    await new Tenants(engine.redis, engine.keys).setAlertWebhookUrl(tenant, 'https://example.com/alerts')
+    const id = await fire(engine, hook.id)
+    await engine.reportOutcome(tenant, id, { success: true })
+    expect((await engine.alerts(tenant, { limit: 20, offset: 0 })).total).toBe(1)
+    expect(await engine.usage(tenant)).toMatchObject({ executions: 1, outcomes: 1 })
   })
 })
 
