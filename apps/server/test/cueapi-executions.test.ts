@@ -200,6 +200,26 @@ describe.each(STORES)('cues the CueAPI way on %s', (store) => {
     expect((await t.json('POST', '/v1/cues/cue_nope/fire', {})).body.error.code).toBe('cue_not_found')
   })
 
+  it('replay carries the payload override forward; on_success_fire chains, refusing cycles', async () => {
+    const t = await makeApp({}, { store })
+    const child = await workerCue(t)
+    const parent = await workerCue(t, { on_success_fire: child.id })
+    const fired = await t.json('POST', `/v1/cues/${parent.id}/fire`, { payload_override: { day: 'tue' } })
+    const done = await claimAndReport(t, parent.task, 'w', { success: true })
+    expect(done).toBe(fired.body.id)
+    const replay = await t.json('POST', `/v1/executions/${done}/replay`)
+    expect(replay.status, JSON.stringify(replay.body)).toBe(201)
+    expect(replay.body).toMatchObject({ triggered_by: 'replay', replayed_from: done })
+    expect(replay.body.payload).toEqual({ task: parent.task, base: 1, day: 'tue' })
+    const chained = (await t.json('GET', `/v1/executions?cue_id=${child.id}`)).body.executions
+    expect(chained).toEqual([
+      expect.objectContaining({ triggered_by: 'chain', chain_parent_id: done, chain_depth: 1 }),
+    ])
+    const cycle = await t.json('PATCH', `/v1/cues/${child.id}`, { on_success_fire: parent.id })
+    expect(cycle.status).toBe(422)
+    expect(cycle.body.error.code).toBe('chain_cycle')
+  })
+
   it('PATCH status active resumes a fired one-time cue whose at has passed, firing at once once', async () => {
     const t = await makeApp({}, { store })
     t.cuekit.startMaintenance()
