@@ -277,6 +277,12 @@ describe.each(STORES)("a webhook handler's outcome on %s", (store) => {
     const delivered = (await t.json('GET', `/v1/executions/${id}`)).body
     expect(delivered).toMatchObject({ outcome: null, outcome_state: null, attempts: 1 })
     expect(delivered.delivered_at).not.toBeNull()
+    const tooBig = await t.json('POST', `/v1/executions/${id}/outcome`, {
+      success: true,
+      metadata: { k: 'x'.repeat(10_240) },
+    })
+    expect(tooBig.status).toBe(400)
+    expect(tooBig.body.error.code).toBe('metadata_too_large')
     // A CueAPI client reports (no token, no worker id), with evidence.
     const body = { success: false, error: 'the CRM refused', external_id: 'crm-9', summary: 'refused' }
     const first = await t.json('POST', `/v1/executions/${id}/outcome`, body)

@@ -107,6 +107,39 @@ describe.each(STORES)('outcome routes on %s', (store) => {
     }
   })
 
+  it('metadata over 10,240 bytes of JSON is 400 metadata_too_large on reports, batch items and evidence', async () => {
+    const t = await app()
+    // {"k": "xxx…"} as Python writes it: 9 bytes around the value.
+    const sized = (bytes: number) => ({ k: 'x'.repeat(bytes - 9) })
+    const { id, task } = await firedCue(t)
+    const claim = await t.json('POST', '/v1/executions/claim', { worker_id: 'w1', task })
+    const token = claim.body.executions[0].lease.token
+    const big = await t.json('POST', `/v1/executions/${id}/outcome`, {
+      lease_token: token,
+      success: true,
+      metadata: sized(10_241),
+    })
+    expectError(big, 400, 'metadata_too_large')
+    const batch = await t.json('POST', '/v1/executions/outcomes', {
+      outcomes: [
+        { execution_id: id, lease_token: token, success: false, error: 'x', metadata: sized(10_241) },
+      ],
+    })
+    expect(batch.body.results[0].error).toMatchObject({ code: 'metadata_too_large', status: 400 })
+    // Nothing was recorded; at the limit it is.
+    expect((await t.json('GET', `/v1/executions/${id}`)).body.status).toBe('delivering')
+    const fits = await t.json('POST', `/v1/executions/${id}/outcome`, {
+      lease_token: token,
+      success: true,
+      metadata: sized(10_240),
+    })
+    expect(fits.status, JSON.stringify(fits.body)).toBe(200)
+    const patched = await t.json('PATCH', `/v1/executions/${id}/evidence`, {
+      metadata: { more: 'y'.repeat(100) },
+    })
+    expectError(patched, 400, 'metadata_too_large')
+  })
+
   it('verify: approves or rejects once (409 invalid_state naming the state), 409 no_outcome, 422, 404', async () => {
     const t = await app()
     const a = await firedCue(t, 'manual')
