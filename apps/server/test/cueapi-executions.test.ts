@@ -200,6 +200,33 @@ describe.each(STORES)('cues the CueAPI way on %s', (store) => {
     expect((await t.json('POST', '/v1/cues/cue_nope/fire', {})).body.error.code).toBe('cue_not_found')
   })
 
+  it('alerts settings are checked as CueAPI documents them (consecutive_failures 1-100, missed_window_multiplier 1-10)', async () => {
+    const t = await makeApp({}, { store })
+    for (const alerts of [
+      { consecutive_failures: 0 },
+      { consecutive_failures: 101 },
+      { consecutive_failures: 'three' },
+      { consecutive_failures: 2.5 },
+      { missed_window_multiplier: 11 },
+    ]) {
+      const r = await t.json('POST', '/v1/cues', {
+        name: `a${Math.random()}`,
+        transport: 'worker',
+        schedule: { type: 'recurring', cron: '0 0 1 1 *' },
+        alerts,
+      })
+      expect(r.status, JSON.stringify(alerts)).toBe(422)
+      expect(r.body.error.message).toContain('alerts.')
+    }
+    const c = await workerCue(t, { alerts: { consecutive_failures: 5, missed_window_multiplier: 2 } })
+    expect((await t.json('GET', `/v1/cues/${c.id}`)).body.alerts).toEqual({
+      consecutive_failures: 5,
+      missed_window_multiplier: 2,
+    })
+    const bad = await t.json('PATCH', `/v1/cues/${c.id}`, { alerts: { consecutive_failures: -1 } })
+    expect(bad.status).toBe(422)
+  })
+
   it('replay carries the payload override forward; on_success_fire chains, refusing cycles', async () => {
     const t = await makeApp({}, { store })
     const child = await workerCue(t)

@@ -171,6 +171,14 @@ export const CueVerification = z.object({
 })
 export type CueVerification = z.infer<typeof CueVerification>
 
+/** CueAPI's alert settings: failures in a row before a `consecutive_failures` alert (default 3). */
+export const CueAlerts = z.looseObject({
+  consecutive_failures: z.number().int().min(1).max(100).optional(),
+  /** Accepted and echoed for CueAPI compatibility; Cuekit raises no missed_window alert. */
+  missed_window_multiplier: z.number().int().min(1).max(10).optional(),
+})
+export type CueAlerts = z.infer<typeof CueAlerts>
+
 const Payload = z.record(z.string(), z.unknown())
 
 /**
@@ -190,7 +198,7 @@ const CueFields = {
   retry: CueRetryInput.optional(),
   catch_up: CatchUpInput.default('run_once_if_missed'),
   delivery: CueDelivery.nullable().optional(),
-  alerts: z.record(z.string(), z.unknown()).nullable().optional(),
+  alerts: CueAlerts.nullable().optional(),
   on_failure: CueOnFailure.nullable().optional(),
   verification: CueVerification.nullable().optional(),
   on_success_fire: z.string().max(64).nullable().optional(),
