@@ -80,6 +80,24 @@ describe.each(STORES)('outcome routes on %s', (store) => {
     expect((await t.json('GET', `/v1/executions/${id}`)).body.outcome.summary).toBe('again')
   })
 
+  it('PATCH evidence re-runs a policy set after the report, alerting as a report would', async () => {
+    const t = await app()
+    const { cueId, id, task } = await firedCue(t)
+    expect((await report(t, task, { success: true, summary: 'ok' })).outcome_state).toBe('reported_success')
+    expect(
+      (await t.json('PATCH', `/v1/cues/${cueId}`, { verification: { mode: 'require_result_url' } })).status,
+    ).toBe(200)
+    const patched = await t.json('PATCH', `/v1/executions/${id}/evidence`, { external_id: 'e-1' })
+    expect(patched.body.outcome_state).toBe('verification_failed')
+    expect((await t.json('GET', '/v1/alerts')).body.alerts).toEqual([
+      expect.objectContaining({
+        alert_type: 'verification_failed',
+        execution_id: id,
+        metadata: { outcome_state: 'verification_failed', transport: 'worker' },
+      }),
+    ])
+  })
+
   it('PATCH evidence refuses bad input (422) and unknown executions (404)', async () => {
     const t = await app()
     const { id, task } = await firedCue(t)
