@@ -261,8 +261,12 @@ export class Cues {
     return storedOf(id, fieldsOf(head(reply, CUE_GET_REPLY).list('cue')))
   }
 
-  /** The cue with a page of its most recent executions, newest first. */
-  async get(tenant: TenantRef, id: string, page: { limit: number; offset: number }): Promise<CueDetail> {
+  /** The cue with a page of its most recent executions, newest first (its stats: Outcomes.cueStats). */
+  async get(
+    tenant: TenantRef,
+    id: string,
+    page: { limit: number; offset: number },
+  ): Promise<Omit<CueDetail, 'stats'>> {
     const reply = await this.core.run(
       'cue_get',
       this.home(tenant),

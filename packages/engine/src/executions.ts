@@ -10,7 +10,7 @@ import type {
   OutcomeState,
   TransitionResponse,
 } from '@cuekit/protocol'
-import { LIMITS, pythonJsonDumps, TaskName } from '@cuekit/protocol'
+import { LIMITS, OUTCOME_LIMITS, pythonJsonDumps, TaskName } from '@cuekit/protocol'
 import type { EngineCore, TenantRef } from './core.ts'
 import { head, iso, rows, toClaimed } from './decode.ts'
 import { asCode, EngineError } from './errors.ts'
@@ -248,6 +248,10 @@ export class Executions {
     const results: ReportResult[] = new Array(items.length)
     const batches = new Map<string, { ref: PartitionRef; success: boolean; indexes: number[] }>()
     items.forEach((item, index) => {
+      if (metadataTooLarge(item.evidence?.metadata)) {
+        results[index] = { execution_id: item.execution_id, error: 'metadata_too_large' }
+        return
+      }
       const p = partitionOf(item.execution_id, tenant.partitions)
       const key = `${p}:${item.success}`
       let batch = batches.get(key)
@@ -458,6 +462,14 @@ export function outcomeJson(input: ReportInput): string {
     ...Object.fromEntries(present),
     recorded_at: new Date().toISOString(),
   })
+}
+
+/**
+ * CueAPI's limit on outcome metadata: 10,240 bytes as Python's json.dumps writes it (ASCII, `", "`
+ * and `": "` separators), so a report CueAPI refuses is refused here too.
+ */
+export function metadataTooLarge(metadata: unknown): boolean {
+  return metadata != null && pythonJsonDumps(metadata).length > OUTCOME_LIMITS.metadataMaxBytes
 }
 
 /** What a verification policy reads of the evidence, as EVIDENCE_FLAGS letters. */

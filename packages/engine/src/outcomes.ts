@@ -16,7 +16,13 @@ import { AlertType, OUTCOME_LIMITS, pythonJsonDumps } from '@cuekit/protocol'
 import type { EngineCore, TenantRef } from './core.ts'
 import { head, int, iso, isoOrNull, rows, StoredExecution } from './decode.ts'
 import { check, EngineError } from './errors.ts'
-import { type Executions, evidenceFlags, outcomeJson, type ReportInput } from './executions.ts'
+import {
+  type Executions,
+  evidenceFlags,
+  metadataTooLarge,
+  outcomeJson,
+  type ReportInput,
+} from './executions.ts'
 import { partitionOf } from './ids.ts'
 import {
   ALERT,
@@ -79,6 +85,7 @@ export class Outcomes {
    * beside the delivery (write-once, no lease); a worker execution's outcome is its lease report.
    */
   async report(tenant: TenantRef, executionId: string, input: ReportInput): Promise<OutcomeResponse> {
+    if (metadataTooLarge(input.evidence?.metadata)) throw new EngineError('metadata_too_large')
     const json =
       outcomeJson(input) ||
       JSON.stringify({
@@ -121,6 +128,7 @@ export class Outcomes {
       for (const [k, v] of Object.entries(fields))
         if (v !== undefined && v !== null) Object.assign(outcome, { [k]: v })
       if (metadata) outcome.metadata = { ...(outcome.metadata ?? {}), ...metadata }
+      if (metadataTooLarge(outcome.metadata)) throw new EngineError('metadata_too_large')
       return { evidence: evidenceFlags(outcome) }
     })
     return {

@@ -1,4 +1,4 @@
-import { Cues, type Engine } from '@cuekit/engine'
+import { Cues, type Engine, Tenants } from '@cuekit/engine'
 import { ALERT_TASK, CreateCueRequest, NOTIFY_TASK, WEBHOOK_TASK } from '@cuekit/protocol'
 import { describe, expect, it } from 'vitest'
 import { newEngine, tenant } from './backend.ts'
@@ -203,6 +203,18 @@ describe('verification', () => {
       code: 'execution_not_found',
     })
   })
+
+  it('verification-pending refuses a reported failure, naming its state', async () => {
+    const { engine } = setup()
+    const c = await cue(engine, {})
+    const id = await fire(engine, c.id)
+    const l = await lease(engine, 'job')
+    await engine.report(tenant, id, { lease_token: l.lease.token, success: false, error: 'no', retry: false })
+    const refused = engine.verificationPending(tenant, id)
+    await expect(refused).rejects.toMatchObject({ code: 'invalid_state' })
+    await expect(refused).rejects.toThrow(/reported_failure/)
+    expect((await engine.get(tenant, id)).outcome_state).toBe('reported_failure')
+  })
 })
 
 describe('a worker cue whose tick is not claimed by its outcome deadline is missed', () => {
@@ -364,6 +376,21 @@ describe('chaining and cue lifecycle', () => {
       outcomeSuccesses: 1,
       outcomeFailures: 0,
     })
+  })
+
+  it("usage counts a webhook cue's executions, but not the internal work of alerts", async () => {
+    const { engine } = setup()
+    const hook = await cue(engine, {
+      transport: 'webhook',
+      callback: { url: 'https://example.com/hook' },
+      verification: { mode: 'require_external_id' },
+    })
+    // With an alert webhook, each alert queues an internal delivery: not the tenant's execution.
+    await new Tenants(engine.redis, engine.keys).setAlertWebhookUrl(tenant, 'https://example.com/alerts')
+    const id = await fire(engine, hook.id)
+    await engine.reportOutcome(tenant, id, { success: true })
+    expect((await engine.alerts(tenant, { limit: 20, offset: 0 })).total).toBe(1)
+    expect(await engine.usage(tenant)).toMatchObject({ executions: 1, outcomes: 1 })
   })
 })
 

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { TaskName, Timestamp } from './common.ts'
 import { ExecutionRecord, ExecutionSummary } from './executions.ts'
 import { LIMITS } from './limits.ts'
+import { CueStats } from './outcomes.ts'
 
 /**
  * Cues: schedules that fire executions (docs/architecture.md#http-contract). The shapes are CueAPI's, so its SDKs, CLI and
@@ -170,6 +171,14 @@ export const CueVerification = z.object({
 })
 export type CueVerification = z.infer<typeof CueVerification>
 
+/** CueAPI's alert settings: failures in a row before a `consecutive_failures` alert (default 3). */
+export const CueAlerts = z.looseObject({
+  consecutive_failures: z.number().int().min(1).max(100).optional(),
+  /** Accepted and echoed for CueAPI compatibility; Cuekit raises no missed_window alert. */
+  missed_window_multiplier: z.number().int().min(1).max(10).optional(),
+})
+export type CueAlerts = z.infer<typeof CueAlerts>
+
 const Payload = z.record(z.string(), z.unknown())
 
 /**
@@ -189,7 +198,7 @@ const CueFields = {
   retry: CueRetryInput.optional(),
   catch_up: CatchUpInput.default('run_once_if_missed'),
   delivery: CueDelivery.nullable().optional(),
-  alerts: z.record(z.string(), z.unknown()).nullable().optional(),
+  alerts: CueAlerts.nullable().optional(),
   on_failure: CueOnFailure.nullable().optional(),
   verification: CueVerification.nullable().optional(),
   on_success_fire: z.string().max(64).nullable().optional(),
@@ -327,12 +336,13 @@ export const GetCueQuery = z.strictObject({
 })
 export type GetCueQuery = z.infer<typeof GetCueQuery>
 
-/** `GET /v1/cues/{id}`: the cue and its most recent executions, newest first. */
+/** `GET /v1/cues/{id}`: the cue, its most recent executions (newest first) and its last 7 days. */
 export const CueDetail = CueRecord.extend({
   executions: z.array(ExecutionSummary),
   execution_total: z.number().int(),
   execution_limit: z.number().int(),
   execution_offset: z.number().int(),
+  stats: CueStats,
 })
 export type CueDetail = z.infer<typeof CueDetail>
 

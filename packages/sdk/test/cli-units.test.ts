@@ -238,7 +238,8 @@ describe('running commands', () => {
     )
     const c = ctx({})
     expect(await run(c)).toEqual({ rows: 3 })
-    expect(c.attached).toEqual({ summary: 'done', external_id: 'x-1', unknown: 1 })
+    // CueAPI's evidence fields only: others are ignored, as CueAPI ignores them.
+    expect(c.attached).toEqual({ summary: 'done', external_id: 'x-1' })
   })
 
   it('a non-zero exit fails with the stderr tail; the outcome file may fail it or make it final', async () => {

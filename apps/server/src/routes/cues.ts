@@ -66,15 +66,14 @@ export function cueRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     c.json(await engine.cues.list(c.get('tenant'), query), 200),
   )
 
-  route(app, s, ROUTES.getCue, async (c, { params, query }) =>
-    c.json(
-      await engine.cues.get(c.get('tenant'), params.id!, {
-        limit: query.execution_limit,
-        offset: query.execution_offset,
-      }),
-      200,
-    ),
-  )
+  route(app, s, ROUTES.getCue, async (c, { params, query }) => {
+    const tenant = c.get('tenant')
+    const detail = await engine.cues.get(tenant, params.id!, {
+      limit: query.execution_limit,
+      offset: query.execution_offset,
+    })
+    return c.json({ ...detail, stats: await engine.cueStats(tenant, detail.id) }, 200)
+  })
 
   route(app, s, ROUTES.updateCue, async (c, { body, params }) => {
     const tenant = c.get('tenant')

@@ -20,8 +20,7 @@ local before = r[X.outcome_state]
 if r[X.outcome_success] == '1' and string.sub(mode, 1, 8) == 'require_' then
   r[X.outcome_state] = verified_state(true, mode, ARGV[EVIDENCE_ARGS.evidence])
   if r[X.outcome_state] == 'verification_failed' and before ~= 'verification_failed' then
-    alert_raise('verification_failed', id, r[X.cue_id], id, 'The outcome of execution ' .. id ..
-      ' lacks the evidence its cue requires', '{"outcome_state":"verification_failed"}', now)
+    verification_failed_alert(id, r, now)
   end
 end
 r[X.outcome_version] = fmt(num(r[X.outcome_version], 0) + 1)

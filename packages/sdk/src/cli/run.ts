@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { EvidenceFields, OUTCOME_LIMITS } from '@cuekit/protocol'
 import { z } from 'zod'
-import { type HandlerContext, NonRetryableError } from '../worker/handler.ts'
+import { type Evidence, type HandlerContext, NonRetryableError } from '../worker/handler.ts'
 import type { HandlerConfig } from './config.ts'
 import { renderTemplate, shellQuote, type TemplateVars } from './template.ts'
 
@@ -167,6 +168,30 @@ export async function readOutcomeFile(path: string): Promise<OutcomeFile | null 
   return parsed.data
 }
 
+const EvidenceField = z.object({
+  ...EvidenceFields,
+  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+})
+
+/**
+ * The evidence of an outcome file, as the server takes it: CueAPI's fields only (others, such as
+ * `produced_at`, are ignored as CueAPI ignores them), a long summary cut to its limit, and a field
+ * the server would refuse left out with a warning, so one bad field cannot lose the whole report.
+ */
+export function evidenceOf(fields: Record<string, unknown>, warn: (message: string) => void): Evidence {
+  const evidence: Record<string, unknown> = {}
+  for (const [key, schema] of Object.entries(EvidenceField.shape)) {
+    let value = fields[key]
+    if (value === undefined) continue
+    if (key === 'summary' && typeof value === 'string')
+      value = value.slice(0, OUTCOME_LIMITS.summaryMaxLength)
+    const parsed = schema.safeParse(value)
+    if (parsed.success) evidence[key] = parsed.data
+    else warn(`ignoring the outcome file's ${key}: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+  }
+  return evidence as Evidence
+}
+
 export interface CommandHandlerOptions {
   apiKey: string
   baseUrl: string
@@ -229,8 +254,8 @@ export function commandHandler(handler: HandlerConfig, options: CommandHandlerOp
       let outcome: OutcomeFile = {}
       if (file && 'invalid' in file) options.onWarning?.(ctx, `ignoring the outcome file: ${file.invalid}`)
       else if (file) outcome = file
-      const { success, retry, result: fileResult, error: fileError, ...evidence } = outcome
-      ctx.evidence(evidence)
+      const { success, retry, result: fileResult, error: fileError, ...fields } = outcome
+      ctx.evidence(evidenceOf(fields, (m) => options.onWarning?.(ctx, m)))
 
       if (result.aborted) throw ctx.signal.reason
       if (result.timedOut) throw new Error(`timed out after ${handler.timeoutSeconds} s`)

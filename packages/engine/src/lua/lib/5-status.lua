@@ -123,7 +123,8 @@ local function create_execution(id, e, now)
       end
     end
   end
-  if string.sub(e.task, 1, 1) ~= '@' then
+  -- The tenant's executions (webhook ones too), not the internal work of alerts and notices.
+  if string.sub(e.task, 1, 1) ~= '@' or e.task == WEBHOOK_TASK then
     day_add(DF.executions, 1)
   end
   if due ~= nil and due > now then

@@ -114,6 +114,13 @@ local function cue_success(r)
   end
 end
 
+-- The alert of an outcome lacking the evidence its cue requires (metadata as CueAPI's).
+local function verification_failed_alert(id, r, now)
+  alert_raise('verification_failed', id, r[X.cue_id], id, 'The outcome of execution ' .. id ..
+    ' lacks the evidence its cue requires', '{"outcome_state":"verification_failed","transport":"' ..
+    (r[X.task] == WEBHOOK_TASK and 'webhook' or 'worker') .. '"}', now)
+end
+
 -- Records an outcome on the record: its state under the cue's policy, when, and its counters.
 -- Returns the state.
 local function record_outcome(id, r, success, flags, now)
@@ -129,9 +136,7 @@ local function record_outcome(id, r, success, flags, now)
   day_add(DF.outcomes, 1)
   day_add(success and DF.outcome_successes or DF.outcome_failures, 1)
   if state == 'verification_failed' then
-    alert_raise('verification_failed', id, r[X.cue_id], id, 'The outcome of execution ' .. id ..
-      ' lacks the evidence its cue requires', '{"outcome_state":"verification_failed","transport":"' ..
-      (r[X.task] == WEBHOOK_TASK and 'webhook' or 'worker') .. '"}', now)
+    verification_failed_alert(id, r, now)
   end
   return state
 end
