@@ -60,6 +60,11 @@ export class WebhookDispatcher {
   private readonly again = new Set<string>()
   /** Tenants left with work when this server was at capacity: retried as slots free up. */
   private readonly saturated = new Set<string>()
+  /**
+   * Tenants that may have notices to claim (announced, or a re-check): only these pay a second
+   * claim per round, so a stream of webhook deliveries does not.
+   */
+  private readonly noticesDue = new Set<string>()
   private readonly tenantCache = new Map<string, { tenant: TenantRecord | null; until: number }>()
   private readonly concurrency: number
   private readonly recheckMs: number
@@ -93,7 +98,8 @@ export class WebhookDispatcher {
   /** From the pub/sub notification: some executions of `tasks` became claimable in a tenant. */
   notify(tenantId: string, tasks: Map<string, number>): void {
     if (!this.running) return
-    if (tasks.has(WEBHOOK_TASK) || this.noticeTasks.some((t) => tasks.has(t))) this.kick(tenantId)
+    if (this.noticeTasks.some((t) => tasks.has(t))) this.noticesDue.add(tenantId)
+    if (tasks.has(WEBHOOK_TASK) || this.noticesDue.has(tenantId)) this.kick(tenantId)
   }
 
   /** Stops claiming; in-flight deliveries get a grace period, then are aborted and released. */
@@ -110,7 +116,10 @@ export class WebhookDispatcher {
 
   private async recheck(): Promise<void> {
     try {
-      for (const id of await this.options.tenants.webhookTenantIds()) this.kick(id)
+      for (const id of await this.options.tenants.webhookTenantIds()) {
+        this.noticesDue.add(id)
+        this.kick(id)
+      }
     } catch (err) {
       this.options.log.warn({ err: (err as Error).message }, 'webhook dispatcher re-check failed')
     }
@@ -147,24 +156,29 @@ export class WebhookDispatcher {
             return
           }
           const want = Math.min(free, 100)
-          const claimed = await this.options.engine.claim(tenant, {
-            worker_id: this.workerId,
-            task: WEBHOOK_TASK,
-            max: want,
-          })
-          for (const item of claimed) this.begin(tenant, item)
-          // Notices take what deliveries left; their lease is theirs, not a cue's.
-          const left = want - claimed.length
-          const notices =
+          // Notices first: they are few, and an alert should not wait behind a delivery backlog.
+          // Their lease is their own timeout plus the margin, not a cue's.
+          let notices: ClaimedExecution[] = []
+          if (this.noticesDue.delete(tenantId)) {
+            notices = await this.options.engine.claim(tenant, {
+              worker_id: this.workerId,
+              task: this.noticeTasks,
+              max: want,
+              lease_seconds: this.noticeLeaseSeconds,
+            })
+            if (notices.length === want) this.noticesDue.add(tenantId)
+            for (const item of notices) this.begin(tenant, item)
+          }
+          const left = want - notices.length
+          const claimed =
             left > 0
               ? await this.options.engine.claim(tenant, {
                   worker_id: this.workerId,
-                  task: this.noticeTasks,
+                  task: WEBHOOK_TASK,
                   max: left,
-                  lease_seconds: this.noticeLeaseSeconds,
                 })
               : []
-          for (const item of notices) this.begin(tenant, item)
+          for (const item of claimed) this.begin(tenant, item)
           if (claimed.length + notices.length < want) break
         }
       } while (this.running && this.again.has(tenantId))
