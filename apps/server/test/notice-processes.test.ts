@@ -1,6 +1,11 @@
 import { Engine, Tenants } from '@cuekit/engine'
 import { ALERT_TASK } from '@cuekit/protocol'
-import { createTenant, type ServerProcess, startServerProcess } from '@cuekit/scripts/lib/server-process'
+import {
+  createTenant,
+  type ServerProcess,
+  startServerProcess,
+  tenantClient,
+} from '@cuekit/scripts/lib/server-process'
 import { waitFor } from '@cuekit/scripts/lib/wait'
 import { verifyWebhook } from '@cuekit/sdk'
 import { Redis } from 'ioredis'
@@ -28,16 +33,6 @@ afterAll(async () => {
   redis?.disconnect()
 })
 
-async function call(base: string, apiKey: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null }
-}
-
 describe('an alert whose server is killed mid-delivery', () => {
   it('is posted again by the other server once the lease expires', async () => {
     const rx = await startReceiver((_r, i) => (i === 0 ? 'hold' : 200))
@@ -49,7 +44,8 @@ describe('an alert whose server is killed mid-delivery', () => {
     await tenants.setAlertWebhookUrl(tenant, `${rx.url}/alerts`)
     const secret = await tenants.alertWebhookSecret(tenant_id)
 
-    const cue = await call(a.url, api_key, 'POST', '/v1/cues', {
+    const call = tenantClient(a.url, api_key)
+    const cue = await call('POST', '/v1/cues', {
       name: 'fails-once',
       transport: 'worker',
       schedule: { type: 'recurring', cron: '0 0 1 1 *' },
@@ -58,11 +54,11 @@ describe('an alert whose server is killed mid-delivery', () => {
       alerts: { consecutive_failures: 1 },
     })
     expect(cue.status).toBe(201)
-    await call(a.url, api_key, 'POST', `/v1/cues/${cue.body.id}/fire`)
-    const claim = await call(a.url, api_key, 'POST', '/v1/executions/claim', { worker_id: 'w1', task: 'job' })
+    await call('POST', `/v1/cues/${cue.body.id}/fire`)
+    const claim = await call('POST', '/v1/executions/claim', { worker_id: 'w1', task: 'job' })
     expect(claim.status).toBe(200)
     const claimed = claim.body.executions?.[0] ?? claim.body
-    const report = await call(a.url, api_key, 'POST', `/v1/executions/${claimed.execution_id}/outcome`, {
+    const report = await call('POST', `/v1/executions/${claimed.execution_id}/outcome`, {
       success: false,
       error: 'boom',
       ...(claimed.lease?.token ? { lease_token: claimed.lease.token } : { worker_id: 'w1' }),
