@@ -176,6 +176,69 @@ describe.each(['redis', 'memory'] as const)('on_failure.webhook (%s)', (store) =
   })
 })
 
+describe('a worker execution missed by its outcome deadline', () => {
+  it('runs on_failure: cue.failed with no attempts, and an outcome_timeout alert to the alert webhook', async () => {
+    const t = await makeApp({ webhookAllowPrivate: true })
+    t.cuekit.startMaintenance()
+    const rx = await startReceiver()
+    const secret = await alertHook(t, `${rx.url}/alerts`)
+    const created = await t.json('POST', '/v1/cues', {
+      name: 'nobody-home',
+      ...WORKER_CUE,
+      delivery: { outcome_deadline_seconds: 1 },
+      on_failure: { email: false, webhook: `${rx.url}/failed` },
+    })
+    expect(created.status).toBe(201)
+    const fired = await t.json('POST', `/v1/cues/${created.body.id}/fire`)
+    const failed = await waitFor(() => rx.received.find((r) => r.path === '/failed'), {
+      timeoutMs: 10_000,
+      message: 'cue.failed never came',
+    })
+    expect(JSON.parse(failed.body)).toMatchObject({
+      event: 'cue.failed',
+      execution_id: fired.body.id,
+      attempts: 0,
+      last_http_status: null,
+    })
+    const alert = await waitFor(() => rx.received.find((r) => r.path === '/alerts'), {
+      timeoutMs: 10_000,
+      message: 'no outcome_timeout alert',
+    })
+    expect(alert.headers['x-cueapi-alert-type']).toBe('outcome_timeout')
+    expect(JSON.parse(alert.body).execution_id).toBe(fired.body.id)
+    expect(verifyWebhook(secret, alert.headers, alert.body)).toBe(true)
+  })
+})
+
+describe('notices with nothing left to send to', () => {
+  it('fail at once, without retries: the alert webhook was cleared, the tenant has no email', async () => {
+    const smtp = await startSmtp()
+    const t = await makeApp(
+      { webhookAllowPrivate: true, smtp: { url: smtp.url, from: 'cuekit@localhost' } },
+      { engine: { emailEnabled: true } },
+    )
+    const rx = await startReceiver()
+    await alertHook(t, `${rx.url}/alerts`)
+    // Queued while the URL was set, sent after it was cleared; the test tenant has no email.
+    await failOnce(t, { alerts: { consecutive_failures: 1 }, on_failure: { email: true } })
+    await t.cuekit.services.tenants.setAlertWebhookUrl(t.tenant, null)
+    t.cuekit.startMaintenance()
+    for (const task of [ALERT_TASK, EMAIL_TASK]) {
+      const done = await waitFor(
+        async () => {
+          const [e] = (await t.engine.list(t.tenant, { task })).executions
+          return e?.status === 'failed' ? e : null
+        },
+        { timeoutMs: 10_000, message: `${task} did not fail` },
+      )
+      expect(done.attempts).toBe(1)
+      expect(done.error_message).toMatch(task === ALERT_TASK ? /alert_webhook_url/ : /no email/)
+    }
+    expect(rx.received).toHaveLength(0)
+    expect(smtp.mails).toHaveLength(0)
+  })
+})
+
 describe('a webhook delivery answered 500 for good', () => {
   it("records the HTTP status on the execution and in the cue's cue.failed", async () => {
     const t = await makeApp({ webhookAllowPrivate: true })
