@@ -1,6 +1,13 @@
 import type { AddressInfo } from 'node:net'
 import { Cues } from '@cuekit/engine'
-import { ALERT_TASK, CreateCueRequest, EMAIL_TASK, pythonJsonDumps } from '@cuekit/protocol'
+import {
+  ALERT_TASK,
+  AlertWebhookBody,
+  CreateCueRequest,
+  CueFailedBody,
+  EMAIL_TASK,
+  pythonJsonDumps,
+} from '@cuekit/protocol'
 import { waitFor } from '@cuekit/scripts/lib/wait'
 import { verifyWebhook } from '@cuekit/sdk'
 import { createApp } from '@cuekit/server'
@@ -67,6 +74,7 @@ describe.each(['redis', 'memory'] as const)('alert webhooks (%s)', (store) => {
       created_at: alert!.created_at,
       metadata: { consecutive_failures: 1 },
     })
+    expect(AlertWebhookBody.strict().parse(body)).toEqual(body)
     // The bytes are Python's json.dumps(sort_keys=True): receivers written for CueAPI re-serialise.
     expect(got.body).toBe(pythonJsonDumps(body))
     expect(verifyWebhook(secret, got.headers, got.body)).toBe(true)
@@ -169,6 +177,7 @@ describe.each(['redis', 'memory'] as const)('on_failure.webhook (%s)', (store) =
       failed_at: failed.finished_at,
       dashboard_url: null,
     })
+    expect(CueFailedBody.strict().parse(JSON.parse(got.body))).toEqual(JSON.parse(got.body))
     expect(got.body).toBe(pythonJsonDumps(JSON.parse(got.body)))
     const secret = await t.cuekit.services.tenants.webhookSecret(t.tenant.id)
     expect(verifyWebhook(secret, got.headers, got.body)).toBe(true)
