@@ -134,6 +134,19 @@ export async function createTenant(
   return (await res.json()) as { tenant_id: string; api_key: string }
 }
 
+/** A tenant's JSON calls to a server over real HTTP: status and parsed body. */
+export function tenantClient(base: string, apiKey: string) {
+  return async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+    const text = await res.text()
+    return { status: res.status, body: text ? JSON.parse(text) : null }
+  }
+}
+
 export interface ServerExit {
   code: number | null
   signal: NodeJS.Signals | null

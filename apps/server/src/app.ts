@@ -26,6 +26,7 @@ import { QueueSnapshot } from './snapshot.ts'
 import type { Resolver } from './ssrf.ts'
 import { Waiters } from './waiters.ts'
 import { WebhookDispatcher } from './webhooks/dispatcher.ts'
+import { createMailer } from './webhooks/mail.ts'
 
 export interface AppOptions {
   engine: Engine
@@ -97,6 +98,7 @@ export function createApp(options: AppOptions): CuekitApp {
     lastReap: null,
     resolve: options.resolve,
   }
+  const mailer = config.smtp ? createMailer(config.smtp.url, config.smtp.from, config.noticeTimeoutMs) : null
   const dispatcher = new WebhookDispatcher({
     engine,
     tenants,
@@ -105,6 +107,9 @@ export function createApp(options: AppOptions): CuekitApp {
     allowPrivate: config.webhookAllowPrivate,
     concurrency: config.webhookConcurrency,
     recheckMs: config.webhookRecheckMs,
+    noticeTimeoutMs: config.noticeTimeoutMs,
+    leaseMarginSeconds: config.webhookLeaseMarginSeconds,
+    mailer,
     ...(options.resolve ? { resolve: options.resolve } : {}),
   })
 
@@ -171,6 +176,7 @@ export function createApp(options: AppOptions): CuekitApp {
       waiters.close()
       shutdown.abort()
       await Promise.all([maintenance.stop(), dispatcher.stop(), snapshot.close()])
+      mailer?.close()
       await pubsub.close()
     },
   }

@@ -32,6 +32,16 @@ export const Env = z.object({
   CUEKIT_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   /** A webhook execution's lease is its cue's timeout plus this margin. */
   CUEKIT_WEBHOOK_LEASE_MARGIN_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  /**
+   * SMTP server for a cue's on_failure.email (`smtp://user:pass@host:587`, `smtps://…:465`); unset,
+   * no mail is sent and cues asking for it say so in their `warning`.
+   */
+  CUEKIT_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  /** The From of those mails. */
+  CUEKIT_SMTP_FROM: z.string().min(3).default('Cuekit <cuekit@localhost>'),
   /** Bearer token `GET /metrics` requires; unset leaves it open, as Prometheus exporters usually are. */
   CUEKIT_METRICS_TOKEN: z.string().min(16).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -55,6 +65,12 @@ export interface ServerConfig {
   webhookConcurrency: number
   /** Coarse re-check of tenants with webhook cues, in case a notification was lost. */
   webhookRecheckMs: number
+  /** A notice's (alert webhook, on_failure webhook or mail) lease is its timeout plus this margin. */
+  webhookLeaseMarginSeconds: number
+  /** How long an alert or on_failure webhook, or a mail, may take (CueAPI: 10 s). */
+  noticeTimeoutMs: number
+  /** SMTP for on_failure.email; null: no mail (the engine must then have `emailEnabled` off). */
+  smtp: { url: string; from: string } | null
   /** Bearer token for `GET /metrics`; null leaves it open. */
   metricsToken: string | null
   /** How often the queue gauges of `/metrics` are refreshed while someone scrapes. */
@@ -72,6 +88,9 @@ export const defaultServerConfig: ServerConfig = {
   webhookAllowPrivate: false,
   webhookConcurrency: 32,
   webhookRecheckMs: 5000,
+  webhookLeaseMarginSeconds: 10,
+  noticeTimeoutMs: 10_000,
+  smtp: null,
   metricsToken: null,
   metricsRefreshMs: 10_000,
 }

@@ -67,6 +67,8 @@ const engine = new Engine({
   defaultLeaseSeconds: env.CUEKIT_DEFAULT_LEASE_SECONDS,
   retentionSeconds: env.CUEKIT_RETENTION_SECONDS,
   webhookLeaseMarginSeconds: env.CUEKIT_WEBHOOK_LEASE_MARGIN_SECONDS,
+  // Only a server that can mail queues on_failure mail.
+  emailEnabled: env.CUEKIT_SMTP_URL !== undefined,
 })
 await orExit(
   engine.checkStorage().catch((error: unknown) => {
@@ -89,6 +91,8 @@ const cuekit = createApp({
     partitions: env.CUEKIT_PARTITIONS,
     waiterRecheckMs: env.CUEKIT_WAITER_RECHECK_MS,
     webhookAllowPrivate: env.CUEKIT_WEBHOOK_ALLOW_PRIVATE,
+    webhookLeaseMarginSeconds: env.CUEKIT_WEBHOOK_LEASE_MARGIN_SECONDS,
+    smtp: env.CUEKIT_SMTP_URL ? { url: env.CUEKIT_SMTP_URL, from: env.CUEKIT_SMTP_FROM } : null,
     metricsToken: env.CUEKIT_METRICS_TOKEN ?? null,
   },
 })
@@ -168,6 +172,9 @@ async function banner(port: number): Promise<string> {
   if (env.CUEKIT_WEBHOOK_ALLOW_PRIVATE) {
     lines.push('  webhooks: CUEKIT_WEBHOOK_ALLOW_PRIVATE=true, cues may call private and loopback addresses')
   }
+  lines.push(
+    `  on_failure email: ${env.CUEKIT_SMTP_URL ? `via ${redactUrl(env.CUEKIT_SMTP_URL)}` : 'off (no CUEKIT_SMTP_URL)'}`,
+  )
   lines.push(`  API docs: ${url}/docs   OpenAPI: ${url}/openapi.json   dashboard: ${url}/dashboard`)
   return lines.join('\n')
 }

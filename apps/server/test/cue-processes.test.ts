@@ -1,4 +1,9 @@
-import { createTenant, type ServerProcess, startServerProcess } from '@cuekit/scripts/lib/server-process'
+import {
+  createTenant,
+  type ServerProcess,
+  startServerProcess,
+  tenantClient,
+} from '@cuekit/scripts/lib/server-process'
 import { waitFor } from '@cuekit/scripts/lib/wait'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startReceiver } from './receiver.ts'
@@ -22,17 +27,7 @@ afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()])
 })
 
-function client(base: string, apiKey: string) {
-  return async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : null }
-  }
-}
+const client = tenantClient
 
 describe('cues on two servers', () => {
   it('fire exactly one execution per tick', async () => {

@@ -79,6 +79,11 @@ describe('startup failures: one line naming the setting, a distinct exit code', 
     expectOneLine(exit, 2, /^invalid CUEKIT_DEFAULT_LEASE_SECONDS: /)
   })
 
+  it('an SMTP URL that is not smtp:// or smtps://: exit 2, naming it', async () => {
+    const exit = await runServerProcess({ env: { CUEKIT_SMTP_URL: 'http://mail.example.com' } })
+    expectOneLine(exit, 2, /^invalid CUEKIT_SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/)
+  })
+
   it('data of an earlier storage format: exit 5, the prefix and what to do', async () => {
     const prefix = `old${process.pid}`
     const redis = new Redis(inject('redisUrl'))
@@ -112,6 +117,20 @@ describe('ready before it says so', () => {
       /^Cuekit control plane listening on http:\/\/127\.0\.0\.1:\d+\n {2}storage: Redis\n/,
     )
     expect(exit.code, 'SIGTERM drains and exits 0').toBe(0)
+  })
+})
+
+describe('mail', () => {
+  it('the banner says whether on_failure mail is on, with the SMTP password hidden', async () => {
+    const exit = await runServerProcess(
+      { env: { CUEKIT_SMTP_URL: 'smtp://cuekit:hunter2@127.0.0.1:2525' } },
+      30_000,
+      (stdout, child) => {
+        if (stdout.includes('API docs:')) child.kill('SIGTERM')
+      },
+    )
+    expect(exit.stdout).toContain('on_failure email: via smtp://cuekit:***@127.0.0.1:2525')
+    expect(exit.stdout + exit.stderr).not.toContain('hunter2')
   })
 })
 

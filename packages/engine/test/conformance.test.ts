@@ -188,6 +188,8 @@ describe('claim', () => {
     expect(c.lease.token.length).toBeGreaterThanOrEqual(32)
     const r = await engine.get(tenant, id)
     expect(r.status).toBe('delivering')
+    // What the claimer (and a webhook's X-CueAPI-Scheduled-For) gets is the stored instant.
+    expect(c.scheduled_for).toBe(r.scheduled_for)
     expect(Date.parse(r.lease!.expires_at) - Date.parse(r.lease!.claimed_at)).toBe(30_000)
     expect(r.lease).toMatchObject({ worker_id: 'w1', epoch: 1, heartbeats: 0, last_heartbeat_at: null })
     expect(JSON.stringify(r)).not.toContain(c.lease.token)

@@ -7,6 +7,7 @@ import { route } from '../http.ts'
 import type { Services } from '../services.ts'
 import { checkWebhookUrl, WebhookUrlError } from '../ssrf.ts'
 import { DISPATCHER_WORKER_PREFIX } from '../webhooks/dispatcher.ts'
+import { withMailNote } from '../webhooks/mail.ts'
 
 export function cueRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   const { engine, tenants, config } = s
@@ -32,6 +33,10 @@ export function cueRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     }
   }
 
+  /** The dispatcher's coarse re-check visits tenants whose cues it delivers or notifies for. */
+  const dispatched = (cfg: CueConfig): boolean =>
+    cfg.transport === 'webhook' || !!cfg.on_failure?.webhook || (!!config.smtp && !!cfg.on_failure?.email)
+
   const workerWarning = async (tenant: TenantRecord, cfg: CueConfig): Promise<string | null> => {
     if (cfg.transport !== 'worker') return null
     const { workers } = await engine.workers(tenant, 200)
@@ -44,8 +49,12 @@ export function cueRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   route(app, s, ROUTES.createCue, async (c, { body }) => {
     const tenant = c.get('tenant')
     const cfg = Cues.configFromCreate(body)
-    const warning = (await checkCallback(cfg)) ?? (await workerWarning(tenant, cfg))
-    if (cfg.transport === 'webhook') await tenants.markWebhookTenant(tenant.id)
+    const warning = withMailNote(
+      (await checkCallback(cfg)) ?? (await workerWarning(tenant, cfg)),
+      body.on_failure,
+      config.smtp,
+    )
+    if (dispatched(cfg)) await tenants.markWebhookTenant(tenant.id)
     const record = await engine.cues.create(tenant, cfg)
     return c.json({ ...record, warning }, 201)
   })
@@ -83,13 +92,13 @@ export function cueRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       const urlChanged =
         cfg.transport !== current.config.transport || cfg.callback.url !== current.config.callback.url
       warning = urlChanged ? await checkCallback(cfg) : null
-      if (cfg.transport === 'webhook') await tenants.markWebhookTenant(tenant.id)
+      if (dispatched(cfg)) await tenants.markWebhookTenant(tenant.id)
       // A finished one-time cue given a new schedule is armed again.
       const rearm =
         body.schedule !== undefined && (current.status === 'completed' || current.status === 'failed')
       return { config: cfg, status: body.status ?? (rearm ? 'active' : current.status) }
     })
-    return c.json({ ...record, warning }, 200)
+    return c.json({ ...record, warning: withMailNote(warning, body.on_failure, config.smtp) }, 200)
   })
 
   route(app, s, ROUTES.deleteCue, async (c, { params }) => {

@@ -1,10 +1,12 @@
 import { hostname } from 'node:os'
 import { type Engine, EngineError, type StoredCue, type TenantRecord, type Tenants } from '@cuekit/engine'
-import { type ClaimedExecution, WEBHOOK_TASK } from '@cuekit/protocol'
+import { type ClaimedExecution, EMAIL_TASK, WEBHOOK_TASK } from '@cuekit/protocol'
 import type { Logger } from 'pino'
 import type { Metrics } from '../metrics.ts'
 import type { Resolver } from '../ssrf.ts'
 import { sendWebhook, webhookMessage } from './deliver.ts'
+import type { Mailer } from './mail.ts'
+import { buildNotice, NOTICE_TASKS, NOTICE_TIMEOUT_MS, type Notice } from './notices.ts'
 
 /** Worker ids of the built-in dispatchers (one per server process). */
 export const DISPATCHER_WORKER_PREFIX = 'cuekit-webhooks@'
@@ -22,6 +24,12 @@ export interface DispatcherOptions {
   /** How long stop() lets in-flight deliveries finish before releasing their leases. */
   stopGraceMs?: number
   resolve?: Resolver
+  /** Sends on_failure mail; without one this server leaves `@email` executions to others. */
+  mailer?: Mailer | null
+  /** How long an alert or failure webhook (or a mail) may take; CueAPI's is 10 s. */
+  noticeTimeoutMs?: number
+  /** A notice's lease is its timeout plus this margin. */
+  leaseMarginSeconds?: number
 }
 
 interface InFlight {
@@ -34,7 +42,9 @@ interface InFlight {
 /**
  * The built-in webhook dispatcher: a worker of the engine like any other. It claims executions of
  * the internal `@webhook` task with a lease of the cue's timeout plus a margin (set when the cue
- * fired), delivers them, and reports the outcome with its lease token. A server that dies
+ * fired), delivers them, and reports the outcome with its lease token. It also sends the notices
+ * the engine queues as internal executions (`@alert`, `@notify`, `@email`; notices.ts), leased for
+ * their own timeout plus the margin, retried with the backoff the engine gave them. A server that dies
  * mid-delivery leaves the lease to expire; the reaper re-queues the execution and any server's
  * dispatcher delivers it again under the same execution ID (at-least-once).
  *
@@ -50,15 +60,27 @@ export class WebhookDispatcher {
   private readonly again = new Set<string>()
   /** Tenants left with work when this server was at capacity: retried as slots free up. */
   private readonly saturated = new Set<string>()
+  /**
+   * Tenants that may have notices to claim (announced, or a re-check): only these pay a second
+   * claim per round, so a stream of webhook deliveries does not.
+   */
+  private readonly noticesDue = new Set<string>()
   private readonly tenantCache = new Map<string, { tenant: TenantRecord | null; until: number }>()
   private readonly concurrency: number
   private readonly recheckMs: number
   private readonly stopGraceMs: number
+  private readonly noticeTimeoutMs: number
+  private readonly noticeTasks: string[]
+  private readonly noticeLeaseSeconds: number
 
   constructor(private readonly options: DispatcherOptions) {
     this.concurrency = options.concurrency ?? 32
     this.recheckMs = options.recheckMs ?? 5000
     this.stopGraceMs = options.stopGraceMs ?? 5000
+    this.noticeTimeoutMs = options.noticeTimeoutMs ?? NOTICE_TIMEOUT_MS
+    this.noticeLeaseSeconds = Math.ceil(this.noticeTimeoutMs / 1000) + (options.leaseMarginSeconds ?? 10)
+    // A server that cannot mail leaves mail to one that can.
+    this.noticeTasks = NOTICE_TASKS.filter((t) => t !== EMAIL_TASK || options.mailer)
   }
 
   get size(): number {
@@ -75,7 +97,9 @@ export class WebhookDispatcher {
 
   /** From the pub/sub notification: some executions of `tasks` became claimable in a tenant. */
   notify(tenantId: string, tasks: Map<string, number>): void {
-    if (this.running && tasks.has(WEBHOOK_TASK)) this.kick(tenantId)
+    if (!this.running) return
+    if (this.noticeTasks.some((t) => tasks.has(t))) this.noticesDue.add(tenantId)
+    if (tasks.has(WEBHOOK_TASK) || this.noticesDue.has(tenantId)) this.kick(tenantId)
   }
 
   /** Stops claiming; in-flight deliveries get a grace period, then are aborted and released. */
@@ -92,7 +116,10 @@ export class WebhookDispatcher {
 
   private async recheck(): Promise<void> {
     try {
-      for (const id of await this.options.tenants.webhookTenantIds()) this.kick(id)
+      for (const id of await this.options.tenants.webhookTenantIds()) {
+        this.noticesDue.add(id)
+        this.kick(id)
+      }
     } catch (err) {
       this.options.log.warn({ err: (err as Error).message }, 'webhook dispatcher re-check failed')
     }
@@ -129,13 +156,30 @@ export class WebhookDispatcher {
             return
           }
           const want = Math.min(free, 100)
-          const claimed = await this.options.engine.claim(tenant, {
-            worker_id: this.workerId,
-            task: WEBHOOK_TASK,
-            max: want,
-          })
+          // Notices first: they are few, and an alert should not wait behind a delivery backlog.
+          // Their lease is their own timeout plus the margin, not a cue's.
+          let notices: ClaimedExecution[] = []
+          if (this.noticesDue.delete(tenantId)) {
+            notices = await this.options.engine.claim(tenant, {
+              worker_id: this.workerId,
+              task: this.noticeTasks,
+              max: want,
+              lease_seconds: this.noticeLeaseSeconds,
+            })
+            if (notices.length === want) this.noticesDue.add(tenantId)
+            for (const item of notices) this.begin(tenant, item)
+          }
+          const left = want - notices.length
+          const claimed =
+            left > 0
+              ? await this.options.engine.claim(tenant, {
+                  worker_id: this.workerId,
+                  task: WEBHOOK_TASK,
+                  max: left,
+                })
+              : []
           for (const item of claimed) this.begin(tenant, item)
-          if (claimed.length < want) break
+          if (claimed.length + notices.length < want) break
         }
       } while (this.running && this.again.has(tenantId))
     } catch (err) {
@@ -162,7 +206,9 @@ export class WebhookDispatcher {
     this.inFlight.add(entry)
   }
 
-  private async deliver({ tenant, item, abort }: InFlight): Promise<void> {
+  private async deliver(entry: InFlight): Promise<void> {
+    if (entry.item.task !== WEBHOOK_TASK) return this.sendNotice(entry)
+    const { tenant, item, abort } = entry
     const { engine, tenants, log, metrics } = this.options
     const lease = { lease_token: item.lease.token }
     let cue: StoredCue
@@ -209,11 +255,86 @@ export class WebhookDispatcher {
         'webhook delivery failed',
       )
     }
+    const http_status = result.status ?? undefined
     await this.report(
       tenant,
       item,
-      result.ok ? { success: true, ...lease } : { success: false, error: result.error, ...lease },
+      result.ok
+        ? { success: true, http_status, ...lease }
+        : { success: false, error: result.error, http_status, ...lease },
     )
+  }
+
+  /** An alert, a `cue.failed` webhook or a mail: sent, then reported like a delivery. */
+  private async sendNotice({ tenant, item, abort }: InFlight): Promise<void> {
+    const { engine, log, metrics } = this.options
+    const lease = { lease_token: item.lease.token }
+    const notice: Notice = await buildNotice(
+      { engine, tenants: this.options.tenants, now: Date.now },
+      tenant,
+      item,
+    )
+    if (notice.kind === 'none') {
+      log.info({ execution_id: item.execution_id, task: item.task, reason: notice.reason }, 'notice dropped')
+      await this.report(tenant, item, { success: false, error: notice.reason, retry: false, ...lease })
+      return
+    }
+    let error: string | null = null
+    let http_status: number | undefined
+    if (notice.kind === 'http') {
+      const result = await sendWebhook({
+        url: notice.url,
+        method: 'POST',
+        headers: notice.headers,
+        body: notice.body,
+        timeoutMs: this.noticeTimeoutMs,
+        allowPrivate: this.options.allowPrivate,
+        signal: abort.signal,
+        ...(this.options.resolve ? { resolve: this.options.resolve } : {}),
+      })
+      error = result.error
+      http_status = result.status ?? undefined
+    } else {
+      error = await this.mail(notice)
+    }
+    if (abort.signal.aborted) {
+      metrics?.webhookDeliveries.inc({ result: 'released' })
+      await engine.release(tenant, item.execution_id, lease).catch(() => {})
+      return
+    }
+    metrics?.webhookDeliveries.inc({ result: error === null ? 'success' : 'failure' })
+    if (error !== null) {
+      log.info(
+        { execution_id: item.execution_id, task: item.task, attempt: item.attempt, err: error },
+        'notice failed',
+      )
+    }
+    await this.report(
+      tenant,
+      item,
+      error === null
+        ? { success: true, http_status, ...lease }
+        : { success: false, error, http_status, ...lease },
+    )
+  }
+
+  private async mail(notice: Extract<Notice, { kind: 'mail' }>): Promise<string | null> {
+    const mailer = this.options.mailer
+    if (!mailer) return 'This server has no SMTP server (CUEKIT_SMTP_URL).'
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('The SMTP server did not answer in time.'), this.noticeTimeoutMs)
+    })
+    try {
+      return await Promise.race([
+        mailer.send({ to: notice.to, subject: notice.subject, text: notice.text }).then(() => null),
+        late,
+      ])
+    } catch (err) {
+      return `Mail not sent: ${(err as Error).message}`
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   private async report(

@@ -92,8 +92,9 @@ local function b36(n)
   return s
 end
 
+-- n starts as a float: fengari's integers are 32-bit and a ms timestamp would wrap.
 local function from_b36(s)
-  local n = 0
+  local n = 0.0
   for i = 1, #s do
     n = n * 36 + string.find(B36, string.sub(s, i, i), 1, true) - 1
   end
