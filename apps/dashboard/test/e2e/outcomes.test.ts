@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { apiKit, type Held, pageKit, type Run, signIn, startRun, stopRun } from './kit.ts'
+
+// Outcomes in the dashboard (issue 12 §6), in chromium against a real server: an execution's
+// delivery and its outcome as two facts with the evidence, a cue's outcome settings and stats,
+// the outcome filter of the executions list.
+
+let run: Run
+const { api, claim } = apiKit(() => ({ url: run.server.url, apiKey: run.apiKey }))
+const { go, row, countIs, shot } = pageKit(() => run.page)
+
+beforeAll(async () => {
+  run = await startRun('outcomes')
+  await signIn(run.page, run.server.url, run.apiKey)
+})
+
+afterAll(async () => {
+  await stopRun(run)
+})
+
+/** A worker cue of its own task, daily (it never fires by itself during a test). */
+const workerCue = (name: string, extra: Record<string, unknown> = {}) =>
+  api('POST', '/v1/cues', {
+    name,
+    transport: 'worker',
+    task: name,
+    schedule: { type: 'recurring', cron: '0 3 * * *', timezone: 'UTC' },
+    ...extra,
+  })
+
+/** A worker cue fired once and its execution claimed: what a worker holds. */
+async function firedAndClaimed(name: string, extra: Record<string, unknown> = {}) {
+  const cue = await workerCue(name, extra)
+  const fired = await api('POST', `/v1/cues/${cue.id}/fire`)
+  const held = await claim('worker-o', name, 60)
+  expect(held.execution_id).toBe(fired.execution_id)
+  return { cue, held }
+}
+
+/** The lease holder's report, with `body` (success, result, evidence…). */
+const report = (held: Held, body: Record<string, unknown>) =>
+  api('POST', `/v1/executions/${held.execution_id}/outcome`, { lease_token: held.token, ...body })
+
+// The rendered text, with a line between a fact's label and value (textContent runs them together).
+// biome-ignore lint/performance/useDomNodeTextContent: the line breaks are what the assertions read
+const text = (selector: string) => run.page.locator(selector).innerText()
+
+describe('outcomes in the dashboard', () => {
+  it('shows delivery and outcome as two facts, with the evidence and a safe result link', async () => {
+    const { held } = await firedAndClaimed('o-evidence')
+    await go(`#/executions/${held.execution_id}`)
+    // Claimed, nothing reported: a delivery in progress and no outcome yet.
+    await run.page.locator('[data-fact="outcome"] [data-outcome-state=""]').waitFor()
+    expect(await text('[data-fact="outcome"]')).toContain('none reported yet')
+
+    await report(held, {
+      success: true,
+      result: 'report sent to 3 recipients',
+      metadata: { recipients: 3 },
+      external_id: 'msg-4711',
+      result_url: 'https://mail.example.com/sent/4711',
+      result_ref: 'outbox/4711',
+      result_type: 'email',
+      summary: 'Weekly report mailed',
+      artifacts: [{ name: 'report.pdf', bytes: 20_480 }],
+    })
+    // Live: the outcome's event re-renders the page.
+    await run.page.locator('[data-fact="outcome"] [data-outcome-state="reported_success"]').waitFor()
+    const delivery = await text('[data-fact="delivery"]')
+    expect(delivery).toMatch(/Status\s+success/)
+    expect(delivery).toMatch(/Delivered\s+(just now|\d+s ago)/)
+    expect(delivery).toMatch(/Triggered by\s+manual fire/)
+    expect(delivery).toContain('worker-o')
+    const outcome = await text('[data-fact="outcome"]')
+    for (const want of [
+      'reported success',
+      'Success\nyes',
+      'report sent to 3 recipients',
+      'reported with lease token',
+      'msg-4711',
+      'outbox/4711',
+      'email',
+      'Weekly report mailed',
+      'report.pdf',
+      '"recipients": 3',
+    ])
+      expect(outcome).toContain(want)
+    // The outcome's badge sits beside the status in the header, each its own fact.
+    await run.page.locator('.page-header .badge-reported_success').waitFor()
+    await run.page.locator('.page-header .badge-success').waitFor()
+    const link = run.page.locator('a.result-url')
+    expect(await link.getAttribute('href')).toBe('https://mail.example.com/sent/4711')
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer nofollow')
+    expect(await link.getAttribute('target')).toBe('_blank')
+    await shot('execution-outcome')
+  })
+
+  it('shows a chained execution with its parent, and a failure reported as such', async () => {
+    const child = await workerCue('o-child')
+    const { held } = await firedAndClaimed('o-parent', { on_success_fire: child.id })
+    await report(held, { success: true })
+    const childHeld = await claim('worker-o', 'o-child', 60)
+    await report(childHeld, {
+      success: false,
+      error: 'upstream said 503',
+      retry: false,
+    })
+    await go(`#/executions/${childHeld.execution_id}`)
+    await run.page.locator('[data-outcome-state="reported_failure"]').waitFor()
+    const delivery = await text('[data-fact="delivery"]')
+    expect(delivery).toMatch(/Triggered by\s+chain/)
+    expect(delivery).toContain(`${held.execution_id} (depth 1)`)
+    expect(delivery).toContain('upstream said 503')
+    expect(await text('[data-fact="outcome"]')).toMatch(/Success\s+no[\s\S]*Error\s+upstream said 503/)
+    await run.page.locator(`[data-fact="delivery"] a[href="#/executions/${held.execution_id}"]`).click()
+    await run.page.getByRole('heading', { level: 1, name: `Execution ${held.execution_id}` }).waitFor()
+  })
+
+  it('filters the executions list by outcome state', async () => {
+    const { held } = await firedAndClaimed('o-manual', { verification: { mode: 'manual' } })
+    await report(held, { success: true })
+    const e = await api('GET', `/v1/executions/${held.execution_id}`)
+    expect(e.outcome_state).toBe('verification_pending')
+
+    await go('#/executions')
+    await run.page.getByRole('heading', { level: 1, name: 'Executions' }).waitFor()
+    await run.page.getByLabel('Outcome', { exact: true }).selectOption('verification_pending')
+    await run.page.getByRole('button', { name: 'Apply' }).click()
+    await countIs('tbody tr', 1)
+    await row(held.execution_id).waitFor()
+    expect(run.page.url()).toContain('outcome_state=verification_pending')
+    expect(await row(held.execution_id).textContent()).toContain('verification pending')
+    expect(await run.page.locator('caption').textContent()).toContain('outcome verification pending')
+    await shot('executions-outcome-filter')
+
+    await run.page.getByLabel('Outcome', { exact: true }).selectOption('reported_failure')
+    await run.page.getByRole('button', { name: 'Apply' }).click()
+    await run.page.locator('caption', { hasText: 'outcome reported failure' }).waitFor()
+    await countIs('tbody tr[data-row]', 1)
+    expect(await run.page.locator('tbody tr[data-row]').textContent()).toContain('reported failure')
+  })
+
+  it("shows a cue's outcome settings and stats, and edits them through the API", async () => {
+    const target = await workerCue('o-next')
+    const { cue, held } = await firedAndClaimed('o-settings', {
+      delivery: { timeout_seconds: 20, outcome_deadline_seconds: 600 },
+      alerts: { consecutive_failures: 5 },
+      on_failure: { email: false, webhook: null, pause: true },
+    })
+    await report(held, { success: true })
+
+    await go(`#/cues/${cue.id}`)
+    await run.page.locator('[data-setting="verification"]').waitFor()
+    expect(await text('[data-setting="verification"]')).toBe('None: a reported success stands')
+    expect(await text('[data-setting="delivery"]')).toBe('20 s to answer; outcome due 600 s after delivery')
+    expect(await text('[data-setting="alerts"]')).toBe('after 5 consecutive failures')
+    expect(await text('[data-setting="on_failure"]')).toBe('pause the cue')
+    const detail = await api('GET', `/v1/cues/${cue.id}`)
+    if (detail.stats) {
+      const stats = await text('[data-stats]')
+      expect(stats).toContain(`Last ${detail.stats.period_days} days`)
+      expect(stats).toMatch(/Success rate\s+100%/)
+      expect(stats).toMatch(/Failures\s+0/)
+      expect(stats).toMatch(/Misses\s+0/)
+    }
+
+    // The form holds the same values, and saving a change sends only what changed.
+    const label = (name: string) => run.page.getByLabel(name, { exact: true })
+    expect(await label('Outcome deadline (s)').inputValue()).toBe('600')
+    expect(await label('Alert after consecutive failures').inputValue()).toBe('5')
+    expect(await label('Pause the cue (a one-time cue becomes failed)').isChecked()).toBe(true)
+    await label('Verification').selectOption('manual')
+    await label('Outcome deadline (s)').fill('900')
+    await label('Alert after consecutive failures').fill('2')
+    await label('Send an email (when the server has SMTP)').check()
+    await label('On success, fire cue').fill(target.id)
+    await run.page.getByRole('button', { name: 'Save changes' }).click()
+    await run.page.locator('.notice', { hasText: 'Saved' }).waitFor()
+    expect(await text('.notice')).toBe('Saved verification, on_failure, on_success_fire, delivery, alerts.')
+    const saved = await api('GET', `/v1/cues/${cue.id}`)
+    expect(saved).toMatchObject({
+      verification: { mode: 'manual' },
+      delivery: { timeout_seconds: 20, outcome_deadline_seconds: 900 },
+      alerts: { consecutive_failures: 2 },
+      on_failure: { email: true, webhook: null, pause: true },
+      on_success_fire: target.id,
+    })
+    await run.page.locator('[data-setting="verification"]', { hasText: 'Manual' }).waitFor()
+    expect(await text('[data-setting="on_failure"]')).toBe('email, pause the cue')
+    await run.page.locator(`a[data-setting="on_success_fire"][href="#/cues/${target.id}"]`).waitFor()
+
+    // A value the API refuses is shown by its field, with the API's message.
+    await label('Outcome deadline (s)').fill('0')
+    await run.page.getByRole('button', { name: 'Save changes' }).click()
+    await run.page.locator('.form-errors [role="alert"]').waitFor()
+    expect(await label('Outcome deadline (s)').getAttribute('aria-invalid')).toBe('true')
+    await shot('cue-outcome-settings')
+    expect(run.pageErrors).toEqual([])
+  })
+})
