@@ -19,6 +19,7 @@ import { cueRoutes } from './routes/cues.ts'
 import { eventRoutes } from './routes/events.ts'
 import { executionRoutes } from './routes/executions.ts'
 import { opsRoutes } from './routes/ops.ts'
+import { outcomeRoutes } from './routes/outcomes.ts'
 import { workerRoutes } from './routes/workers.ts'
 import type { Services } from './services.ts'
 import { QueueSnapshot } from './snapshot.ts'
@@ -112,6 +113,7 @@ export function createApp(options: AppOptions): CuekitApp {
   opsRoutes(app, services)
   accountRoutes(app, services)
   executionRoutes(app, services)
+  outcomeRoutes(app, services)
   cueRoutes(app, services)
   workerRoutes(app, services)
   activityRoutes(app, services)

@@ -1,6 +1,7 @@
-import { Engine, type TenantRecord } from '@cuekit/engine'
+import { Engine, type EngineOptions, type TenantRecord } from '@cuekit/engine'
 import { createApp, type Resolver, type ServerConfig } from '@cuekit/server'
 import { Redis } from 'ioredis'
+import RedisMock from 'ioredis-mock'
 import { afterAll, inject } from 'vitest'
 
 export const ADMIN_KEY = 'cue_admin_test_0123456789abcdef'
@@ -24,18 +25,30 @@ export interface TestApp {
   newTenant(): Promise<{ apiKey: string; tenant: TenantRecord }>
 }
 
-/** An app on the project's private Redis, under its own key prefix, with one tenant. */
+/** The stores route tests run on: the project's private Redis, and the in-memory dev store. */
+export const BACKENDS = ['redis', 'memory'] as const
+export type Backend = (typeof BACKENDS)[number]
+
+/**
+ * An app on the project's private Redis (or, with `backend: 'memory'`, on the in-memory store
+ * `npm start` uses without REDIS_URL), under its own key prefix, with one tenant.
+ */
 export async function makeApp(
   config: Partial<ServerConfig> = {},
-  options: { resolve?: Resolver } = {},
+  options: { resolve?: Resolver; backend?: Backend; engine?: Partial<EngineOptions> } = {},
 ): Promise<TestApp> {
   n += 1
-  const redis = new Redis(inject('redisUrl'), { enableAutoPipelining: true })
+  const { backend = 'redis', engine: engineOptions = {}, ...appOptions } = options
+  const redis =
+    backend === 'memory'
+      ? (new (RedisMock as unknown as typeof Redis)() as Redis)
+      : new Redis(inject('redisUrl'), { enableAutoPipelining: true })
   const engine = new Engine({
     redis,
     prefix: `s${process.pid}x${n}x${Math.random().toString(36).slice(2, 7)}`,
+    ...engineOptions,
   })
-  const cuekit = createApp({ engine, config: { adminKey: ADMIN_KEY, ...config }, ...options })
+  const cuekit = createApp({ engine, config: { adminKey: ADMIN_KEY, ...config }, ...appOptions })
   await cuekit.services.pubsub.ready
   const { tenant, apiKey } = await cuekit.services.tenants.create({ name: 'test' })
   closers.push(async () => {

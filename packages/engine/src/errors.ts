@@ -17,6 +17,9 @@ const DETAILED: Partial<Record<ErrorCode, (detail: string) => string>> = {
   idempotency_key_reused: (key) =>
     `Idempotency key "${key}" was already used with a different request; send the same request ` +
     'again to get its execution, or use a new key.',
+  invalid_state: (state) =>
+    `The outcome is ${state || 'not set'}, which this action does not apply to ` +
+    '(verify: reported_success or verification_pending; verification-pending: not reported_failure).',
 }
 
 /** Throws when a script reply starts with an error code instead of 'ok'. */

@@ -203,6 +203,18 @@ describe('verification', () => {
       code: 'execution_not_found',
     })
   })
+
+  it('verification-pending refuses a reported failure, naming its state', async () => {
+    const { engine } = setup()
+    const c = await cue(engine, {})
+    const id = await fire(engine, c.id)
+    const l = await lease(engine, 'job')
+    await engine.report(tenant, id, { lease_token: l.lease.token, success: false, error: 'no', retry: false })
+    const refused = engine.verificationPending(tenant, id)
+    await expect(refused).rejects.toMatchObject({ code: 'invalid_state' })
+    await expect(refused).rejects.toThrow(/reported_failure/)
+    expect((await engine.get(tenant, id)).outcome_state).toBe('reported_failure')
+  })
 })
 
 describe('a worker cue whose tick is not claimed by its outcome deadline is missed', () => {

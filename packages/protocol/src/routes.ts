@@ -52,9 +52,23 @@ import {
   WorkerHeartbeatResponse,
 } from './ops.ts'
 import {
+  Alert as AlertRecord,
+  EvidenceRequest,
+  EvidenceResponse,
+  ListAlertsQuery,
+  ListAlertsResponse,
+  UsageResponse,
+  VerificationPendingResponse,
+  VerifyRequest,
+  VerifyResponse,
+} from './outcomes.ts'
+import type { HttpRoute } from './route-types.ts'
+import {
+  AlertWebhookSecretResponse,
   CreateTenantRequest,
   CreateTenantResponse,
   MeResponse,
+  RegenerateAlertWebhookSecretResponse,
   RegenerateKeyResponse,
   RegisterRequest,
   RegisterResponse,
@@ -68,30 +82,6 @@ import {
  * from the same entries, so a route cannot exist on one side only (apps/server/test/route-table.test.ts).
  */
 
-export type HttpMethod = 'get' | 'post' | 'patch' | 'delete'
-
-/** Who may call: a tenant API key, the server's admin key, or anyone. */
-export type RouteAuth = 'tenant' | 'admin' | 'none'
-
-export interface RouteResponse {
-  readonly description: string
-  /** The JSON body; none for empty answers and for those that are not JSON. */
-  readonly schema?: z.ZodType
-}
-
-export interface HttpRoute {
-  readonly method: HttpMethod
-  /** OpenAPI style: `/v1/executions/{id}`. */
-  readonly path: string
-  readonly summary: string
-  readonly tags: readonly string[]
-  readonly auth: RouteAuth
-  readonly body?: z.ZodType
-  readonly query?: z.ZodType
-  /** By status. Every 2xx status of one route answers the same schema (or none). */
-  readonly responses: Readonly<Record<number, RouteResponse>>
-}
-
 const ok = <S extends z.ZodType>(description: string, schema: S) => ({ description, schema })
 const err = (description: string) => ({ description, schema: ErrorBody })
 
@@ -99,6 +89,7 @@ const executions = ['executions']
 const cues = ['cues']
 const auth = ['auth']
 const workers = ['workers']
+const outcomes = ['outcomes']
 
 const workerHeartbeat = {
   method: 'post',
@@ -185,7 +176,11 @@ export const ROUTES = {
     tags: auth,
     auth: 'tenant',
     body: UpdateMeRequest,
-    responses: { 200: ok('The tenant', MeResponse), 422: err('Invalid') },
+    responses: {
+      200: ok('The tenant', MeResponse),
+      400: err('invalid_alert_webhook_url'),
+      422: err('Invalid'),
+    },
   },
   regenerateKey: {
     method: 'post',
@@ -206,6 +201,36 @@ export const ROUTES = {
   regenerateWebhookSecret: { ...regenerateWebhookSecret, path: '/v1/auth/webhook-secret/regenerate' },
   /** The bare path: one hosted CueAPI page documents it as "rotate". */
   rotateWebhookSecret: { ...regenerateWebhookSecret, path: '/v1/auth/webhook-secret' },
+  alertWebhookSecret: {
+    method: 'get',
+    path: '/v1/auth/alert-webhook-secret',
+    summary: 'The secret alert webhooks are signed with (64 hex, created on first use; CueAPI)',
+    tags: auth,
+    auth: 'tenant',
+    responses: { 200: ok('The secret', AlertWebhookSecretResponse) },
+  },
+  regenerateAlertWebhookSecret: {
+    method: 'post',
+    path: '/v1/auth/alert-webhook-secret/regenerate',
+    summary: 'Replace the alert webhook secret (header X-Confirm-Destructive: true; CueAPI)',
+    tags: auth,
+    auth: 'tenant',
+    responses: {
+      200: ok(
+        'The new secret; the previous one stops verifying at once',
+        RegenerateAlertWebhookSecretResponse,
+      ),
+      400: err('confirmation_required: X-Confirm-Destructive: true is missing'),
+    },
+  },
+  usage: {
+    method: 'get',
+    path: '/v1/usage',
+    summary: "This month's cues, executions and outcomes, in CueAPI's shape (plan self-hosted, no limits)",
+    tags: auth,
+    auth: 'tenant',
+    responses: { 200: ok('Usage', UsageResponse) },
+  },
 
   // ------------------------------------------------------------------------------ executions
   enqueue: {
@@ -335,6 +360,46 @@ export const ROUTES = {
     auth: 'tenant',
     responses: { 200: ok('Cancelled or cancel requested', TransitionResponse), 409: err('Finished') },
   },
+  evidence: {
+    method: 'patch',
+    path: '/v1/executions/{id}/evidence',
+    summary: "Add or replace a recorded outcome's evidence and re-run the cue's verification policy",
+    tags: outcomes,
+    auth: 'tenant',
+    body: EvidenceRequest,
+    responses: {
+      200: ok('Updated', EvidenceResponse),
+      404: err('execution_not_found'),
+      409: err('no_outcome: no outcome was reported yet'),
+      422: err('Invalid'),
+    },
+  },
+  verify: {
+    method: 'post',
+    path: '/v1/executions/{id}/verify',
+    summary: 'Approve (valid, the default) or reject a reported outcome',
+    tags: outcomes,
+    auth: 'tenant',
+    body: VerifyRequest,
+    responses: {
+      200: ok('Verified or rejected', VerifyResponse),
+      404: err('execution_not_found'),
+      409: err('no_outcome, or invalid_state: the outcome is not awaiting verification'),
+      422: err('Invalid'),
+    },
+  },
+  verificationPending: {
+    method: 'post',
+    path: '/v1/executions/{id}/verification-pending',
+    summary: 'Mark a reported success as awaiting verification',
+    tags: outcomes,
+    auth: 'tenant',
+    responses: {
+      200: ok('Pending', VerificationPendingResponse),
+      404: err('execution_not_found'),
+      409: err('no_outcome or invalid_state'),
+    },
+  },
   replay: {
     method: 'post',
     path: '/v1/executions/{id}/replay',
@@ -427,6 +492,33 @@ export const ROUTES = {
     },
   },
 
+  // ---------------------------------------------------------------------------------- alerts
+  listAlerts: {
+    method: 'get',
+    path: '/v1/alerts',
+    summary: 'Alerts, newest first (filters alert_type, cue_id, acknowledged, since; offset paging)',
+    tags: outcomes,
+    auth: 'tenant',
+    query: ListAlertsQuery,
+    responses: { 200: ok('A page', ListAlertsResponse), 422: err('Invalid') },
+  },
+  getAlert: {
+    method: 'get',
+    path: '/v1/alerts/{id}',
+    summary: 'One alert',
+    tags: outcomes,
+    auth: 'tenant',
+    responses: { 200: ok('The alert', AlertRecord), 404: err('alert_not_found') },
+  },
+  acknowledgeAlert: {
+    method: 'post',
+    path: '/v1/alerts/{id}/acknowledge',
+    summary: 'Acknowledge an alert (idempotent: the first acknowledgement stands)',
+    tags: outcomes,
+    auth: 'tenant',
+    responses: { 200: ok('The alert', AlertRecord), 404: err('alert_not_found') },
+  },
+
   // ----------------------------------------------------------------- workers, leases, queues
   workerHeartbeat: { ...workerHeartbeat, path: '/v1/worker/heartbeat' },
   /** The same under the plural, as the rest of the worker routes spell it. */
@@ -497,31 +589,3 @@ export const ROUTES = {
 } as const satisfies Record<string, HttpRoute>
 
 export type RouteName = keyof typeof ROUTES
-
-type SuccessStatus = 200 | 201 | 202 | 204
-
-/** What a route answers on success: its 2xx schema's output, or undefined when it has none. */
-export type RouteAnswer<R extends HttpRoute> = {
-  [S in keyof R['responses'] & SuccessStatus]: R['responses'][S] extends { schema: infer T extends z.ZodType }
-    ? z.output<T>
-    : undefined
-}[keyof R['responses'] & SuccessStatus]
-
-/** The schema of a route's successful answers (all its 2xx statuses share it), if it has one. */
-export function answerSchema<R extends HttpRoute>(route: R): z.ZodType<RouteAnswer<R>> | undefined {
-  for (const [status, response] of Object.entries(route.responses)) {
-    if (Number(status) >= 200 && Number(status) < 300 && response.schema) {
-      return response.schema as z.ZodType<RouteAnswer<R>>
-    }
-  }
-  return undefined
-}
-
-/** The route's path with its `{name}` parameters filled in, each as one encoded path segment. */
-export function routePath(route: HttpRoute, params: Readonly<Record<string, string>> = {}): string {
-  return route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
-    const value = params[name]
-    if (value === undefined) throw new TypeError(`${route.path}: no value for {${name}}`)
-    return encodeURIComponent(value)
-  })
-}

@@ -1,7 +1,8 @@
-import { ErrorBody, type HttpRoute, ROUTES, type RouteAnswer } from '@cuekit/protocol'
+import { ErrorBody, type HttpRoute, ROUTES, type RouteAnswer, type UsageResponse } from '@cuekit/protocol'
 import { type BackoffOptions, backoffDelay, sleep } from './backoff.ts'
 import { EventsApi } from './client/events.ts'
 import { ExecutionsApi } from './client/executions.ts'
+import { AlertsApi } from './client/outcomes.ts'
 import {
   describe,
   type Requester,
@@ -106,6 +107,7 @@ export class Client implements Requester {
   readonly cues: CuesApi
   readonly stats: StatsApi
   readonly events: EventsApi
+  readonly alerts: AlertsApi
   private readonly timeoutMs: number
   private readonly maxRetries: number
   private readonly backoff: BackoffOptions
@@ -129,6 +131,7 @@ export class Client implements Requester {
     this.cues = new CuesApi(this)
     this.stats = new StatsApi(this)
     this.events = new EventsApi(this)
+    this.alerts = new AlertsApi(this)
   }
 
   /** `GET /health`: true when the process answers. Never throws. */
@@ -149,6 +152,11 @@ export class Client implements Requester {
     } catch {
       return false
     }
+  }
+
+  /** `GET /v1/usage`: this month's cues, executions and outcomes (CueAPI's shape, no limits). */
+  usage(options?: RequestOptions): Promise<UsageResponse> {
+    return this.send(ROUTES.usage, { safe: true, options })
   }
 
   /** @internal Calls one route of the protocol's table (see {@link request}). */

@@ -1,6 +1,7 @@
 export { type BackoffOptions, backoffDelay } from './backoff.ts'
 export { EventsApi } from './client/events.ts'
 export { ExecutionsApi } from './client/executions.ts'
+export { AlertsApi } from './client/outcomes.ts'
 export type { RequestOptions } from './client/request.ts'
 export {
   AuthApi,

@@ -6,14 +6,17 @@ import type {
   CueScheduleInput,
   CueStatus,
   EnqueueRequest,
+  EvidenceRequest,
   ExecutionStatus,
   FireCueRequest,
   HeartbeatRequest,
+  ListAlertsQuery,
   OutcomeRequest,
   PreviewCueRequest,
   ReleaseRequest,
   UpdateCueRequest,
   UpdateMeRequest,
+  VerifyRequest,
   WorkerHeartbeatRequest,
 } from '@cuekit/protocol'
 import type { z } from 'zod'
@@ -213,3 +216,41 @@ export type PreviewCueInput = z.input<typeof PreviewCueRequest>
  * ```
  */
 export type UpdateMeInput = z.input<typeof UpdateMeRequest>
+
+/**
+ * The body of `PATCH /v1/executions/{id}/evidence`: fields given replace the recorded ones.
+ *
+ * @example
+ * ```ts
+ * const input: EvidenceInput = { external_id: 'msg_123', result_url: 'https://mail.example.com/msg_123' }
+ * ```
+ */
+export type EvidenceInput = z.input<typeof EvidenceRequest>
+
+/**
+ * The body of `POST /v1/executions/{id}/verify`: `valid` defaults to true (approve).
+ *
+ * @example
+ * ```ts
+ * const input: VerifyInput = { valid: false, reason: 'the invoice total is wrong' }
+ * ```
+ */
+export type VerifyInput = z.input<typeof VerifyRequest>
+
+/**
+ * The query of `GET /v1/alerts`.
+ *
+ * @example
+ * ```ts
+ * const input: ListAlertsInput = { alert_type: 'verification_failed', acknowledged: false, limit: 50 }
+ * ```
+ */
+export type ListAlertsInput = {
+  alert_type?: ListAlertsQuery['alert_type'] | 'consecutive_failure'
+  cue_id?: string
+  acknowledged?: boolean
+  /** ISO 8601: alerts created at or after it. */
+  since?: string
+  limit?: number
+  offset?: number
+}

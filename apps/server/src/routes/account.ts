@@ -6,6 +6,7 @@ import type { AppEnv } from '../context.ts'
 import { HttpError } from '../errors.ts'
 import { route } from '../http.ts'
 import type { Services } from '../services.ts'
+import { checkWebhookUrl, WebhookUrlError } from '../ssrf.ts'
 
 /** The tenant's account: creating tenants, CueAPI registration, its settings, its API key and webhook secret. */
 export function accountRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
@@ -37,23 +38,49 @@ export function accountRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     }
   })
 
-  const me = (t: TenantRecord): MeResponse => ({
+  const me = async (t: TenantRecord): Promise<MeResponse> => ({
     tenant_id: t.id,
     user_id: t.id,
     email: t.email,
     name: t.name,
     created_at: new Date(t.createdAt).toISOString(),
     require_lease_token: leaseTokenRequired(t, config),
+    alert_webhook_url: await tenants.alertWebhookUrl(t.id),
   })
 
-  route(app, s, ROUTES.me, (c) => c.json(me(c.get('tenant')), 200))
+  /**
+   * The SSRF guard, as for cue webhooks, but a refusal is CueAPI's 400 and a host that does not
+   * resolve is refused too: there is no cue response to carry a warning in.
+   */
+  const checkAlertUrl = async (url: string) => {
+    try {
+      await checkWebhookUrl(url, {
+        allowPrivate: config.webhookAllowPrivate,
+        ...(s.resolve ? { resolve: s.resolve } : {}),
+      })
+    } catch (error) {
+      if (error instanceof WebhookUrlError) {
+        throw new HttpError('invalid_alert_webhook_url', `alert_webhook_url: ${error.message}`)
+      }
+      throw error
+    }
+  }
+
+  route(app, s, ROUTES.me, async (c) => c.json(await me(c.get('tenant')), 200))
 
   route(app, s, ROUTES.updateMe, async (c, { body }) => {
     const t = c.get('tenant')
-    const updated = await tenants.update(t.id, { requireLeaseToken: body.require_lease_token })
+    const alertUrl = body.alert_webhook_url
+    if (alertUrl) await checkAlertUrl(alertUrl)
+    const updated =
+      body.require_lease_token === undefined
+        ? t
+        : await tenants.update(t.id, { requireLeaseToken: body.require_lease_token })
+    // `""` and null clear it, as CueAPI's `""` does.
+    if (alertUrl !== undefined) await tenants.setAlertWebhookUrl(t, alertUrl || null)
     // This server sees the change at once; others when their auth cache entry expires (10 s).
     s.auth.forgetTenant(t.id)
-    return c.json(me(updated ?? t), 200)
+    return c.json(await me(updated ?? t), 200)
   })
 
   route(app, s, ROUTES.regenerateKey, async (c) => {
@@ -68,6 +95,18 @@ export function accountRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   route(app, s, ROUTES.webhookSecret, async (c) =>
     c.json({ webhook_secret: await tenants.webhookSecret(c.get('tenant').id) }, 200),
   )
+
+  route(app, s, ROUTES.alertWebhookSecret, async (c) =>
+    c.json({ alert_webhook_secret: await tenants.alertWebhookSecret(c.get('tenant').id) }, 200),
+  )
+
+  route(app, s, ROUTES.regenerateAlertWebhookSecret, async (c) => {
+    if (c.req.header('x-confirm-destructive')?.toLowerCase() !== 'true') {
+      throw new HttpError('confirmation_required')
+    }
+    const secret = await tenants.regenerateAlertWebhookSecret(c.get('tenant').id)
+    return c.json({ alert_webhook_secret: secret, previous_secret_revoked: true as const }, 200)
+  })
 
   // `/regenerate` is CueAPI's path; one hosted page documents the bare path as "rotate".
   for (const def of [ROUTES.regenerateWebhookSecret, ROUTES.rotateWebhookSecret]) {

@@ -1,8 +1,11 @@
--- verification_pending: marks a recorded outcome as awaiting verification, from any state (CueAPI).
+-- verification_pending: marks a reported success as awaiting verification: from reported_success,
+-- again from verification_pending, and to re-open a decision from verified_success or
+-- verification_failed. A reported failure claims nothing to verify: invalid_state (CueAPI core
+-- allows any state; issue 12 asks for allowed starting states).
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV     partition header, VERIFICATION_PENDING_ARGS
 -- Returns  VERIFICATION_PENDING_REPLY
--- Errors   execution_not_found; no_outcome.
+-- Errors   execution_not_found; no_outcome; ERROR_REPLY invalid_state (detail: the current state).
 local id = ARGV[VERIFICATION_PENDING_ARGS.id]
 local r = rec_read(id)
 if not r or is_internal(r[X.task]) and r[X.task] ~= WEBHOOK_TASK then
@@ -10,6 +13,12 @@ if not r or is_internal(r[X.task]) and r[X.task] ~= WEBHOOK_TASK then
 end
 if r[X.outcome_at] == '' then
   return { 'no_outcome' }
+end
+if r[X.outcome_state] == 'reported_failure' then
+  local err = {}
+  err[ERROR_REPLY.code] = 'invalid_state'
+  err[ERROR_REPLY.detail] = r[X.outcome_state]
+  return ret(err)
 end
 local now = now_ms()
 r[X.outcome_state] = 'verification_pending'

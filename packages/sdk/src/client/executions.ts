@@ -4,6 +4,7 @@ import {
   type BulkEnqueueResponse,
   type ClaimableResponse,
   type ClaimResponse,
+  type EvidenceResponse,
   type ExecutionRecord,
   type ExecutionSummary,
   type HeartbeatResponse,
@@ -11,6 +12,8 @@ import {
   type OutcomeResponse,
   ROUTES,
   type TransitionResponse,
+  type VerificationPendingResponse,
+  type VerifyResponse,
 } from '@cuekit/protocol'
 import type {
   BatchHeartbeatInput,
@@ -18,10 +21,12 @@ import type {
   ClaimByIdInput,
   ClaimInput,
   EnqueueInput,
+  EvidenceInput,
   HeartbeatInput,
   ListExecutionsInput,
   OutcomeInput,
   ReleaseInput,
+  VerifyInput,
 } from '../types.ts'
 import type { Requester, RequestOptions } from './request.ts'
 
@@ -165,6 +170,29 @@ export class ExecutionsApi {
     options?: RequestOptions,
   ): Promise<OutcomeResponse> {
     return this.reportOutcome(executionId, { ...input, success: false }, options)
+  }
+
+  /**
+   * `PATCH /v1/executions/{id}/evidence`: adds or replaces the evidence of a reported outcome
+   * (409 `no_outcome` before one) and re-runs the cue's verification policy.
+   */
+  evidence(executionId: string, input: EvidenceInput, options?: RequestOptions): Promise<EvidenceResponse> {
+    return this.client.send(ROUTES.evidence, {
+      params: { id: executionId },
+      body: input,
+      safe: true,
+      options,
+    })
+  }
+
+  /** `POST /v1/executions/{id}/verify`: approves (default) or rejects (`valid: false`) an outcome. */
+  verify(executionId: string, input: VerifyInput = {}, options?: RequestOptions): Promise<VerifyResponse> {
+    return this.client.send(ROUTES.verify, { params: { id: executionId }, body: input, safe: false, options })
+  }
+
+  /** `POST /v1/executions/{id}/verification-pending`: marks an outcome as awaiting verification. */
+  verificationPending(executionId: string, options?: RequestOptions): Promise<VerificationPendingResponse> {
+    return this.client.send(ROUTES.verificationPending, { params: { id: executionId }, safe: true, options })
   }
 
   /** `POST /v1/executions/outcomes`: up to 100 reports; each item succeeds or fails alone. */

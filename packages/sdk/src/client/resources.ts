@@ -1,4 +1,5 @@
 import {
+  type AlertWebhookSecretResponse,
   type CreateTenantResponse,
   type CueDetail,
   type CueRecord,
@@ -11,6 +12,7 @@ import {
   type PreviewCueResponse,
   type RatesQuery,
   type RatesResponse,
+  type RegenerateAlertWebhookSecretResponse,
   type RegenerateKeyResponse,
   type RegenerateWebhookSecretResponse,
   type RegisterResponse,
@@ -182,6 +184,28 @@ export class AuthApi {
   /** `POST /v1/auth/webhook-secret/regenerate`: a new webhook secret; the old one stops at once. */
   regenerateWebhookSecret(options?: RequestOptions): Promise<RegenerateWebhookSecretResponse> {
     return this.client.send(ROUTES.regenerateWebhookSecret, {
+      safe: false,
+      options,
+    })
+  }
+
+  /**
+   * `PATCH /v1/auth/me` with `alert_webhook_url`: where alerts are posted (SSRF-checked: 400
+   * `invalid_alert_webhook_url`); null clears it.
+   */
+  setAlertWebhookUrl(url: string | null, options?: RequestOptions): Promise<MeResponse> {
+    return this.update({ alert_webhook_url: url }, options)
+  }
+
+  /** `GET /v1/auth/alert-webhook-secret`: the secret alert webhooks are signed with. */
+  alertWebhookSecret(options?: RequestOptions): Promise<AlertWebhookSecretResponse> {
+    return this.client.send(ROUTES.alertWebhookSecret, { safe: true, options })
+  }
+
+  /** `POST /v1/auth/alert-webhook-secret/regenerate` (sends `X-Confirm-Destructive: true`). */
+  regenerateAlertWebhookSecret(options?: RequestOptions): Promise<RegenerateAlertWebhookSecretResponse> {
+    return this.client.send(ROUTES.regenerateAlertWebhookSecret, {
+      headers: { 'x-confirm-destructive': 'true' },
       safe: false,
       options,
     })
