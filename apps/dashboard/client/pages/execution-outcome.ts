@@ -128,8 +128,8 @@ function evidence(o: NonNullable<ExecutionRecord['outcome']>): HTMLElement {
 
 /**
  * Approve or reject a `verification_pending` outcome (`POST /v1/executions/{id}/verify`). A reject
- * takes a reason, stored with the evidence. The API's refusal (another reviewer was first: 409
- * invalid_state) is shown by the buttons.
+ * takes a reason, stored with the evidence. The API's refusal is shown by the buttons; when another
+ * reviewer was first (409 invalid_state) it is announced and the page shows their verdict.
  */
 export function verifyPanel(ctx: PageContext, r: ExecutionRecord, after: () => void): HTMLElement | null {
   if (r.outcome_state !== OUTCOME_STATE.verification_pending) return null
@@ -161,15 +161,18 @@ export function verifyPanel(ctx: PageContext, r: ExecutionRecord, after: () => v
       ctx.announce(`Execution ${id}: ${res.outcome_state.replace(/_/g, ' ')}.`)
       after()
     } catch (error) {
+      const message =
+        error instanceof ApiError
+          ? `Not ${valid ? 'approved' : 'rejected'}: ${error.message} (${error.status} ${error.code})`
+          : `Could not reach the server: ${error instanceof Error ? error.message : String(error)}`
+      if (error instanceof ApiError && error.code === 'invalid_state') {
+        // Someone decided first: say so where it outlives this panel, and show what stands now.
+        ctx.announce(message)
+        after()
+        return
+      }
       for (const b of panel.querySelectorAll('button')) b.disabled = false
-      patch(
-        result,
-        errorBox(
-          error instanceof ApiError
-            ? `Not ${valid ? 'approved' : 'rejected'}: ${error.message} (${error.status} ${error.code})`
-            : `Could not reach the server: ${error instanceof Error ? error.message : String(error)}`,
-        ),
-      )
+      patch(result, errorBox(message))
     }
   }
   const panel = h(

@@ -197,4 +197,84 @@ describe('outcomes in the dashboard', () => {
     await shot('cue-outcome-settings')
     expect(run.pageErrors).toEqual([])
   })
+  it('approves and rejects a manually verified outcome, and shows the API refusing a late verdict', async () => {
+    const { cue, held: first } = await firedAndClaimed('o-review', { verification: { mode: 'manual' } })
+    await report(first, { success: true, summary: 'draft posted' })
+    await api('POST', `/v1/cues/${cue.id}/fire`)
+    const second = await claim('worker-o', 'o-review', 60)
+    await report(second, { success: true })
+
+    await go(`#/executions/${first.execution_id}`)
+    await run.page.locator('[data-outcome-state="verification_pending"]').waitFor()
+    await shot('execution-verification-pending')
+    // A reject needs a reason; the dashboard asks before sending anything.
+    await run.page.getByRole('button', { name: 'Reject' }).click()
+    await run.page.locator('.verify [role="alert"]', { hasText: 'Say why' }).waitFor()
+    expect(await run.page.getByLabel('Reason').getAttribute('aria-invalid')).toBe('true')
+    expect((await api('GET', `/v1/executions/${first.execution_id}`)).outcome_state).toBe(
+      'verification_pending',
+    )
+    await run.page.getByLabel('Reason').fill('the post links a dead page')
+    await run.page.getByRole('button', { name: 'Reject' }).click()
+    await run.page.locator('[data-fact="outcome"] [data-outcome-state="verification_failed"]').waitFor()
+    await run.page.locator('.verify').waitFor({ state: 'detached' })
+    const rejected = await api('GET', `/v1/executions/${first.execution_id}`)
+    expect(rejected.outcome_state).toBe('verification_failed')
+    expect(rejected.outcome.validation_state).toBe('invalid')
+    expect(await text('[data-fact="outcome"]')).toContain('the post links a dead page')
+    expect(rejected.status).toBe('success') // the delivery stands: a verdict is about the outcome only
+
+    await go(`#/executions/${second.execution_id}`)
+    await run.page.locator('[data-outcome-state="verification_pending"]').waitFor()
+    await run.page.getByRole('button', { name: 'Approve' }).click()
+    await run.page.locator('[data-fact="outcome"] [data-outcome-state="verified_success"]').waitFor()
+    expect((await api('GET', `/v1/executions/${second.execution_id}`)).outcome_state).toBe('verified_success')
+    await run.page.locator('.page-header .badge-verified_success').waitFor()
+    await shot('execution-verified')
+
+    // Someone else decided first: the API's 409 is shown by the buttons, and the page catches up.
+    await api('POST', `/v1/cues/${cue.id}/fire`)
+    const third = await claim('worker-o', 'o-review', 60)
+    await report(third, { success: true })
+    await go(`#/executions/${third.execution_id}`)
+    await run.page.locator('[data-outcome-state="verification_pending"]').waitFor()
+    await api('POST', `/v1/executions/${third.execution_id}/verify`, { valid: true })
+    await run.page.getByRole('button', { name: 'Approve' }).click()
+    await run.page.locator('#toast', { hasText: 'invalid_state' }).waitFor()
+    expect(await text('#toast')).toMatch(/^Not approved: .+ \(409 invalid_state\)$/)
+    await run.page.locator('[data-fact="outcome"] [data-outcome-state="verified_success"]').waitFor()
+    await shot('execution-verify-refused')
+    expect(run.pageErrors).toEqual([])
+  })
+
+  it("shows a cue's 7-day stats as the API states them", async () => {
+    const { cue } = await firedAndClaimed('o-stats')
+    const stats = {
+      period_days: 7,
+      executions: 12,
+      successes: 9,
+      failures: 2,
+      misses: 1,
+      success_rate: 9 / 11,
+      p50_duration_ms: 1500,
+    }
+    // The stats as GET /v1/cues/{id} serves them (the rest of the answer is the server's).
+    await run.page.route(`**/v1/cues/${cue.id}?*`, async (route) => {
+      const res = await route.fetch()
+      await route.fulfill({ response: res, json: { ...(await res.json()), stats } })
+    })
+    await go(`#/cues/${cue.id}`)
+    await run.page.locator('[data-stats]').waitFor()
+    const shown = await text('[data-stats]')
+    for (const want of [
+      /Last 7 days/,
+      /Success rate\s+81\.8%/,
+      /Executions\s+12/,
+      /Failures\s+2/,
+      /Misses\s+1/,
+      /Median duration\s+1s/,
+    ])
+      expect(shown).toMatch(want)
+    await run.page.unroute(`**/v1/cues/${cue.id}?*`)
+  })
 })
