@@ -119,7 +119,7 @@ export function alertsPage(ctx: PageContext): Page {
           caption: `Alerts ${from}–${to} of ${res.total}${filtered ? ' (filtered)' : ''}`,
           columns: [
             { label: 'Alert' },
-            { label: 'Severity' },
+            { label: 'Severity', secondary: true },
             { label: 'Raised' },
             { label: 'State' },
             { label: 'Message', secondary: true },
@@ -141,6 +141,7 @@ export function alertsPage(ctx: PageContext): Page {
                     a.acknowledged_at ? [' ', timeAgo(a.acknowledged_at, now)] : null,
                   )
                 : button('Acknowledge', () => void acknowledge(a), {
+                    class: 'ack-button',
                     'data-key': `ack-${a.id}`,
                     'aria-label': `Acknowledge alert ${a.alert_type.replace(/_/g, ' ')} of ${a.created_at}`,
                   }),
@@ -149,6 +150,7 @@ export function alertsPage(ctx: PageContext): Page {
               a.execution_id ? executionLink(a.execution_id) : '',
             ],
           })),
+          fitsPhone: true,
           empty: filtered
             ? 'No alerts match.'
             : 'No alerts: nothing has failed, missed a deadline or failed verification.',

@@ -140,11 +140,25 @@ export function apiKit(target: () => { url: string; apiKey: string }) {
     return { execution_id: e.execution_id, token: e.lease.token, attempt: e.attempt }
   }
 
+  /** A worker cue of its own task, daily at 03:00 UTC (it never fires by itself during a test). */
+  const workerCue = (name: string, extra: Record<string, unknown> = {}) =>
+    api('POST', '/v1/cues', {
+      name,
+      transport: 'worker',
+      task: name,
+      schedule: { type: 'recurring', cron: '0 3 * * *', timezone: 'UTC' },
+      ...extra,
+    })
+
   return {
     api,
     apiAnswer,
     enqueue,
     claim,
+    workerCue,
+    /** The lease holder's outcome report with `body` (success, result, evidence…). */
+    report: (h: Held, body: Record<string, unknown>) =>
+      api('POST', `/v1/executions/${h.execution_id}/outcome`, { lease_token: h.token, ...body }),
     heartbeat: (h: Held) =>
       api('POST', `/v1/executions/${h.execution_id}/heartbeat`, { lease_token: h.token }),
     complete: (h: Held) =>

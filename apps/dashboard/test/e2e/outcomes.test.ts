@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { apiKit, type Held, pageKit, type Run, signIn, startRun, stopRun } from './kit.ts'
+import { apiKit, pageKit, type Run, signIn, startRun, stopRun } from './kit.ts'
 
 // Outcomes in the dashboard (issue 12 §6), in chromium against a real server: an execution's
 // delivery and its outcome as two facts with the evidence, a cue's outcome settings and stats,
 // the outcome filter of the executions list.
 
 let run: Run
-const { api, claim } = apiKit(() => ({ url: run.server.url, apiKey: run.apiKey }))
+const { api, claim, workerCue, report } = apiKit(() => ({ url: run.server.url, apiKey: run.apiKey }))
 const { go, row, countIs, shot } = pageKit(() => run.page)
 
 beforeAll(async () => {
@@ -18,16 +18,6 @@ afterAll(async () => {
   await stopRun(run)
 })
 
-/** A worker cue of its own task, daily (it never fires by itself during a test). */
-const workerCue = (name: string, extra: Record<string, unknown> = {}) =>
-  api('POST', '/v1/cues', {
-    name,
-    transport: 'worker',
-    task: name,
-    schedule: { type: 'recurring', cron: '0 3 * * *', timezone: 'UTC' },
-    ...extra,
-  })
-
 /** A worker cue fired once and its execution claimed: what a worker holds. */
 async function firedAndClaimed(name: string, extra: Record<string, unknown> = {}) {
   const cue = await workerCue(name, extra)
@@ -36,10 +26,6 @@ async function firedAndClaimed(name: string, extra: Record<string, unknown> = {}
   expect(held.execution_id).toBe(fired.execution_id)
   return { cue, held }
 }
-
-/** The lease holder's report, with `body` (success, result, evidence…). */
-const report = (held: Held, body: Record<string, unknown>) =>
-  api('POST', `/v1/executions/${held.execution_id}/outcome`, { lease_token: held.token, ...body })
 
 // The rendered text, with a line between a fact's label and value (textContent runs them together).
 // biome-ignore lint/performance/useDomNodeTextContent: the line breaks are what the assertions read
