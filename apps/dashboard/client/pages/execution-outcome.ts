@@ -36,13 +36,17 @@ export function deliverySection(r: ExecutionRecord, now: number): HTMLElement {
   )
 }
 
-/** The report of the attempt that ended with the outcome: how it was authorised. */
+/**
+ * The attempt whose report was the outcome: a worker's lease report ends its attempt as it records
+ * the outcome (the two times differ by the request's own latency). A webhook's attempts are its
+ * deliveries, reported by the dispatcher, and an answered delivery has an HTTP status; its handler's
+ * outcome arrives on its own, so no attempt stands for it.
+ */
 function reportOf(r: ExecutionRecord): AttemptRecord | null {
-  for (let i = r.history.length - 1; i >= 0; i--) {
-    const a = r.history[i]!
-    if (a.reported_with && (a.outcome === 'success' || a.outcome === 'failure')) return a
-  }
-  return null
+  const recorded = r.outcome ? Date.parse(r.outcome.recorded_at) : Number.NaN
+  if (Number.isNaN(recorded) || r.http_status !== null) return null
+  const a = r.history.at(-1)
+  return a?.reported_with && a.ended_at && Math.abs(Date.parse(a.ended_at) - recorded) < 1000 ? a : null
 }
 
 export function resultLink(value: string): Child {

@@ -54,8 +54,15 @@ export function executionPage(ctx: PageContext): Page {
     title: `Execution ${id}`,
     view,
     get liveIntervalMs() {
-      // A lease's heartbeats emit no events; otherwise the record changes only with events.
-      return record?.status === 'delivering' ? 5000 : 30_000
+      // A lease's heartbeats emit no events, nor does an outcome reported on a delivered webhook or
+      // another reviewer's verdict (the status stays); otherwise the record changes with events.
+      if (record?.status === 'delivering') return 5000
+      if (
+        record?.status === 'success' &&
+        (!record.outcome_state || record.outcome_state === 'verification_pending')
+      )
+        return 5000
+      return 30_000
     },
     onEvent: (e) => e.execution_id === id,
     async refresh() {

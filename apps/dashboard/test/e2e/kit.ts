@@ -26,15 +26,18 @@ export interface Run {
   requests: string[]
 }
 
-/** A server, a tenant named `tenantName`, chromium and a first (watched) page at 1280×800. */
-export async function startRun(tenantName: string): Promise<Run> {
+/**
+ * A server (with `env` added to its environment), a tenant named `tenantName`, chromium and a first
+ * (watched) page at 1280×800.
+ */
+export async function startRun(tenantName: string, env: Record<string, string> = {}): Promise<Run> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `${CHROMIUM} is missing: the e2e tests drive Debian's chromium (apt-get install chromium).`,
     )
   }
   mkdirSync(artifacts, { recursive: true })
-  const server = await startServerProcess({ redisUrl: inject('redisUrl') })
+  const server = await startServerProcess({ redisUrl: inject('redisUrl'), env })
   const apiKey = (await createTenant(server.url, server.adminKey, tenantName)).api_key
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { apiKit, pageKit, type Run, signIn, startRun, stopRun } from './kit.ts'
 
@@ -9,13 +11,27 @@ let run: Run
 const { api, claim, workerCue, report } = apiKit(() => ({ url: run.server.url, apiKey: run.apiKey }))
 const { go, row, countIs, shot } = pageKit(() => run.page)
 
+/** A webhook receiver on this host that answers 200 and counts deliveries. */
+let receiver: Server
+let deliveries = 0
+
 beforeAll(async () => {
-  run = await startRun('outcomes')
+  receiver = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      deliveries += 1
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}')
+    })
+  })
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+  // The receiver is on loopback, which the server refuses as a webhook target by default.
+  run = await startRun('outcomes', { CUEKIT_WEBHOOK_ALLOW_PRIVATE: 'true' })
   await signIn(run.page, run.server.url, run.apiKey)
 })
 
 afterAll(async () => {
   await stopRun(run)
+  await new Promise((resolve) => receiver?.close(resolve))
 })
 
 /** A worker cue fired once and its execution claimed: what a worker holds. */
@@ -79,6 +95,46 @@ describe('outcomes in the dashboard', () => {
     expect(await link.getAttribute('rel')).toBe('noopener noreferrer nofollow')
     expect(await link.getAttribute('target')).toBe('_blank')
     await shot('execution-outcome')
+  })
+
+  it('shows a delivered webhook without an outcome, then the outcome its handler reports beside it', async () => {
+    const { port } = receiver.address() as AddressInfo
+    const cue = await api('POST', '/v1/cues', {
+      name: 'o-webhook',
+      transport: 'webhook',
+      callback: { url: `http://127.0.0.1:${port}/hook` },
+      schedule: { type: 'recurring', cron: '0 3 * * *', timezone: 'UTC' },
+      verification: { mode: 'require_result_url' },
+    })
+    const fired = await api('POST', `/v1/cues/${cue.id}/fire`)
+    const id = fired.execution_id
+    await go(`#/executions/${id}`)
+    // Delivered (the receiver answered 200): the delivery is a success, the outcome still unknown.
+    await run.page.locator('[data-fact="delivery"] .badge-success').waitFor()
+    expect(deliveries).toBeGreaterThanOrEqual(1)
+    expect(await text('[data-fact="delivery"]')).toMatch(/HTTP status\s+200/)
+    const pending = await text('[data-fact="outcome"]')
+    expect(pending).toContain('none reported yet')
+    // The dispatcher's report of the delivery is not an outcome report.
+    expect(pending).not.toContain('Report')
+    await shot('execution-webhook-delivered')
+
+    // The handler reports later with the API key alone (as CueAPI's clients do); the status stays.
+    await api('POST', `/v1/executions/${id}/outcome`, {
+      success: true,
+      result_url: 'https://tickets.example.com/T-7',
+      summary: 'ticket filed',
+    })
+    // No event says so (the status stays): the page re-reads a delivered, unreported one often.
+    await run.page.locator('[data-fact="outcome"] [data-outcome-state="verified_success"]').waitFor()
+    const reported = await text('[data-fact="outcome"]')
+    expect(reported).toMatch(/Validation\s+valid/)
+    expect(reported).not.toContain('lease token')
+    expect(await text('[data-fact="delivery"]')).toMatch(/Status\s+success/)
+    expect(await run.page.locator('a.result-url').getAttribute('href')).toBe(
+      'https://tickets.example.com/T-7',
+    )
+    await shot('execution-webhook-outcome')
   })
 
   it('shows a chained execution with its parent, and a failure reported as such', async () => {

@@ -209,10 +209,14 @@ export class WebhookDispatcher {
         'webhook delivery failed',
       )
     }
+    // The answer's status is recorded either way (CueAPI's http_status; null without an answer).
+    const http_status = result.status ?? undefined
     await this.report(
       tenant,
       item,
-      result.ok ? { success: true, ...lease } : { success: false, error: result.error, ...lease },
+      result.ok
+        ? { success: true, http_status, ...lease }
+        : { success: false, error: result.error, http_status, ...lease },
     )
   }
 
