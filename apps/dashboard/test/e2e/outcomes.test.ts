@@ -95,6 +95,15 @@ describe('outcomes in the dashboard', () => {
     expect(await link.getAttribute('rel')).toBe('noopener noreferrer nofollow')
     expect(await link.getAttribute('target')).toBe('_blank')
     await shot('execution-outcome')
+
+    // On a phone the two facts stack and nothing widens the page.
+    await run.page.setViewportSize({ width: 420, height: 900 })
+    try {
+      expect(await run.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420)
+      await shot('execution-outcome-420')
+    } finally {
+      await run.page.setViewportSize({ width: 1280, height: 800 })
+    }
   })
 
   it('shows a delivered webhook without an outcome, then the outcome its handler reports beside it', async () => {
@@ -249,6 +258,13 @@ describe('outcomes in the dashboard', () => {
     await go(`#/executions/${first.execution_id}`)
     await run.page.locator('[data-outcome-state="verification_pending"]').waitFor()
     await shot('execution-verification-pending')
+    await run.page.setViewportSize({ width: 420, height: 900 })
+    try {
+      expect(await run.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420)
+      await shot('execution-verification-pending-420')
+    } finally {
+      await run.page.setViewportSize({ width: 1280, height: 800 })
+    }
     // A reject needs a reason; the dashboard asks before sending anything.
     await run.page.getByRole('button', { name: 'Reject' }).click()
     await run.page.locator('.verify [role="alert"]', { hasText: 'Say why' }).waitFor()
