@@ -1,4 +1,4 @@
-/** Text for the dashboard's times and durations; plain functions so they are easy to test. */
+/** Text for the dashboard's times, durations and rates; plain functions so they are easy to test. */
 
 /** `1h 02m`, `3m 05s`, `42s`, `850 ms`. */
 export function duration(ms: number): string {
@@ -117,4 +117,20 @@ export function isoUtc(iso: string): string {
 export function json(value: unknown): string {
   if (value === undefined) return '(none)'
   return JSON.stringify(value, null, 2)
+}
+
+/** A rate between 0 and 1 as a percentage, one decimal unless whole: `66.7%`, `100%`. */
+export function percent(rate: number): string {
+  const p = rate * 100
+  return `${Number.isInteger(p) ? p : p.toFixed(1)}%`
+}
+
+/** A URL from the API that may become a link: http(s) only, so `javascript:` or `data:` stays text. */
+export function safeUrl(value: string): URL | null {
+  try {
+    const url = new URL(value)
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url : null
+  } catch {
+    return null
+  }
 }

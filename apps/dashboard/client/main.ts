@@ -1,10 +1,11 @@
 import './styles.css'
-import type { MeResponse } from '@cuekit/protocol'
+import type { ListAlertsResponse, MeResponse } from '@cuekit/protocol'
 import { type Api, ApiError, createApi } from './api.ts'
 import { h, patch } from './dom.ts'
 import { LiveEvents, type LiveState } from './live.ts'
 import type { Page, PageFactory } from './page.ts'
 import { ServerClock } from './page.ts'
+import { AlertCount, alertsPage } from './pages/alerts.ts'
 import { cuePage } from './pages/cue.ts'
 import { cuesPage } from './pages/cues.ts'
 import { executionPage } from './pages/execution.ts'
@@ -23,6 +24,7 @@ const NAV: { name: string; label: string; page: PageFactory }[] = [
   { name: 'workers', label: 'Workers', page: workersPage },
   { name: 'executions', label: 'Executions', page: executionsPage },
   { name: 'failed', label: 'Failed', page: failedPage },
+  { name: 'alerts', label: 'Alerts', page: alertsPage },
   { name: 'cues', label: 'Cues', page: cuesPage },
 ]
 const POLL_MS = 5000
@@ -157,6 +159,9 @@ function startApp(apiKey: string, me: MeResponse | null): void {
   })
   const clock = new ServerClock()
   const live = new LiveEvents(api)
+  const alertCount = new AlertCount(() =>
+    api.get<ListAlertsResponse>('/v1/alerts', { acknowledged: 'false', limit: 1 }),
+  )
 
   const navList = h('ul')
   const connection = h('span', { class: 'connection', 'data-state': 'connecting' }, 'Connecting…')
@@ -224,7 +229,12 @@ function startApp(apiKey: string, me: MeResponse | null): void {
         h(
           'li',
           null,
-          h('a', { href: `#/${n.name}`, 'aria-current': entry?.name === n.name ? 'page' : null }, n.label),
+          h(
+            'a',
+            { href: `#/${n.name}`, 'aria-current': entry?.name === n.name ? 'page' : null },
+            n.label,
+            n.page === alertsPage ? alertCount.el : null,
+          ),
         ),
       ),
     )
@@ -303,18 +313,21 @@ function startApp(apiKey: string, me: MeResponse | null): void {
   })
   live.onEvent((event) => {
     if (page?.onEvent?.(event)) refresher?.soon()
+    alertCount.soon()
   })
 
   const ticker = setInterval(() => tickTimes(main, clock.now()), 1000)
   window.addEventListener('hashchange', route)
   teardown = () => {
     live.stop()
+    alertCount.stop()
     refresher?.stop()
     page?.dispose?.()
     clearInterval(ticker)
     window.removeEventListener('hashchange', route)
   }
   live.start()
+  alertCount.start()
   route()
 }
 

@@ -517,6 +517,7 @@ describe('webhook delivery', () => {
     expect(done.attempt).toBe(3)
     expect(done.history.map((a: any) => a.outcome)).toEqual(['failure', 'failure', 'success'])
     expect(done.history[0].error).toBe('Webhook endpoint rejected request (503)')
+    expect(done.http_status).toBe(200) // the last delivery's answer (CueAPI's http_status)
   })
 
   it('exhausted attempts fail the execution; a redirect is a failure; a slow receiver times out', async () => {
@@ -555,6 +556,8 @@ describe('webhook delivery', () => {
       'Webhook endpoint answered 302 (redirects are not followed)',
       'Webhook endpoint timed out',
     ])
+    // CueAPI: the last answer's HTTP status, null when there was none (a timeout).
+    expect(finals.map((e) => e.http_status)).toEqual([500, 302, null])
     expect(rx.received.filter((r) => r.path === '/redirect')).toHaveLength(1)
   })
 

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { TaskName, Timestamp } from './common.ts'
 import { ExecutionRecord, ExecutionSummary } from './executions.ts'
 import { LIMITS } from './limits.ts'
-import { CueStats } from './outcomes.ts'
+import { CueStats, VerificationMode } from './outcomes.ts'
 
 /**
  * Cues: schedules that fire executions (docs/architecture.md#http-contract). The shapes are CueAPI's, so its SDKs, CLI and
@@ -166,7 +166,7 @@ export const CueOnFailure = z.object({
 export type CueOnFailure = z.infer<typeof CueOnFailure>
 
 export const CueVerification = z.object({
-  mode: z.enum(['none', 'require_external_id', 'require_result_url', 'require_artifacts', 'manual']),
+  mode: VerificationMode,
   required_assertions: z.array(z.string().max(200)).max(20).optional(),
 })
 export type CueVerification = z.infer<typeof CueVerification>

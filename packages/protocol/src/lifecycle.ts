@@ -88,3 +88,38 @@ export const WORKER_STATE = {
 /** {@link WORKER_STATE} as a list, in the same order. */
 export const WORKER_STATES: readonly (typeof WORKER_STATE)[keyof typeof WORKER_STATE][] =
   Object.values(WORKER_STATE)
+
+/**
+ * What is known of an execution's outcome (CueAPI's `outcome_state`; null before any report), apart
+ * from its delivery status (docs/outcomes.md).
+ */
+export const OUTCOME_STATE = {
+  /** Reported successful; the cue asks no verification. `/verify` may still approve or reject it. */
+  reported_success: 'reported_success',
+  /** Reported as a failure (whatever the cue's policy). `/verify` may still approve or reject it. */
+  reported_failure: 'reported_failure',
+  /** The cue's evidence policy passed, or someone approved it through `/verify`. Final. */
+  verified_success: 'verified_success',
+  /** A `manual` cue's success awaiting approval: `/verify` makes it verified_success or verification_failed. */
+  verification_pending: 'verification_pending',
+  /** Evidence missing for the cue's policy (a later `PATCH …/evidence` re-runs it), or rejected by hand. */
+  verification_failed: 'verification_failed',
+  /** Its outcome deadline passed with no report (an `outcome_timeout` alert was raised). */
+  unknown: 'unknown',
+} as const
+
+/** {@link OUTCOME_STATE} as a list, in the same order. */
+export const OUTCOME_STATES: readonly (typeof OUTCOME_STATE)[keyof typeof OUTCOME_STATE][] =
+  Object.values(OUTCOME_STATE)
+
+/** A cue's verification policy for the outcomes of its executions (`verification.mode`). */
+export const VERIFICATION_MODES = [
+  'none',
+  'require_external_id',
+  'require_result_url',
+  'require_artifacts',
+  'manual',
+] as const
+
+/** The kinds of alert the server raises (`GET /v1/alerts`). */
+export const ALERT_TYPES = ['consecutive_failures', 'verification_failed', 'outcome_timeout'] as const

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { ExecutionId, InputTimestamp, Timestamp } from './common.ts'
+import { ALERT_TYPES, OUTCOME_STATE, VERIFICATION_MODES } from './lifecycle.ts'
 
 /**
  * Outcomes (CueAPI's model): delivery is not an outcome. A webhook execution's status follows its
@@ -7,33 +8,12 @@ import { ExecutionId, InputTimestamp, Timestamp } from './common.ts'
  * is its lease report. See docs/outcomes.md.
  */
 
-/**
- * What is known of an execution's outcome (null before any):
- * - `reported_success`, `reported_failure`: reported, and the cue asks no verification (a failure
- *   is always `reported_failure`);
- * - `verified_success`: the cue's verification passed (evidence present, or approved by hand);
- * - `verification_pending`: a `manual` cue's success awaiting approval (or set by a client);
- * - `verification_failed`: evidence missing for the cue's policy, or rejected by hand;
- * - `unknown`: its outcome deadline passed with no report.
- */
-export const OutcomeState = z.enum([
-  'reported_success',
-  'reported_failure',
-  'verified_success',
-  'verification_pending',
-  'verification_failed',
-  'unknown',
-])
+/** What is known of an execution's outcome, null before any: each state in lifecycle.ts. */
+export const OutcomeState = z.enum(OUTCOME_STATE)
 export type OutcomeState = z.infer<typeof OutcomeState>
 
 /** A cue's verification policy for the outcomes of its executions. */
-export const VerificationMode = z.enum([
-  'none',
-  'require_external_id',
-  'require_result_url',
-  'require_artifacts',
-  'manual',
-])
+export const VerificationMode = z.enum(VERIFICATION_MODES)
 export type VerificationMode = z.infer<typeof VerificationMode>
 
 /** Why an execution exists; `api` for one enqueued through the API. */
@@ -126,7 +106,7 @@ export type VerificationPendingResponse = z.infer<typeof VerificationPendingResp
 
 // ---------------------------------------------------------------- alerts
 
-export const AlertType = z.enum(['consecutive_failures', 'verification_failed', 'outcome_timeout'])
+export const AlertType = z.enum(ALERT_TYPES)
 export type AlertType = z.infer<typeof AlertType>
 
 export const Alert = z.object({

@@ -1,4 +1,5 @@
 import type { CueRecord } from '@cuekit/protocol'
+import { VERIFICATION_MODES } from '@cuekit/protocol/lifecycle'
 import type { ApiError, ErrorDetail } from '../api.ts'
 import { h, patch, uid } from '../dom.ts'
 
@@ -15,6 +16,15 @@ const CATCH_UP = [
 ] as const
 const METHODS = ['POST', 'GET', 'PUT', 'PATCH'] as const
 
+/** What each verification mode asks of an outcome, in the words of the fact sheet's table. */
+export const VERIFICATION_LABELS: Record<(typeof VERIFICATION_MODES)[number], string> = {
+  none: 'None: a reported success stands',
+  require_external_id: 'Require an external ID',
+  require_result_url: 'Require a result URL',
+  require_artifacts: 'Require artifacts',
+  manual: 'Manual: approve or reject each success',
+}
+
 /** The form's fields, each named by the path the API uses for it in error details. */
 export interface Controls {
   name: HTMLInputElement
@@ -30,6 +40,14 @@ export interface Controls {
   payload: HTMLTextAreaElement
   maxAttempts: HTMLInputElement
   catchUp: HTMLSelectElement
+  verification: HTMLSelectElement
+  timeoutSeconds: HTMLInputElement
+  deadlineSeconds: HTMLInputElement
+  consecutiveFailures: HTMLInputElement
+  failureEmail: HTMLInputElement
+  failureWebhook: HTMLInputElement
+  failurePause: HTMLInputElement
+  successFire: HTMLInputElement
 }
 
 /** A request body in the API's create shape; an edit sends the keys that differ from the cue's. */
@@ -103,6 +121,31 @@ export function draftOf(c: Controls, baseline: CueRecord | null): Draft {
       ...(baseline ? { backoff_seconds: baseline.retry.backoff_seconds } : {}),
     }
   }
+  Object.assign(draft, outcomeDraft(c, baseline))
+  return draft
+}
+
+/** Verification, deadlines, alerts and what runs on failure or success (issue 12 §3–5). */
+function outcomeDraft(c: Controls, baseline: CueRecord | null): Draft {
+  const draft: Draft = {
+    verification: { ...baseline?.verification, mode: c.verification.value },
+    on_failure: {
+      email: c.failureEmail.checked,
+      webhook: c.failureWebhook.value.trim() || null,
+      pause: c.failurePause.checked,
+    },
+    on_success_fire: c.successFire.value.trim() || null,
+  }
+  const timeout = c.timeoutSeconds.value.trim()
+  const deadline = c.deadlineSeconds.value.trim()
+  // Both or neither: the API fills a missing one with its default, which would undo an edit.
+  if (timeout || deadline)
+    draft.delivery = {
+      ...(timeout ? { timeout_seconds: numberOrText(timeout) } : {}),
+      ...(deadline ? { outcome_deadline_seconds: numberOrText(deadline) } : {}),
+    }
+  const failures = c.consecutiveFailures.value.trim()
+  if (failures) draft.alerts = { ...baseline?.alerts, consecutive_failures: numberOrText(failures) }
   return draft
 }
 
@@ -120,6 +163,15 @@ export function fill(c: Controls, cue: CueRecord): void {
   c.payload.value = JSON.stringify(cue.payload, null, 2)
   c.maxAttempts.value = String(cue.retry.max_attempts)
   c.catchUp.value = cue.catch_up
+  c.verification.value = cue.verification?.mode ?? 'none'
+  c.timeoutSeconds.value = String(cue.delivery.timeout_seconds)
+  c.deadlineSeconds.value = String(cue.delivery.outcome_deadline_seconds)
+  const failures = cue.alerts?.consecutive_failures
+  c.consecutiveFailures.value = failures === undefined || failures === null ? '' : String(failures)
+  c.failureEmail.checked = cue.on_failure?.email ?? true
+  c.failureWebhook.value = cue.on_failure?.webhook ?? ''
+  c.failurePause.checked = cue.on_failure?.pause ?? false
+  c.successFire.value = cue.on_success_fire ?? ''
 }
 
 /** The keys of `next` whose values differ from `base` (what a PATCH must carry). */
@@ -174,6 +226,17 @@ export function makeControls(): Controls {
     payload: h('textarea', { name: 'payload', rows: 5, class: 'mono', spellcheck: 'false' }),
     maxAttempts: input('retry.max_attempts', { inputmode: 'numeric', class: 'short' }),
     catchUp: select('catch_up', CATCH_UP),
+    verification: select(
+      'verification.mode',
+      VERIFICATION_MODES.map((m) => [m, VERIFICATION_LABELS[m]]),
+    ),
+    timeoutSeconds: input('delivery.timeout_seconds', { inputmode: 'numeric', class: 'short' }),
+    deadlineSeconds: input('delivery.outcome_deadline_seconds', { inputmode: 'numeric', class: 'short' }),
+    consecutiveFailures: input('alerts.consecutive_failures', { inputmode: 'numeric', class: 'short' }),
+    failureEmail: input('on_failure.email', { type: 'checkbox' }),
+    failureWebhook: input('on_failure.webhook', { type: 'url', inputmode: 'url' }),
+    failurePause: input('on_failure.pause', { type: 'checkbox' }),
+    successFire: input('on_success_fire', { class: 'mono', placeholder: 'cue ID' }),
   }
 }
 
@@ -189,6 +252,20 @@ export function field(control: HTMLElement, label: string, hint?: string): HTMLE
     h('label', { for: control.id }, label),
     control,
     hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
+    h('p', { class: 'field-error', id: errorId }),
+  )
+}
+
+/** A checkbox with its label after it, and a slot for the API's message about it. */
+export function checkbox(control: HTMLInputElement, label: string): HTMLElement {
+  control.id ||= uid('cue-field')
+  const errorId = `${control.id}-error`
+  control.setAttribute('aria-describedby', errorId)
+  return h(
+    'div',
+    { class: 'field checkbox', 'data-field': control.getAttribute('name') },
+    control,
+    h('label', { for: control.id }, label),
     h('p', { class: 'field-error', id: errorId }),
   )
 }

@@ -8,6 +8,7 @@ import {
   browserZone,
   type Controls,
   changes,
+  checkbox,
   clearErrors,
   clearFieldError,
   type Draft,
@@ -20,6 +21,7 @@ import {
   showErrors,
   zoneOptions,
 } from './cue-form.ts'
+import { outcomeFacts, statsSection } from './cue-outcomes.ts'
 import { Preview } from './cue-preview.ts'
 
 /**
@@ -37,6 +39,7 @@ export function cuePage(ctx: PageContext): Page {
   const heading = h('h1', { tabindex: -1 }, creating ? 'New cue' : 'Cue')
   const actions = h('div', { class: 'actions' })
   const summary = h('div', { class: 'cue-facts' })
+  const stats = h('div', { class: 'cue-stats' })
   const notice = h('div', { role: 'status' })
   const errors = h('div', { class: 'form-errors', id: uid('form-errors'), tabindex: -1 })
   const formRegion = h('div')
@@ -46,6 +49,7 @@ export function cuePage(ctx: PageContext): Page {
     h('div', { class: 'page-header' }, h('p', { class: 'crumbs' }, link('#/cues', 'Cues')), heading, actions),
     notice,
     summary,
+    stats,
     formRegion,
   )
   let record: CueRecord | null = null
@@ -61,7 +65,7 @@ export function cuePage(ctx: PageContext): Page {
       warning ? h('p', { class: 'notice warn' }, `Warning from the API: ${warning}`) : null,
     )
 
-  const renderHeader = (cue: CueRecord) => {
+  const renderHeader = (cue: CueRecord | CueDetail) => {
     const key = JSON.stringify(cue)
     if (key === lastHeader) return
     lastHeader = key
@@ -92,8 +96,11 @@ export function cuePage(ctx: PageContext): Page {
             'data-key': 'cue-executions',
           }),
         ],
+        ...outcomeFacts(cue),
       ]),
     )
+    // A PATCH answers the cue without its stats: the ones shown stay until the next read.
+    if ('execution_total' in cue) patch(stats, statsSection(cue))
   }
 
   const submit = async (e: Event) => {
@@ -170,6 +177,7 @@ export function cuePage(ctx: PageContext): Page {
       c.timezone.value = browserZone()
       c.payload.value = '{}'
       c.catchUp.value = 'run_once_if_missed'
+      c.failureEmail.checked = true
     }
     const p = new Preview(ctx.api, c, () => ctx.clock.now())
     preview = p
@@ -252,6 +260,40 @@ export function cuePage(ctx: PageContext): Page {
         field(c.payload, 'Payload (JSON object)'),
         field(c.maxAttempts, 'Max attempts', "Per execution, retries included. Empty: the API's default."),
         field(c.catchUp, 'After downtime'),
+      ),
+      h(
+        'fieldset',
+        null,
+        h('legend', null, 'Outcomes and alerts'),
+        field(c.verification, 'Verification', 'What a reported success needs before it counts as verified.'),
+        field(
+          c.timeoutSeconds,
+          'Delivery timeout (s)',
+          "How long a webhook delivery waits for the HTTP answer. Empty: the API's default.",
+        ),
+        field(
+          c.deadlineSeconds,
+          'Outcome deadline (s)',
+          "How long after delivery the outcome may take; then it is unknown and an alert is raised. Empty: the API's default.",
+        ),
+        field(
+          c.consecutiveFailures,
+          'Alert after consecutive failures',
+          "Failures in a row that raise a consecutive_failures alert. Empty: the API's default (3).",
+        ),
+        h(
+          'fieldset',
+          { class: 'nested' },
+          h('legend', null, 'When an execution fails for good'),
+          checkbox(c.failureEmail, 'Send an email (when the server has SMTP)'),
+          checkbox(c.failurePause, 'Pause the cue (a one-time cue becomes failed)'),
+          field(c.failureWebhook, 'Post cue.failed to this URL', 'Signed like every webhook. Empty: none.'),
+        ),
+        field(
+          c.successFire,
+          'On success, fire cue',
+          'The ID of a cue to fire when an execution of this one succeeds (a chain). Empty: none.',
+        ),
       ),
       h(
         'div',

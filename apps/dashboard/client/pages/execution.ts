@@ -5,6 +5,7 @@ import { h, patch } from '../dom.ts'
 import { duration, json } from '../format.ts'
 import type { Page, PageContext } from '../page.ts'
 import { badge, button, errorBox, executionLink, facts, leaseCountdown, link, timeAgo } from '../ui.ts'
+import { deliverySection, outcomeSection, verifyPanel } from './execution-outcome.ts'
 
 export function executionPage(ctx: PageContext): Page {
   const id = decodeURIComponent(ctx.rest[0] ?? '')
@@ -25,6 +26,8 @@ export function executionPage(ctx: PageContext): Page {
   )
   let last = ''
   let record: ExecutionRecord | null = null
+  // Kept across re-renders while the outcome awaits verification, so a reason being typed survives.
+  let verify: { key: string; el: HTMLElement | null } = { key: '', el: null }
 
   const act = async (verb: 'cancel' | 'replay') => {
     try {
@@ -51,8 +54,15 @@ export function executionPage(ctx: PageContext): Page {
     title: `Execution ${id}`,
     view,
     get liveIntervalMs() {
-      // A lease's heartbeats emit no events; otherwise the record changes only with events.
-      return record?.status === 'delivering' ? 5000 : 30_000
+      // A lease's heartbeats emit no events, nor does an outcome reported on a delivered webhook or
+      // another reviewer's verdict (the status stays); otherwise the record changes with events.
+      if (record?.status === 'delivering') return 5000
+      if (
+        record?.status === 'success' &&
+        (!record.outcome_state || record.outcome_state === 'verification_pending')
+      )
+        return 5000
+      return 30_000
     },
     onEvent: (e) => e.execution_id === id,
     async refresh() {
@@ -71,9 +81,13 @@ export function executionPage(ctx: PageContext): Page {
       last = key
       const now = ctx.clock.now()
       const r = record
+      const verifyKey = `${r.outcome_state}:${r.outcome?.recorded_at}`
+      if (verify.key !== verifyKey)
+        verify = { key: verifyKey, el: verifyPanel(ctx, r, () => ctx.refresher.soon(0)) }
       patch(
         actions,
         badge(r.status),
+        r.outcome_state ? h('span', { title: 'Outcome state' }, badge(r.outcome_state)) : null,
         r.cancel_requested && !isTerminal(r.status) ? badge('cancel requested', 'cancel') : null,
         isTerminal(r.status)
           ? button('Replay', () => void act('replay'), { 'data-key': 'replay' })
@@ -94,7 +108,6 @@ export function executionPage(ctx: PageContext): Page {
             h('h2', { id: 'exec-facts' }, 'Details'),
             facts([
               ['Task', link(`#/executions?task=${encodeURIComponent(r.task)}`, r.task)],
-              ['Status', r.status],
               ['Attempt', `${r.attempt} of ${r.max_attempts}`],
               ['Priority', String(r.priority)],
               [
@@ -111,7 +124,6 @@ export function executionPage(ctx: PageContext): Page {
               ['Replayed from', r.replayed_from ? executionLink(r.replayed_from) : null],
               ['Idempotency key', r.idempotency_key ? h('code', null, r.idempotency_key) : null],
               ['Failure reason', r.failure_reason?.replace(/_/g, ' ') ?? null],
-              ['Last error', r.error_message ? h('span', { class: 'error-text' }, r.error_message) : null],
             ]),
           ),
           h(
@@ -139,6 +151,12 @@ export function executionPage(ctx: PageContext): Page {
           ),
         ),
         h(
+          'div',
+          { class: 'detail-grid outcome-grid' },
+          deliverySection(r, now),
+          outcomeSection(r, now, reportedWith, verify.el),
+        ),
+        h(
           'section',
           { 'aria-labelledby': 'exec-attempts' },
           h('h2', { id: 'exec-attempts' }, 'Attempt history'),
@@ -156,14 +174,6 @@ export function executionPage(ctx: PageContext): Page {
           h('h2', { id: 'exec-payload' }, 'Payload'),
           h('pre', { class: 'code', tabindex: 0, 'aria-label': 'Payload JSON' }, json(r.payload)),
         ),
-        r.outcome
-          ? h(
-              'section',
-              { 'aria-labelledby': 'exec-outcome' },
-              h('h2', { id: 'exec-outcome' }, 'Reported outcome'),
-              h('pre', { class: 'code', tabindex: 0, 'aria-label': 'Outcome JSON' }, json(r.outcome)),
-            )
-          : null,
       )
     },
   }

@@ -1,5 +1,5 @@
 import type { ExecutionSummary, ListExecutionsResponse } from '@cuekit/protocol'
-import { EXECUTION_STATUSES } from '@cuekit/protocol/lifecycle'
+import { EXECUTION_STATUSES, OUTCOME_STATES } from '@cuekit/protocol/lifecycle'
 import { type Child, h, patch } from '../dom.ts'
 import { LastAttempts } from '../last-attempt.ts'
 import type { Page, PageContext } from '../page.ts'
@@ -15,8 +15,9 @@ export function executionsPage(ctx: PageContext): Page {
   const task = ctx.params.get('task') ?? ''
   const cue = ctx.params.get('cue') ?? ''
   const worker = ctx.params.get('worker') ?? ''
+  const outcome = ctx.params.get('outcome_state') ?? ''
   const cursor = ctx.params.get('cursor') ?? ''
-  const filters = JSON.stringify([status, task, cue, worker])
+  const filters = JSON.stringify([status, task, cue, worker, outcome])
   if (history.filters !== filters) {
     history.filters = filters
     history.cursors = []
@@ -27,6 +28,12 @@ export function executionsPage(ctx: PageContext): Page {
     { name: 'status' },
     h('option', { value: '' }, 'Any status'),
     EXECUTION_STATUSES.map((s) => h('option', { value: s, selected: s === status }, s)),
+  )
+  const outcomeSelect = h(
+    'select',
+    { name: 'outcome_state' },
+    h('option', { value: '' }, 'Any outcome'),
+    OUTCOME_STATES.map((s) => h('option', { value: s, selected: s === outcome }, s.replace(/_/g, ' '))),
   )
   const taskInput = h('input', { name: 'task', value: task, autocomplete: 'off' })
   const cueInput = h('input', { name: 'cue', value: cue, autocomplete: 'off', placeholder: 'cue ID' })
@@ -45,6 +52,7 @@ export function executionsPage(ctx: PageContext): Page {
         e.preventDefault()
         go({
           status: statusSelect.value,
+          outcome_state: outcomeSelect.value,
           task: taskInput.value.trim(),
           cue: cueInput.value.trim(),
           worker: workerInput.value.trim(),
@@ -52,11 +60,14 @@ export function executionsPage(ctx: PageContext): Page {
       },
     },
     field('Status', statusSelect),
+    field('Outcome', outcomeSelect),
     field('Task', taskInput),
     field('Cue', cueInput),
     field('Worker', workerInput),
     h('button', { type: 'submit' }, 'Apply'),
-    status || task || cue || worker ? link('#/executions', 'Clear filters', { class: 'button-link' }) : null,
+    status || task || cue || worker || outcome
+      ? link('#/executions', 'Clear filters', { class: 'button-link' })
+      : null,
   )
   const region = h('div')
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of executions' })
@@ -92,6 +103,7 @@ export function executionsPage(ctx: PageContext): Page {
         task: task || undefined,
         cue_id: cue || undefined,
         worker_id: worker || undefined,
+        outcome_state: outcome || undefined,
         cursor: cursor || undefined,
         limit: PAGE_SIZE,
       })
@@ -105,11 +117,11 @@ export function executionsPage(ctx: PageContext): Page {
         executionsTable(
           res.executions,
           now,
-          `Executions, page ${pageNo}${describe(status, task, cue, worker)}`,
+          `Executions, page ${pageNo}${describe(status, task, cue, worker, outcome)}`,
           lastAttempts,
         ),
       )
-      const base = { status, task, cue, worker }
+      const base = { status, task, cue, worker, outcome_state: outcome }
       patch(
         pager,
         button(
@@ -134,9 +146,10 @@ export function executionsPage(ctx: PageContext): Page {
   }
 }
 
-function describe(status: string, task: string, cue: string, worker: string): string {
+function describe(status: string, task: string, cue: string, worker: string, outcome: string): string {
   const parts = [
     status && `status ${status}`,
+    outcome && `outcome ${outcome.replace(/_/g, ' ')}`,
     task && `task ${task}`,
     cue && `cue ${cue}`,
     worker && `last claimed by ${worker}`,
@@ -158,6 +171,7 @@ export function executionsTable(
       { label: 'Task' },
       { label: 'Status' },
       { label: 'Worker' },
+      { label: 'Outcome', secondary: true },
       { label: 'Attempt', numeric: true, secondary: true },
       { label: 'Updated', secondary: true },
       { label: 'Last error', secondary: true },
@@ -169,6 +183,7 @@ export function executionsTable(
         e.task,
         statusCell(e, now),
         workerCell(e, lastAttempts),
+        e.outcome_state ? badge(e.outcome_state) : h('span', { class: 'muted' }, '—'),
         `${e.attempt} of ${e.max_attempts}`,
         timeAgo(e.updated_at, now),
         e.error_message ? h('span', { class: 'error-text' }, truncate(e.error_message, 120)) : '',

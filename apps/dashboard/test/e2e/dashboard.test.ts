@@ -119,7 +119,9 @@ describe('dashboard in chromium', () => {
     const attempt = run.page.locator('li.attempt[data-attempt="1"]')
     await expect(attempt.textContent()).resolves.toMatch(/Attempt 1.*success.*worker-a/s)
     await run.page.getByText('None: no worker holds this execution now.').waitFor()
-    await expect(run.page.locator('pre.code').first().textContent()).resolves.toContain('"report": "weekly"')
+    await expect(run.page.locator('pre[aria-label="Payload JSON"]').textContent()).resolves.toContain(
+      '"report": "weekly"',
+    )
     await shot('execution-success')
   })
 

@@ -26,15 +26,18 @@ export interface Run {
   requests: string[]
 }
 
-/** A server, a tenant named `tenantName`, chromium and a first (watched) page at 1280×800. */
-export async function startRun(tenantName: string): Promise<Run> {
+/**
+ * A server (with `env` added to its environment), a tenant named `tenantName`, chromium and a first
+ * (watched) page at 1280×800.
+ */
+export async function startRun(tenantName: string, env: Record<string, string> = {}): Promise<Run> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `${CHROMIUM} is missing: the e2e tests drive Debian's chromium (apt-get install chromium).`,
     )
   }
   mkdirSync(artifacts, { recursive: true })
-  const server = await startServerProcess({ redisUrl: inject('redisUrl') })
+  const server = await startServerProcess({ redisUrl: inject('redisUrl'), env })
   const apiKey = (await createTenant(server.url, server.adminKey, tenantName)).api_key
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -140,11 +143,25 @@ export function apiKit(target: () => { url: string; apiKey: string }) {
     return { execution_id: e.execution_id, token: e.lease.token, attempt: e.attempt }
   }
 
+  /** A worker cue of its own task, daily at 03:00 UTC (it never fires by itself during a test). */
+  const workerCue = (name: string, extra: Record<string, unknown> = {}) =>
+    api('POST', '/v1/cues', {
+      name,
+      transport: 'worker',
+      task: name,
+      schedule: { type: 'recurring', cron: '0 3 * * *', timezone: 'UTC' },
+      ...extra,
+    })
+
   return {
     api,
     apiAnswer,
     enqueue,
     claim,
+    workerCue,
+    /** The lease holder's outcome report with `body` (success, result, evidence…). */
+    report: (h: Held, body: Record<string, unknown>) =>
+      api('POST', `/v1/executions/${h.execution_id}/outcome`, { lease_token: h.token, ...body }),
     heartbeat: (h: Held) =>
       api('POST', `/v1/executions/${h.execution_id}/heartbeat`, { lease_token: h.token }),
     complete: (h: Held) =>

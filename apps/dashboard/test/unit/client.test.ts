@@ -7,8 +7,10 @@ import {
   dateTime,
   duration,
   isoUtc,
+  percent,
   rate,
   relative,
+  safeUrl,
   weekday,
   zoneName,
 } from '../../client/format.ts'
@@ -175,5 +177,26 @@ describe('the one time format', () => {
     expect(isoUtc('garbage')).toBe('garbage')
     expect(weekday('2026-11-27T23:30:00Z', 'Europe/Paris')).toBe('Sat')
     expect(weekday('2026-11-27T23:30:00Z', 'UTC')).toBe('Fri')
+  })
+})
+
+describe('outcome evidence and cue stats', () => {
+  it('links a result URL only when it is http(s)', () => {
+    expect(safeUrl('https://mail.example.com/sent/4711')?.href).toBe('https://mail.example.com/sent/4711')
+    expect(safeUrl('http://example.com')?.href).toBe('http://example.com/')
+    for (const unsafe of [
+      'javascript:alert(1)',
+      'JAVASCRIPT:alert(1)',
+      'data:text/html,<script>alert(1)</script>',
+      'vbscript:msgbox',
+      'file:///etc/passwd',
+      '/relative/path',
+      'not a url',
+    ])
+      expect(safeUrl(unsafe), unsafe).toBeNull()
+  })
+
+  it('writes a success rate as a percentage with at most one decimal', () => {
+    expect([1, 0, 0.5, 2 / 3, 0.999].map(percent)).toEqual(['100%', '0%', '50%', '66.7%', '99.9%'])
   })
 })

@@ -255,6 +255,7 @@ export class WebhookDispatcher {
         'webhook delivery failed',
       )
     }
+    // The answer's status is recorded either way (CueAPI's http_status; null without an answer).
     const http_status = result.status ?? undefined
     await this.report(
       tenant,
