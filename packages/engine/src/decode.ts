@@ -250,10 +250,12 @@ function outcomeOf(r: StoredExecution, json: string, state: OutcomeState | null)
   if (r.get('outcome_at') === '') return null
   const success = r.get('outcome_success') === '1'
   const error = r.get('error_message')
+  // recorded_at is the script's time of the report (Redis TIME), whatever the stored JSON says.
+  const recorded_at = iso(r.get('outcome_at'))
   const body: ExecutionOutcome =
     json === ''
-      ? { success, ...(!success && error ? { error } : {}), recorded_at: iso(r.get('outcome_at')) }
-      : (JSON.parse(json) as ExecutionOutcome)
+      ? { success, ...(!success && error ? { error } : {}), recorded_at }
+      : { ...(JSON.parse(json) as ExecutionOutcome), recorded_at }
   body.validation_state =
     state === 'verified_success' ? 'valid' : state === 'verification_failed' ? 'invalid' : null
   return body

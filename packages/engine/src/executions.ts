@@ -460,7 +460,6 @@ export function outcomeJson(input: ReportInput): string {
     success: input.success,
     ...(input.success || !input.error ? {} : { error: input.error }),
     ...Object.fromEntries(present),
-    recorded_at: new Date().toISOString(),
   })
 }
 

@@ -91,7 +91,6 @@ export class Outcomes {
       JSON.stringify({
         success: input.success,
         ...(input.error ? { error: input.error } : {}),
-        recorded_at: new Date().toISOString(),
       })
     const ref = this.core.refOf(tenant, executionId)
     const reply = await this.core.scripts.partition(

@@ -126,6 +126,28 @@ describe('delivery and outcome are separate facts (webhook)', () => {
   })
 })
 
+describe("an outcome's time is the store's", () => {
+  // Redis TIME is the only clock: an outcome stamped by the server's clock disagreed with the
+  // attempt it ended (the test clock here is a week away from this process's).
+  it('recorded_at is the store time of the report, with and without a result', async () => {
+    const { engine, advance } = setup()
+    const [a, b] = await engine.enqueue(tenant, [{ task: 'stamp' }, { task: 'stamp' }])
+    const first = await lease(engine, 'stamp')
+    const second = await lease(engine, 'stamp')
+    advance(1500)
+    await engine.report(tenant, first.execution_id, {
+      lease_token: first.lease.token,
+      success: true,
+      evidence: { summary: 'sent', external_id: 'x-1' },
+    })
+    await engine.report(tenant, second.execution_id, { lease_token: second.lease.token, success: true })
+    for (const id of [a!.execution_id, b!.execution_id]) {
+      const rec = await engine.get(tenant, id)
+      expect(rec.outcome?.recorded_at).toBe(new Date(START + 1500).toISOString())
+    }
+  })
+})
+
 describe('verification', () => {
   it.each([
     ['none', {}, 'reported_success'],
