@@ -5,7 +5,7 @@ import { type BackoffOptions, sleep } from './backoff.ts'
 import { Client } from './client.ts'
 import { UnauthorizedError } from './errors.ts'
 import { Claimer } from './worker/claimer.ts'
-import { errorOf, type WorkerEvents } from './worker/events.ts'
+import { errorOf, type WorkerEvents, type WorkerSink } from './worker/events.ts'
 import { Execution } from './worker/execution.ts'
 import type { Handler } from './worker/handler.ts'
 import { LeaseKeeper } from './worker/lease-keeper.ts'
@@ -104,6 +104,8 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
   private stopPromise: Promise<void> | null = null
   private readonly stopController = new AbortController()
   private announceTimer: NodeJS.Timeout | undefined
+  /** Where executions send their events: made once, not per execution. */
+  private readonly sink: WorkerSink
 
   constructor(options: WorkerOptions<T>) {
     super()
@@ -136,7 +138,12 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
       maxRetries: 0,
       fetch: options.fetch,
     })
-    const sink = { emit: this.emitSafely.bind(this), emitError: this.emitError.bind(this) }
+    const sink: WorkerSink = {
+      emit: this.emitSafely.bind(this),
+      emitError: this.emitError.bind(this),
+      listening: (event) => this.listenerCount(event) > 0,
+    }
+    this.sink = sink
     this.leases = new LeaseKeeper(
       this.client.executions,
       { workerId: this.workerId, heartbeatIntervalMs: options.heartbeatIntervalMs },
@@ -250,19 +257,26 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
     this.emitSafely('claimed', execution.info)
     this.leases.track(execution, sentAt)
     void this.execute(execution)
-      .catch((error: unknown) => {
-        this.emitError(error)
-        this.finish(execution)
-      })
-      .finally(() => this.claimer.free())
   }
 
+  /** Runs one execution to its end and frees its slot; never rejects. */
   private async execute(execution: Execution): Promise<void> {
+    try {
+      await this.runAndHandOver(execution)
+    } catch (error) {
+      this.emitError(error)
+      this.finish(execution)
+    } finally {
+      this.claimer.free()
+    }
+  }
+
+  private async runAndHandOver(execution: Execution): Promise<void> {
     const after = await execution.run(
       this.handlers[execution.claimed.task],
       (payload) =>
         execution.context(payload, this.workerId, (seconds) => this.leases.extend(execution, seconds)),
-      { emit: this.emitSafely.bind(this), emitError: this.emitError.bind(this) },
+      this.sink,
     )
     if (after.next === 'finish') return this.finish(execution)
     if (after.next === 'release') {

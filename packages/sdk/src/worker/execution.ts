@@ -221,7 +221,7 @@ export class Execution {
       }
       const result = await fn(context(payload))
       const durationMs = performance.now() - started
-      sink.emit('completed', { ...info, result, durationMs })
+      if (sink.listening?.('completed') ?? true) sink.emit('completed', { ...info, result, durationMs })
       // No `delete` of an undefined result: it would turn every outcome into a slow dictionary object.
       outcome =
         result === undefined
