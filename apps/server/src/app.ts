@@ -193,8 +193,13 @@ function frontDoor(log: Logger, metrics: Metrics, shutdown: AbortSignal): Middle
     // unauthenticated client sent.
     await next()
     // Set on the answer, not before: a header set early gives every waiting long-poll its own
-    // Headers object for as long as it waits.
-    c.header('X-Request-Id', requestId)
+    // Headers object for as long as it waits. On Node's response when there is one: through
+    // Hono, a header set on a finished answer turns @hono/node-server's light Response into a
+    // full WHATWG one (~100 µs of CPU per request).
+    const outgoing = c.env?.outgoing
+    if (typeof outgoing?.setHeader === 'function' && !outgoing.headersSent) {
+      outgoing.setHeader('X-Request-Id', requestId)
+    } else c.header('X-Request-Id', requestId)
     // While draining, every answer closes its connection so the server can finish.
     if (shutdown.aborted) c.header('Connection', 'close')
     const ms = performance.now() - started
