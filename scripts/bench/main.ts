@@ -551,6 +551,21 @@ async function idleWaiters(redisUrl: string) {
     await waitFor(async () => (await waiting()) >= Math.min(SIZE.waiters, i + 500), { timeoutMs: 20_000 })
   }
   const rss = rssMb(server.process.pid!)
+  // Where the resident memory is: the server's own gauges (prom-client's default metrics).
+  const gauges = await (await fetch(`${server.url}/metrics`)).text()
+  const mb = (name: string) =>
+    round(
+      Number(new RegExp(`^cuekit_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(gauges)?.[1] ?? 0) / 2 ** 20,
+      1,
+    )
+  details.waiters_memory_mb = {
+    rss,
+    heap_total: mb('nodejs_heap_size_total_bytes'),
+    heap_used: mb('nodejs_heap_size_used_bytes'),
+    external: mb('nodejs_external_memory_bytes'),
+    new_space: mb('nodejs_heap_space_size_total_bytes\\{space="new"\\}'),
+  }
+  log(`  waiters memory (MB): ${JSON.stringify(details.waiters_memory_mb)}`)
   // Wake latency while they all wait: enqueue one, time until a waiting claim answers with it.
   const latencies: number[] = []
   for (let i = 0; i < SIZE.wakeUnderLoad; i++) {

@@ -32,11 +32,78 @@ export class ClientGone implements GoneSignal {
   }
 }
 
+/** Long-poll timeouts are this coarse: they share a timer per tick, not one each. */
+const TICK_MS = 50
+
+/**
+ * The timeouts of every waiting long-poll: waiters in buckets by deadline (rounded up to a tick),
+ * one timer for the earliest bucket. A Timeout and its closures per waiting request are a
+ * measurable part of 10,000 waiters' memory.
+ */
+class Wheel {
+  private readonly buckets = new Map<number, Set<Waiter>>()
+  /** Bucket times, ascending: deadlines mostly arrive in order, so inserting is mostly a push. */
+  private readonly times: number[] = []
+  private timer: NodeJS.Timeout | undefined
+  private timerAt = Number.POSITIVE_INFINITY
+
+  /** Files `w` to be woken with 'timeout' at `at` (at most a tick later); returns its bucket. */
+  add(w: Waiter, at: number): number {
+    const time = Math.ceil(at / TICK_MS) * TICK_MS
+    let bucket = this.buckets.get(time)
+    if (!bucket) {
+      bucket = new Set()
+      this.buckets.set(time, bucket)
+      let i = this.times.length
+      while (i > 0 && this.times[i - 1]! > time) i--
+      this.times.splice(i, 0, time)
+      if (time < this.timerAt) this.arm(time)
+    }
+    bucket.add(w)
+    return time
+  }
+
+  remove(w: Waiter, time: number): void {
+    const bucket = this.buckets.get(time)
+    if (!bucket?.delete(w) || bucket.size > 0) return
+    this.buckets.delete(time)
+    this.times.splice(this.times.indexOf(time), 1)
+  }
+
+  close(): void {
+    clearTimeout(this.timer)
+    this.timerAt = Number.POSITIVE_INFINITY
+  }
+
+  private arm(time: number): void {
+    clearTimeout(this.timer)
+    this.timerAt = time
+    this.timer = setTimeout(() => this.fire(), Math.max(1, time - Date.now()))
+  }
+
+  private fire(): void {
+    this.timerAt = Number.POSITIVE_INFINITY
+    const now = Date.now()
+    while (this.times.length > 0 && this.times[0]! <= now) {
+      const time = this.times.shift()!
+      const bucket = this.buckets.get(time)!
+      this.buckets.delete(time)
+      for (const w of bucket) w.timedOut()
+    }
+    if (this.times.length > 0) this.arm(this.times[0]!)
+  }
+}
+
 class Waiter {
   kicked = false
-  private wakeUp: ((why: WakeReason) => void) | null = null
+  private resolve: ((why: WakeReason) => void) | null = null
+  private signal: GoneSignal | null = null
+  /** The wheel bucket of the current wait. */
+  private slot = 0
+  private readonly onAbort = () => this.finish('abort')
 
   constructor(
+    private readonly wheel: Wheel,
     readonly tenantId: string,
     // The claim's own list (at most 50 names): no Set per waiting request.
     readonly tasks: readonly string[] | null,
@@ -49,31 +116,40 @@ class Waiter {
 
   kick(why: WakeReason = 'kick'): void {
     this.kicked = true
-    const wake = this.wakeUp
-    this.wakeUp = null
-    wake?.(why)
+    this.finish(why)
   }
 
-  /** Resolves on a kick (also one that came before the call), the timeout, or an abort. */
-  wait(ms: number, signal: GoneSignal): Promise<WakeReason> {
+  /** The wheel took this waiter out of its bucket and wakes it. */
+  timedOut(): void {
+    this.slot = 0
+    this.finish('timeout')
+  }
+
+  /** Resolves on a kick (also one that came before the call), the deadline `until`, or an abort. */
+  wait(until: number, signal: GoneSignal): Promise<WakeReason> {
     if (this.kicked) {
       this.kicked = false
       return Promise.resolve('kick')
     }
     if (signal.aborted) return Promise.resolve('abort')
     return new Promise((resolve) => {
-      const done = (why: WakeReason) => {
-        clearTimeout(timer)
-        signal.removeEventListener('abort', onAbort)
-        this.wakeUp = null
-        this.kicked = false
-        resolve(why)
-      }
-      const onAbort = () => done('abort')
-      const timer = setTimeout(() => done('timeout'), ms)
-      signal.addEventListener('abort', onAbort, { once: true })
-      this.wakeUp = done
+      this.resolve = resolve
+      this.signal = signal
+      this.slot = this.wheel.add(this, until)
+      signal.addEventListener('abort', this.onAbort, { once: true })
     })
+  }
+
+  private finish(why: WakeReason): void {
+    const resolve = this.resolve
+    if (resolve === null) return
+    this.resolve = null
+    this.signal?.removeEventListener('abort', this.onAbort)
+    this.signal = null
+    if (this.slot !== 0) this.wheel.remove(this, this.slot)
+    this.slot = 0
+    this.kicked = false
+    resolve(why)
   }
 }
 
@@ -85,6 +161,7 @@ class Waiter {
  */
 export class Waiters {
   private readonly byTenant = new Map<string, Set<Waiter>>()
+  private readonly wheel = new Wheel()
   private closed = false
   private readonly timer: NodeJS.Timeout
   size = 0
@@ -115,7 +192,7 @@ export class Waiters {
     signal: GoneSignal,
     attempt: () => Promise<T[]>,
   ): Promise<T[]> {
-    const waiter = new Waiter(tenantId, tasks, max)
+    const waiter = new Waiter(this.wheel, tenantId, tasks, max)
     const deadline = Date.now() + waitMs
     // Registered before the first attempt, so a notification racing with it is not lost.
     this.add(waiter)
@@ -124,9 +201,8 @@ export class Waiters {
         if (signal.aborted) return []
         const got = await attempt()
         if (got.length > 0 || this.closed) return got
-        const left = deadline - Date.now()
-        if (left <= 0) return []
-        if ((await waiter.wait(left, signal)) !== 'kick' || this.closed) return []
+        if (deadline <= Date.now()) return []
+        if ((await waiter.wait(deadline, signal)) !== 'kick' || this.closed) return []
       }
     } finally {
       this.remove(waiter)
@@ -138,16 +214,19 @@ export class Waiters {
     const waiters = this.byTenant.get(tenantId)
     if (!waiters) return
     const remaining = new Map(tasks)
+    let open = 0
+    for (const n of remaining.values()) if (n > 0) open++
     for (const w of waiters) {
+      if (open === 0) return
       if (w.kicked) continue
       for (const [task, n] of remaining) {
         if (n > 0 && w.wants(task)) {
           w.kick()
           remaining.set(task, n - w.max)
+          if (n - w.max <= 0) open--
           break
         }
       }
-      if ([...remaining.values()].every((n) => n <= 0)) return
     }
   }
 
@@ -155,6 +234,7 @@ export class Waiters {
   close(): void {
     this.closed = true
     clearInterval(this.timer)
+    this.wheel.close()
     for (const waiters of this.byTenant.values()) for (const w of waiters) w.kick('shutdown')
   }
 

@@ -182,3 +182,20 @@ describe('shutdown', () => {
     socket.destroy()
   })
 })
+
+describe('X-Request-Id over a real socket', () => {
+  it('is on every answer: a given id is echoed, else one is made (issue 13 §4)', async () => {
+    const { api_key } = await createTenant(a.url, a.adminKey)
+    const headers = { authorization: `Bearer ${api_key}`, 'content-type': 'application/json' }
+    const given = await fetch(`${a.url}/v1/executions/claim`, {
+      method: 'POST',
+      headers: { ...headers, 'x-request-id': 'abc-123' },
+      body: JSON.stringify({ worker_id: 'w', task: 'rid', wait_seconds: 0 }),
+    })
+    expect(given.status).toBe(200)
+    expect(given.headers.get('x-request-id')).toBe('abc-123')
+    const refused = await fetch(`${a.url}/v1/executions/claim`, { method: 'POST', body: '{}' })
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+})

@@ -40,8 +40,35 @@ export function int(v: Item | undefined, fallback = 0): number {
   return s === '' ? fallback : Number(s)
 }
 
+/** The last day iso() formatted, and its `YYYY-MM-DDT`: most times it formats share a day. */
+let isoDay = Number.NaN
+let isoDate = ''
+/** 9999-12-31T23:59:59.999Z: beyond it toISOString() writes six-digit years. */
+const ISO_MAX_MS = 253_402_300_799_999
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`)
+
+/**
+ * Milliseconds since the epoch as toISOString() writes them. Two per claimed execution: from
+ * the cached date and arithmetic for the time of day, a fraction of a Date's cost.
+ */
 export function iso(ms: number | string): string {
-  return new Date(Number(ms)).toISOString()
+  const t = Number(ms)
+  if (!Number.isInteger(t) || t < 0 || t > ISO_MAX_MS) return new Date(t).toISOString()
+  const day = Math.floor(t / 86_400_000)
+  if (day !== isoDay) {
+    isoDay = day
+    isoDate = new Date(day * 86_400_000).toISOString().slice(0, 11)
+  }
+  let rest = t - day * 86_400_000
+  const milli = rest % 1000
+  rest = (rest - milli) / 1000
+  const sec = rest % 60
+  rest = (rest - sec) / 60
+  const min = rest % 60
+  const hour = (rest - min) / 60
+  const m = milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : `${milli}`
+  return `${isoDate}${pad2(hour)}:${pad2(min)}:${pad2(sec)}.${m}Z`
 }
 
 export function isoOrNull(ms: string | undefined): string | null {

@@ -1,6 +1,15 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 
+/** Where a request goes, as `http.request` options. */
+interface RequestTarget {
+  protocol: string
+  hostname: string
+  port: string
+  path: string
+  auth?: string
+}
+
 /** The part of a `fetch` Response the client reads. */
 export interface ResponseLike {
   readonly ok: boolean
@@ -31,18 +40,44 @@ export function nodeTransport(): FetchLike {
     'http:': new HttpAgent({ keepAlive: true }),
     'https:': new HttpsAgent({ keepAlive: true }),
   }
+  // A worker calls the same few URLs over and over: parsing each one once is enough.
+  const targets = new Map<string, { secure: boolean; target: RequestTarget }>()
+  const parse = (url: string) => {
+    let parsed = targets.get(url)
+    if (!parsed) {
+      const u = new URL(url)
+      parsed = {
+        secure: u.protocol === 'https:',
+        target: {
+          protocol: u.protocol,
+          hostname: u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname,
+          port: u.port,
+          path: `${u.pathname}${u.search}`,
+          ...(u.username || u.password
+            ? { auth: `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` }
+            : {}),
+        },
+      }
+      if (targets.size >= 64) targets.clear()
+      targets.set(url, parsed)
+    }
+    return parsed
+  }
   return (url, init) =>
     new Promise<ResponseLike>((resolve, reject) => {
-      const target = new URL(url)
-      const secure = target.protocol === 'https:'
+      const { secure, target } = parse(url)
       const signal = init.signal ?? undefined
       if (signal?.aborted) {
         reject(signal.reason)
         return
       }
       const req = (secure ? httpsRequest : httpRequest)(
-        target,
-        { method: init.method, headers: init.headers, agent: secure ? agents['https:'] : agents['http:'] },
+        {
+          ...target,
+          method: init.method,
+          headers: init.headers,
+          agent: secure ? agents['https:'] : agents['http:'],
+        },
         (res: IncomingMessage) => {
           signal?.removeEventListener('abort', onAbort)
           const status = res.statusCode ?? 0

@@ -68,6 +68,13 @@ describe('Execution.run', () => {
     sink = recordingSink().sink,
   ) => e.run(handler, (payload) => e.context(payload, 'w1', noExtend), sink)
 
+  it('builds no completed event nobody listens to (issue 13 §2)', async () => {
+    const rec = recordingSink()
+    const after = await run(execution('e1'), async () => 'ok', { ...rec.sink, listening: () => false })
+    expect(after).toEqual({ next: 'report', outcome: { result: 'ok', success: true } })
+    expect(rec.events).toEqual([])
+  })
+
   it('reports the result with the evidence, and leaves an undefined result out', async () => {
     const rec = recordingSink()
     const e = execution('e1')

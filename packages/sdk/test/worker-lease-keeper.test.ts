@@ -57,6 +57,21 @@ function fakeApi(overrides: Partial<LeaseApi> = {}) {
 }
 
 describe('LeaseKeeper', () => {
+  it('arms one timer for a claimed batch, not one per execution (issue 13 §2)', async () => {
+    const { api, heartbeats } = fakeApi()
+    const keeper = new LeaseKeeper(api, { workerId: 'w1' }, recordingSink().sink)
+    const batch = Array.from({ length: 16 }, (_, i) => execution(`e${i}`))
+    const armed = vi.spyOn(globalThis, 'setTimeout')
+    for (const e of batch) keeper.track(e, Date.now())
+    for (const e of batch.slice(0, 15)) keeper.forget(e)
+    expect(armed).toHaveBeenCalledTimes(1)
+    armed.mockRestore()
+    // The timer, armed for the first lease, still heartbeats the one left.
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(heartbeats).toHaveLength(1)
+    expect(heartbeats[0]!.input.leases.map((l) => l.execution_id)).toEqual(['e15'])
+  })
+
   it('sends one batch heartbeat for every lease at a third of the lease, and keeps going', async () => {
     const { api, heartbeats } = fakeApi()
     const rec = recordingSink()

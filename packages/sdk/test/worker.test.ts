@@ -427,6 +427,25 @@ describe('Worker', () => {
     for (const id of execution_ids) expect((await client.executions.get(id)).status).toBe('success')
   })
 
+  it('claims every free slot in one request by default (issue 13 §2)', async () => {
+    const { apiKey } = await tenantOn(server)
+    const net = recordingFetch()
+    const w = worker({
+      baseUrl: server.url,
+      apiKey,
+      concurrency: 16,
+      fetch: net.fetch,
+      handlers: { wide: async () => {} },
+    })
+    await w.worker.start()
+    await waitFor(() => net.calls.some((c) => c.path === '/v1/executions/claim'), {
+      timeoutMs: 5000,
+      message: 'a claim',
+    })
+    const claims = net.calls.filter((c) => c.path === '/v1/executions/claim')
+    expect(claims.map((c) => (c.body as { max: number }).max)).toEqual([16])
+  })
+
   it('start() rejects a refused API key', async () => {
     const w = worker({
       baseUrl: server.url,

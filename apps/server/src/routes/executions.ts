@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import type { EnqueueResult, TenantRecord } from '@cuekit/engine'
 import {
   type BatchOutcomeItem,
@@ -71,9 +72,9 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     const outgoing = c.env?.outgoing
     if (outgoing) {
       if (outgoing.destroyed && !outgoing.writableFinished) gone.abort()
-      outgoing.once('close', () => {
-        if (!outgoing.writableFinished) gone.abort()
-      })
+      // One shared listener (a response closes once): no closure per waiting request.
+      GONE.set(outgoing, gone)
+      outgoing.on('close', abortUnfinished)
     } else {
       const signal = c.req.raw.signal
       if (signal.aborted) gone.abort()
@@ -285,6 +286,13 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   route(app, s, ROUTES.replay, async (c, { params }) =>
     c.json(await engine.replay(c.get('tenant'), params.id!), 201),
   )
+}
+
+/** The ClientGone of each response a claim may still hand executions over on. */
+const GONE = new WeakMap<ServerResponse, ClientGone>()
+
+function abortUnfinished(this: ServerResponse): void {
+  if (!this.writableFinished) GONE.get(this)?.abort()
 }
 
 function reportInput(body: Omit<OutcomeRequest, 'lease_token'> & { lease_token?: string | undefined }) {

@@ -81,6 +81,8 @@ export interface BackoffEvent {
 export interface WorkerSink {
   emit<K extends keyof WorkerEvents>(event: K, ...args: WorkerEvents[K]): void
   emitError(error: unknown): void
+  /** False when nobody listens to `event`, so its payload need not be built; absent means true. */
+  listening?(event: keyof WorkerEvents): boolean
 }
 
 /** `value` as an Error, for events and messages. */

@@ -45,6 +45,8 @@ export class LeaseKeeper {
   /** Leases worth extending; a lease leaves for good once the server says it is gone. */
   private readonly beats = new Map<Execution, Beat>()
   private timer: NodeJS.Timeout | undefined
+  /** When the armed timer fires (infinity when none is). */
+  private timerAt = Number.POSITIVE_INFINITY
   private inFlight = false
 
   constructor(
@@ -55,20 +57,25 @@ export class LeaseKeeper {
 
   /** Starts heartbeating a lease the claim sent at `sentAt` granted. */
   track(execution: Execution, sentAt: number): void {
-    this.beats.set(execution, { nextAt: sentAt + this.interval(execution), failures: 0 })
-    this.arm()
+    const nextAt = sentAt + this.interval(execution)
+    this.beats.set(execution, { nextAt, failures: 0 })
+    // One timer for all leases, re-armed only for a lease due before it: the leases of a claim
+    // come due after the ones already held, so a batch costs no timer per execution.
+    const at = Math.min(nextAt, execution.deadline)
+    if (!this.inFlight && at < this.timerAt) this.schedule(at)
   }
 
-  /** Stops heartbeating a lease (finished, lost, cancelled or released). */
+  /**
+   * Stops heartbeating a lease (finished, lost, cancelled or released). The timer stays armed: if
+   * it was this lease's, it wakes for nothing and re-arms, once, instead of once per execution.
+   */
   forget(execution: Execution): void {
-    this.beats.delete(execution)
-    this.arm()
+    if (this.beats.delete(execution) && this.beats.size === 0) this.disarm()
   }
 
   /** Stops every timer; the leases left are released or expire. */
   stop(): void {
-    clearTimeout(this.timer)
-    this.timer = undefined
+    this.disarm()
     this.beats.clear()
   }
 
@@ -136,6 +143,7 @@ export class LeaseKeeper {
     )
   }
 
+  /** An extension moves the lease's times later only: an armed timer is early at worst, and re-arms. */
   private extended(execution: Execution, sentAt: number, remainingMs: number): void {
     execution.deadline = sentAt + remainingMs
     const beat = this.beats.get(execution)
@@ -143,7 +151,6 @@ export class LeaseKeeper {
       beat.nextAt = sentAt + this.interval(execution)
       beat.failures = 0
     }
-    this.arm()
   }
 
   /** Leases to extend now: running ones, and those whose outcome is on its way while still valid. */
@@ -155,16 +162,33 @@ export class LeaseKeeper {
   }
 
   private arm(): void {
-    clearTimeout(this.timer)
-    this.timer = undefined
+    this.disarm()
     if (this.inFlight) return
     let next = Number.POSITIVE_INFINITY
     for (const e of this.due()) {
       next = Math.min(next, this.beats.get(e)!.nextAt)
       if (e.state === 'running') next = Math.min(next, e.deadline)
     }
-    if (next === Number.POSITIVE_INFINITY) return
-    this.timer = setTimeout(() => void this.beat(), Math.max(0, next - Date.now()))
+    if (next !== Number.POSITIVE_INFINITY) this.schedule(next)
+  }
+
+  private schedule(at: number): void {
+    clearTimeout(this.timer)
+    this.timerAt = at
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined
+        this.timerAt = Number.POSITIVE_INFINITY
+        void this.beat()
+      },
+      Math.max(0, at - Date.now()),
+    )
+  }
+
+  private disarm(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.timerAt = Number.POSITIVE_INFINITY
   }
 
   private async beat(): Promise<void> {

@@ -199,7 +199,9 @@ export class Reporter {
   }
 
   private recorded(item: PendingReport, status: string): void {
-    this.hooks.emit('reported', { ...item.execution.info, success: item.body.success, status })
+    if (this.hooks.listening?.('reported') ?? true) {
+      this.hooks.emit('reported', { ...item.execution.info, success: item.body.success, status })
+    }
     this.hooks.finished(item.execution)
   }
 
