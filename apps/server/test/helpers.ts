@@ -1,5 +1,8 @@
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Engine, type TenantRecord } from '@cuekit/engine'
 import { createApp, type Resolver, type ServerConfig } from '@cuekit/server'
+import { createAdaptorServer } from '@hono/node-server'
 import { Redis } from 'ioredis'
 import { afterAll, inject } from 'vitest'
 
@@ -27,7 +30,11 @@ export interface TestApp {
 /** An app on the project's private Redis, under its own key prefix, with one tenant. */
 export async function makeApp(
   config: Partial<ServerConfig> = {},
-  options: { resolve?: Resolver } = {},
+  options: {
+    resolve?: Resolver
+    /** Serve the app on a real socket (@hono/node-server, as main.ts does) and call it with fetch. */
+    socket?: boolean
+  } = {},
 ): Promise<TestApp> {
   n += 1
   const redis = new Redis(inject('redisUrl'), { enableAutoPipelining: true })
@@ -35,21 +42,28 @@ export async function makeApp(
     redis,
     prefix: `s${process.pid}x${n}x${Math.random().toString(36).slice(2, 7)}`,
   })
-  const cuekit = createApp({ engine, config: { adminKey: ADMIN_KEY, ...config }, ...options })
+  const cuekit = createApp({
+    engine,
+    config: { adminKey: ADMIN_KEY, ...config },
+    ...(options.resolve ? { resolve: options.resolve } : {}),
+  })
+  const base = options.socket ? await listen(cuekit.app.fetch) : undefined
   await cuekit.services.pubsub.ready
   const { tenant, apiKey } = await cuekit.services.tenants.create({ name: 'test' })
   closers.push(async () => {
+    base?.server.closeAllConnections()
+    base?.server.close()
     await cuekit.close()
     redis.disconnect()
   })
-  const call: TestApp['call'] = (method, path, body, headers = {}) =>
-    Promise.resolve(
-      cuekit.app.request(path, {
-        method,
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      }),
-    )
+  const call: TestApp['call'] = (method, path, body, headers = {}) => {
+    const init = {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    }
+    return base ? fetch(`${base.url}${path}`, init) : Promise.resolve(cuekit.app.request(path, init))
+  }
   return {
     cuekit,
     engine,
@@ -68,3 +82,9 @@ export async function makeApp(
 afterAll(async () => {
   for (const close of closers.splice(0)) await close()
 })
+
+async function listen(fetch: (request: Request, env: object) => Response | Promise<Response>) {
+  const server = createAdaptorServer({ fetch }) as Server
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
+}
