@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto'
 import { dashboard } from '@cuekit/dashboard'
 import { type Engine, Maintenance, Tenants } from '@cuekit/engine'
 import { ERROR_CODES } from '@cuekit/protocol'
 import { OpenAPIHono } from '@hono/zod-openapi'
-import type { MiddlewareHandler } from 'hono'
 import pino, { type Logger } from 'pino'
 import { AuthCache, adminAuth, tenantAuth } from './auth.ts'
 import { defaultServerConfig, type ServerConfig } from './config.ts'
-import type { AppEnv, RequestLog } from './context.ts'
+import type { AppEnv } from './context.ts'
 import { errorBody, sendError, toErrorResponse } from './errors.ts'
+import { frontDoor } from './front-door.ts'
 import type { KnownRoute } from './http.ts'
 import { Metrics } from './metrics.ts'
 import { PubSub } from './pubsub.ts'
@@ -47,8 +46,6 @@ export interface CuekitApp {
   /** Shutdown, last step: maintenance and the subscriber connection. */
   close(): Promise<void>
 }
-
-const REQUEST_ID = /^[\w.:-]{1,100}$/
 
 /**
  * Builds the control plane around an engine: routes, auth, long-poll waiters, pub/sub and
@@ -179,77 +176,5 @@ export function createApp(options: AppOptions): CuekitApp {
       mailer?.close()
       await pubsub.close()
     },
-  }
-}
-
-/**
- * Every request: its id and logger, the duration metric, a log line for what went wrong, and
- * `Connection: close` while draining. One middleware, because each level stays
- * suspended (with its closures) as long as a long-poll waits.
- */
-function frontDoor(log: Logger, metrics: Metrics, shutdown: AbortSignal): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const given = c.req.header('x-request-id')
-    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID()
-    // The child logger is made when something logs: most requests (and every waiting long-poll)
-    // never do, and it would live as long as they do.
-    const logger = new LazyRequestLog(log, requestId)
-    c.set('requestId', requestId)
-    c.set('log', logger)
-    const started = performance.now()
-    // The body is read by the route, after its guard (http.ts): nothing here parses what an
-    // unauthenticated client sent.
-    await next()
-    // Set on the answer, not before: a header set early gives every waiting long-poll its own
-    // Headers object for as long as it waits. On Node's response when there is one: through
-    // Hono, a header set on a finished answer turns @hono/node-server's light Response into a
-    // full WHATWG one (~100 µs of CPU per request).
-    const outgoing = c.env?.outgoing
-    if (typeof outgoing?.setHeader === 'function' && !outgoing.headersSent) {
-      outgoing.setHeader('X-Request-Id', requestId)
-    } else c.header('X-Request-Id', requestId)
-    // While draining, every answer closes its connection so the server can finish.
-    if (shutdown.aborted) c.header('Connection', 'close')
-    const ms = performance.now() - started
-    const status = c.res.status
-    metrics.httpDuration.observe(
-      { method: c.req.method, route: c.req.routePath, status: String(status) },
-      ms / 1000,
-    )
-    const line = { method: c.req.method, path: c.req.routePath, status, ms: Math.round(ms) }
-    if (status >= 500) logger.error(line, 'request')
-    else if (status >= 400) logger.info(line, 'request')
-    else if (log.isLevelEnabled('debug')) logger.debug(line, 'request')
-  }
-}
-
-/** A request's logger, its pino child made on first use: one object per request, no closures. */
-class LazyRequestLog implements RequestLog {
-  private child: Logger | undefined
-
-  constructor(
-    private readonly log: Logger,
-    private readonly requestId: string,
-  ) {}
-
-  private get logger(): Logger {
-    this.child ??= this.log.child({ request_id: this.requestId })
-    return this.child
-  }
-
-  error(obj: object, msg?: string): void {
-    this.logger.error(obj, msg)
-  }
-
-  warn(obj: object, msg?: string): void {
-    this.logger.warn(obj, msg)
-  }
-
-  info(obj: object, msg?: string): void {
-    this.logger.info(obj, msg)
-  }
-
-  debug(obj: object, msg?: string): void {
-    this.logger.debug(obj, msg)
   }
 }

@@ -84,6 +84,7 @@ export function tenantAuth(cache: AuthCache, limiter: RateLimiter | null): Guard
       const headers = rateLimitHeaders(result, limiter)
       if (!result.allowed) throw new HttpError('rate_limited', undefined, undefined, headers)
       for (const [k, v] of Object.entries(headers)) c.header(k, v)
+      c.set('rateLimit', headers)
     }
     const tenant = await cache.resolve(key as string)
     if (!tenant) refuse(c)

@@ -9,12 +9,26 @@ export interface RequestLog {
   debug(obj: object, msg?: string): void
 }
 
+/**
+ * A request its route answers on Node's response itself, after the front door has returned (a
+ * parked long-poll): `park` says so, `headers` are what every answer carries, `done` records the
+ * answer as the front door would have.
+ */
+export interface AnsweredLater {
+  park(): void
+  headers(): Record<string, string>
+  done(status: number): void
+}
+
 /** Hono's environment for every route: who is calling. */
 export type AppEnv = {
   Bindings: Partial<HttpBindings>
   Variables: {
     requestId: string
     log: RequestLog
+    request: AnsweredLater
+    /** The rate-limit headers of this request, for an answer written outside Hono. */
+    rateLimit?: Record<string, string>
     tenant: TenantRecord
   }
 }

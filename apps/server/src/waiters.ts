@@ -96,7 +96,7 @@ class Wheel {
 
 class Waiter {
   kicked = false
-  private resolve: ((why: WakeReason) => void) | null = null
+  private wake: ((why: WakeReason) => void) | null = null
   private signal: GoneSignal | null = null
   /** The wheel bucket of the current wait. */
   private slot = 0
@@ -125,31 +125,36 @@ class Waiter {
     this.finish('timeout')
   }
 
-  /** Resolves on a kick (also one that came before the call), the deadline `until`, or an abort. */
-  wait(until: number, signal: GoneSignal): Promise<WakeReason> {
+  /**
+   * Calls `wake` once: on a kick (also one that came before the call), the deadline `until`, or
+   * an abort. A callback, not a promise, so a waiting request holds no suspended async frame.
+   */
+  wait(until: number, signal: GoneSignal, wake: (why: WakeReason) => void): void {
     if (this.kicked) {
       this.kicked = false
-      return Promise.resolve('kick')
+      wake('kick')
+      return
     }
-    if (signal.aborted) return Promise.resolve('abort')
-    return new Promise((resolve) => {
-      this.resolve = resolve
-      this.signal = signal
-      this.slot = this.wheel.add(this, until)
-      signal.addEventListener('abort', this.onAbort, { once: true })
-    })
+    if (signal.aborted) {
+      wake('abort')
+      return
+    }
+    this.wake = wake
+    this.signal = signal
+    this.slot = this.wheel.add(this, until)
+    signal.addEventListener('abort', this.onAbort, { once: true })
   }
 
   private finish(why: WakeReason): void {
-    const resolve = this.resolve
-    if (resolve === null) return
-    this.resolve = null
+    const wake = this.wake
+    if (wake === null) return
+    this.wake = null
     this.signal?.removeEventListener('abort', this.onAbort)
     this.signal = null
     if (this.slot !== 0) this.wheel.remove(this, this.slot)
     this.slot = 0
     this.kicked = false
-    resolve(why)
+    wake(why)
   }
 }
 
@@ -184,7 +189,7 @@ export class Waiters {
    * Runs `attempt` now and again whenever woken, until it returns something, `waitMs` passes,
    * the client goes away (`signal`) or the server shuts down. Never attempts for a gone client.
    */
-  async longPoll<T>(
+  longPoll<T>(
     tenantId: string,
     tasks: string[] | null,
     max: number,
@@ -192,21 +197,50 @@ export class Waiters {
     signal: GoneSignal,
     attempt: () => Promise<T[]>,
   ): Promise<T[]> {
+    return new Promise((resolve, reject) =>
+      this.park(tenantId, tasks, max, waitMs, signal, attempt, (error, got) =>
+        error === undefined ? resolve(got) : reject(error),
+      ),
+    )
+  }
+
+  /**
+   * longPoll with a callback: `done` gets what was claimed (or the error of an attempt) once. A
+   * route that answers on Node's response from `done` keeps nothing of its request's async
+   * frames and Hono context while it waits.
+   */
+  park<T>(
+    tenantId: string,
+    tasks: string[] | null,
+    max: number,
+    waitMs: number,
+    signal: GoneSignal,
+    attempt: () => Promise<T[]>,
+    done: (error: unknown, got: T[]) => void,
+  ): void {
     const waiter = new Waiter(this.wheel, tenantId, tasks, max)
     const deadline = Date.now() + waitMs
+    const end = (error: unknown, got: T[]) => {
+      this.remove(waiter)
+      done(error, got)
+    }
+    const woken = (why: WakeReason) => {
+      if (why !== 'kick' || this.closed) end(undefined, [])
+      else next()
+    }
+    const claimed = (got: T[]) => {
+      if (got.length > 0 || this.closed) end(undefined, got)
+      else if (deadline <= Date.now()) end(undefined, [])
+      else waiter.wait(deadline, signal, woken)
+    }
+    const failed = (error: unknown) => end(error ?? new Error('claim failed'), [])
+    const next = () => {
+      if (signal.aborted) end(undefined, [])
+      else attempt().then(claimed, failed)
+    }
     // Registered before the first attempt, so a notification racing with it is not lost.
     this.add(waiter)
-    try {
-      for (;;) {
-        if (signal.aborted) return []
-        const got = await attempt()
-        if (got.length > 0 || this.closed) return got
-        if (deadline <= Date.now()) return []
-        if ((await waiter.wait(deadline, signal)) !== 'kick' || this.closed) return []
-      }
-    } finally {
-      this.remove(waiter)
-    }
+    next()
   }
 
   /** `count` executions of `tasks` (task -> how many) became claimable for `tenantId`. */

@@ -26,9 +26,14 @@ afterEach(() => {
   vi.restoreAllMocks()
 })
 
-describe('a claim carrying outcomes whose report fails', () => {
+// Over a socket a long-poll that finds nothing is parked and answered outside Hono
+// (routes/parked-claim.ts): every path is checked both ways.
+describe.each([
+  ['app.request()', false],
+  ['a socket', true],
+])('a claim carrying outcomes whose report fails, over %s', (_, socket) => {
   it('long-poll: answers the error and stops waiting; the next execution goes to the next claim', async () => {
-    const t = await makeApp()
+    const t = await makeApp({}, { socket })
     const report = await leased(t)
     vi.spyOn(t.engine, 'reportMany').mockRejectedValueOnce(transient())
     const r = await t.json('POST', '/v1/executions/claim', {
@@ -54,7 +59,7 @@ describe('a claim carrying outcomes whose report fails', () => {
   })
 
   it('wait_seconds 0: what the claim leased is released at once', async () => {
-    const t = await makeApp()
+    const t = await makeApp({}, { socket })
     const report = await leased(t)
     const id = await enqueue(t)
     vi.spyOn(t.engine, 'reportMany').mockRejectedValueOnce(transient())
@@ -75,7 +80,7 @@ describe('a claim carrying outcomes whose report fails', () => {
   })
 
   it('a long-poll that claimed while the report was failing releases what it got', async () => {
-    const t = await makeApp()
+    const t = await makeApp({}, { socket })
     const report = await leased(t)
     const id = await enqueue(t)
     let fail!: (error: Error) => void
@@ -98,7 +103,9 @@ describe('a claim carrying outcomes whose report fails', () => {
     expect(rec.status).toBe('pending')
     expect(rec.history.at(-1).outcome).toBe('released')
   })
+})
 
+describe('a claim carrying outcomes whose answer cannot be written', () => {
   it('a claim with outcomes whose answer cannot be written releases its leases', async () => {
     const t = await makeApp()
     const report = await leased(t)

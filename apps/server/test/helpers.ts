@@ -1,5 +1,8 @@
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Engine, type EngineOptions, type TenantRecord } from '@cuekit/engine'
 import { createApp, type Resolver, type ServerConfig } from '@cuekit/server'
+import { createAdaptorServer } from '@hono/node-server'
 import { Redis } from 'ioredis'
 import RedisMock from 'ioredis-mock'
 import { afterAll, inject } from 'vitest'
@@ -30,6 +33,8 @@ export interface MakeAppOptions {
   /** The in-memory store (ioredis-mock, as `npm start` without REDIS_URL) instead of Redis. */
   store?: 'redis' | 'memory'
   engine?: Partial<EngineOptions>
+  /** Serve the app on a real socket (@hono/node-server, as main.ts does) and call it with fetch. */
+  socket?: boolean
 }
 
 /** An app on the project's private Redis (or in memory), under its own key prefix, with one tenant. */
@@ -38,7 +43,7 @@ export async function makeApp(
   options: MakeAppOptions = {},
 ): Promise<TestApp> {
   n += 1
-  const { store = 'redis', engine: engineOptions = {}, ...appOptions } = options
+  const { store = 'redis', engine: engineOptions = {}, socket = false, ...appOptions } = options
   const redis =
     store === 'memory'
       ? (new (RedisMock as unknown as typeof Redis)() as Redis)
@@ -49,20 +54,23 @@ export async function makeApp(
     ...engineOptions,
   })
   const cuekit = createApp({ engine, config: { adminKey: ADMIN_KEY, ...config }, ...appOptions })
+  const base = socket ? await listen(cuekit.app.fetch) : undefined
   await cuekit.services.pubsub.ready
   const { tenant, apiKey } = await cuekit.services.tenants.create({ name: 'test' })
   closers.push(async () => {
+    base?.server.closeAllConnections()
+    base?.server.close()
     await cuekit.close()
     redis.disconnect()
   })
-  const call: TestApp['call'] = (method, path, body, headers = {}) =>
-    Promise.resolve(
-      cuekit.app.request(path, {
-        method,
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      }),
-    )
+  const call: TestApp['call'] = (method, path, body, headers = {}) => {
+    const init = {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    }
+    return base ? fetch(`${base.url}${path}`, init) : Promise.resolve(cuekit.app.request(path, init))
+  }
   return {
     cuekit,
     engine,
@@ -81,3 +89,9 @@ export async function makeApp(
 afterAll(async () => {
   for (const close of closers.splice(0)) await close()
 })
+
+async function listen(fetch: (request: Request, env: object) => Response | Promise<Response>) {
+  const server = createAdaptorServer({ fetch }) as Server
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
+}

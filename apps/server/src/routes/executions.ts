@@ -9,6 +9,8 @@ import {
   ROUTES,
   WorkerId,
 } from '@cuekit/protocol'
+// @hono/node-server writes nothing for this response: the route answers on Node's response itself.
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { leaseTokenRequired } from '../auth.ts'
@@ -17,6 +19,7 @@ import { errorBody, HttpError, toErrorResponse } from '../errors.ts'
 import { route } from '../http.ts'
 import type { Services } from '../services.ts'
 import { ClientGone, type GoneSignal } from '../waiters.ts'
+import { ParkedClaim, type ParkingLot } from './parked-claim.ts'
 
 export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   const { engine, config } = s
@@ -146,6 +149,8 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
           executions,
         }
 
+  const lot: ParkingLot = { engine, metrics: s.metrics, claimBody }
+
   route(app, s, ROUTES.enqueue, async (c, { body }) => {
     const header = c.req.header('idempotency-key')
     if (header !== undefined) {
@@ -193,15 +198,32 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       })
     const started = performance.now()
     const gone = undeliverable(c)
-    const claiming =
-      body.wait_seconds > 0 && !s.waiters.isClosed
-        ? s.waiters.longPoll(tenant.id, tasks, body.max, body.wait_seconds * 1000, gone, attempt)
-        : attempt()
+    const waiting = body.wait_seconds > 0 && !s.waiters.isClosed
     // Reports sent along are recorded while the claim runs: one round trip to Redis for both.
     const reporting = body.outcomes ? reportAll(tenant, body.outcomes) : undefined
     // A failed report fails the request: its long-poll stops now rather than claiming for an
     // answer that has already been given.
     reporting?.catch(() => gone.abort())
+    const outgoing = c.env?.outgoing
+    if (waiting && outgoing) {
+      // Served by Node: the long-poll waits without this request (parked-claim.ts).
+      const parked = new ParkedClaim(
+        lot,
+        tenant,
+        c.get('request'),
+        c.get('log'),
+        outgoing,
+        gone,
+        reporting,
+        started,
+        c.get('rateLimit'),
+      )
+      s.waiters.park(tenant.id, tasks, body.max, body.wait_seconds * 1000, gone, attempt, parked.ended)
+      return RESPONSE_ALREADY_SENT
+    }
+    const claiming = waiting
+      ? s.waiters.longPoll(tenant.id, tasks, body.max, body.wait_seconds * 1000, gone, attempt)
+      : attempt()
     const [claimed, reported] = await Promise.allSettled([claiming, reporting])
     if (claimed.status === 'rejected') throw claimed.reason
     const executions = claimed.value
