@@ -58,6 +58,12 @@ async function problems(width: number): Promise<string[]> {
         if (rows > words + 1) out.push(`"${cell.textContent}" is cut into ${rows} lines`)
       }
     }
+    // A row's buttons (replay, cancel, acknowledge, forget) are on screen without scrolling.
+    for (const b of d.querySelectorAll('tbody button')) {
+      const r = b.getBoundingClientRect()
+      if (r.width > 0 && r.right > w)
+        out.push(`${b.getAttribute('aria-label') ?? b.textContent} is off-screen`)
+    }
     for (const el of d.querySelectorAll('input, select, textarea')) {
       if (el.type === 'hidden' || el.closest('[hidden]')) continue
       const named = el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')
