@@ -231,10 +231,13 @@ describe('every page, reviewed', () => {
       await h1('Cues')()
       await run.page.locator(`tr[data-row="${ids.cue}"]`).waitFor()
     })
+    // Fired by hand only: the count is the scheduler's, and the header says so.
+    await run.page.getByRole('columnheader', { name: 'Fired by schedule' }).waitFor()
     await go(`#/cues/${ids.cue}`)
     await review('cue', async () => {
       await h1('Cue nightly-report')()
       await run.page.locator('[data-stats]').waitFor()
+      await run.page.getByRole('heading', { level: 2, name: 'Edit this cue' }).waitFor()
     })
     await go('#/cues/new')
     await review('cue-new', () => run.page.getByRole('button', { name: 'Create cue' }).waitFor())
