@@ -143,6 +143,27 @@ describe('every page, reviewed', () => {
       intervalMs: 100,
       message: 'the webhook is delivered',
     })
+    // A webhook whose handler reported later, awaiting a reviewer.
+    const reviewed = await api('POST', '/v1/cues', {
+      name: 'post-to-blog',
+      transport: 'webhook',
+      callback: { url: `http://127.0.0.1:${port}/blog` },
+      schedule: { type: 'recurring', cron: '0 9 * * 1', timezone: 'America/New_York' },
+      verification: { mode: 'manual' },
+    })
+    ids.webhookPending = (await api('POST', `/v1/cues/${reviewed.id}/fire`)).execution_id
+    await waitFor(
+      async () => (await api('GET', `/v1/executions/${ids.webhookPending}`)).status === 'success',
+      { timeoutMs: 15_000, intervalMs: 100, message: 'the reviewed webhook is delivered' },
+    )
+    await api('POST', `/v1/executions/${ids.webhookPending}/outcome`, {
+      success: true,
+      result_url: 'https://blog.example.com/p/2',
+      summary: 'post published',
+    })
+    expect((await api('GET', `/v1/executions/${ids.webhookPending}`)).outcome_state).toBe(
+      'verification_pending',
+    )
     // Alerts: two failures in a row.
     const flaky = await workerCue('sync-crm', { alerts: { consecutive_failures: 2 } })
     for (let i = 0; i < 2; i++) {
@@ -191,6 +212,7 @@ describe('every page, reviewed', () => {
       ['execution-delivering', ids.live],
       ['execution-webhook', ids.webhook],
       ['execution-verification-pending', ids.pending],
+      ['execution-webhook-verification-pending', ids.webhookPending],
     ] as const) {
       await go(`#/executions/${id}`)
       await review(name, async () => {
