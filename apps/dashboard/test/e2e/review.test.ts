@@ -184,6 +184,11 @@ describe('every page, reviewed', () => {
   it('sign-in', async () => {
     await run.page.goto(`${run.server.url}/dashboard`)
     await review('sign-in', () => run.page.getByLabel('API key').waitFor())
+    await run.page.getByLabel('API key').fill(`cue_sk_${'0'.repeat(32)}`)
+    await run.page.getByRole('button', { name: 'Sign in' }).click()
+    await review('sign-in-refused', () =>
+      run.page.getByRole('alert').filter({ hasText: 'refused' }).waitFor(),
+    )
     await signIn(run.page, run.server.url, run.apiKey)
   })
 
