@@ -319,6 +319,10 @@ describe('outcomes in the dashboard', () => {
     expect(await text('#toast')).toMatch(/^Not approved: .+ \(409 invalid_state\)$/)
     await run.page.locator('[data-fact="outcome"] [data-outcome-state="verified_success"]').waitFor()
     await shot('execution-verify-refused')
+    // The message was about this execution: it does not follow the viewer to another page.
+    await run.page.getByRole('link', { name: 'Cues', exact: true }).first().click()
+    await run.page.getByRole('heading', { level: 1, name: 'Cues' }).waitFor()
+    expect(await run.page.locator('#toast').textContent()).toBe('')
     expect(run.pageErrors).toEqual([])
   })
 

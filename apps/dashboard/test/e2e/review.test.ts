@@ -229,6 +229,13 @@ describe('every page, reviewed', () => {
     await go(`#/executions/${ids.failed}`)
     await run.page.locator('[data-fact="delivery"] .badge-failed').waitFor()
     expect(await deliveryText()).toMatch(/Delivered\s+never/)
+    // A replay opens the new execution, and the message saying so comes along.
+    await run.page.getByRole('button', { name: 'Replay', exact: true }).click()
+    await run.page
+      .getByRole('heading', { level: 1, name: /^Execution / })
+      .filter({ hasNotText: ids.failed })
+      .waitFor()
+    expect(await run.page.locator('#toast').textContent()).toMatch(/^Replayed as execution \S+\.$/)
     await go(`#/executions/${ids.live}`)
     await run.page.locator('[data-fact="delivery"] .badge-delivering').waitFor()
     expect(await deliveryText()).toMatch(/Delivered\s+not yet/)
