@@ -208,6 +208,8 @@ function startApp(apiKey: string, me: MeResponse | null): void {
   let page: Page | null = null
   let refresher: Refresher | null = null
   let routeKey = ''
+  // Set while a page sends the viewer on (a replay opens its new execution): its message goes along.
+  let carryToast = false
 
   const route = () => {
     const r = parseRoute()
@@ -215,6 +217,9 @@ function startApp(apiKey: string, me: MeResponse | null): void {
     if (key === routeKey && page) return
     const first = routeKey === ''
     routeKey = key
+    // A message about the page being left would read as one about the next ("Not approved" on a cue).
+    if (!carryToast) toast.textContent = ''
+    carryToast = false
     page?.dispose?.()
     refresher?.stop()
     // A row's own page lives under its list's name: #/executions/<id>, #/cues/<id>, #/cues/new.
@@ -276,7 +281,10 @@ function startApp(apiKey: string, me: MeResponse | null): void {
       navigate: (hash) => {
         // The same route again (filters unchanged) just refreshes.
         if (location.hash === hash) pageRefresher.soon(0)
-        else location.hash = hash
+        else {
+          carryToast = true
+          location.hash = hash
+        }
       },
       refresher: pageRefresher,
     })

@@ -145,7 +145,11 @@ function outcomeDraft(c: Controls, baseline: CueRecord | null): Draft {
       ...(deadline ? { outcome_deadline_seconds: numberOrText(deadline) } : {}),
     }
   const failures = c.consecutiveFailures.value.trim()
-  if (failures) draft.alerts = { ...baseline?.alerts, consecutive_failures: numberOrText(failures) }
+  // A PATCH replaces `alerts` whole: an empty field sends the other settings without the count
+  // (null when there are none), which is the API's default of 3.
+  const { consecutive_failures: _, ...others } = baseline?.alerts ?? {}
+  if (failures) draft.alerts = { ...others, consecutive_failures: numberOrText(failures) }
+  else draft.alerts = Object.keys(others).length ? others : null
   return draft
 }
 

@@ -10,12 +10,11 @@ import { VERIFICATION_LABELS } from './cue-form.ts'
 export function outcomeFacts(cue: CueRecord): [string, Child][] {
   const mode = cue.verification?.mode ?? 'none'
   const failures = cue.alerts?.consecutive_failures
-  const f = cue.on_failure
-  const onFailure = f
-    ? [f.email ? 'email' : null, f.pause ? 'pause the cue' : null, f.webhook ? 'webhook' : null].filter(
-        (x): x is string => x !== null,
-      )
-    : []
+  // A cue without on_failure gets the API's default (an email), which the form shows checked too.
+  const f = cue.on_failure ?? { email: true, webhook: null, pause: false }
+  const onFailure = [f.email ? 'email' : null, f.pause ? 'pause the cue' : null, f.webhook ? 'webhook' : null]
+    .filter((x): x is string => x !== null)
+    .join(', ')
   return [
     ['Verification', h('span', { 'data-setting': 'verification' }, VERIFICATION_LABELS[mode])],
     [
@@ -41,8 +40,9 @@ export function outcomeFacts(cue: CueRecord): [string, Child][] {
       h(
         'span',
         { 'data-setting': 'on_failure' },
-        onFailure.length ? onFailure.join(', ') : 'nothing',
-        f?.webhook ? [' ', h('code', null, f.webhook)] : null,
+        onFailure || 'nothing',
+        cue.on_failure ? null : " (the API's default)",
+        f.webhook ? [' ', h('code', null, f.webhook)] : null,
       ),
     ],
     [

@@ -302,7 +302,8 @@ export function cuePage(ctx: PageContext): Page {
         link('#/cues', 'Cancel', { class: 'button-link' }),
       ),
     )
-    patch(formRegion, form)
+    // A heading of its own, so the editor does not read as part of the stats above it.
+    patch(formRegion, cue ? h('h2', { class: 'form-title' }, 'Edit this cue') : null, form)
     p.soon(0)
   }
 

@@ -73,7 +73,8 @@ export function cuesPage(ctx: PageContext): Page {
             { label: 'Next run' },
             { label: 'Schedule', secondary: true },
             { label: 'Last run', secondary: true },
-            { label: 'Fired', numeric: true, secondary: true },
+            // The scheduler's fires (CueAPI's fired_count): a manual fire is not one of them.
+            { label: 'Fired by schedule', numeric: true, secondary: true },
             { label: 'Actions', hiddenLabel: true, secondary: true },
           ],
           rows: res.cues.map((c) => {

@@ -1,5 +1,5 @@
 import type { AttemptRecord, ExecutionRecord, VerifyResponse } from '@cuekit/protocol'
-import { OUTCOME_STATE } from '@cuekit/protocol/lifecycle'
+import { isTerminal, OUTCOME_STATE } from '@cuekit/protocol/lifecycle'
 import { ApiError } from '../api.ts'
 import { type Child, h, patch } from '../dom.ts'
 import { json, safeUrl } from '../format.ts'
@@ -9,11 +9,14 @@ import { badge, button, errorBox, executionLink, facts, timeAgo } from '../ui.ts
 /**
  * An execution's two separate facts (issue 12 §2): how its delivery went (its status, the HTTP
  * answer, when it was delivered) and what its handler reported as the outcome, with the evidence and
- * where verification stands. A delivered webhook is not a done job, so they never share a section.
+ * where verification stands. A delivered webhook is not a finished piece of work, so they never share a
+ * section.
  */
 
 /** The delivery: what moved the execution's status, and why it exists. */
 export function deliverySection(r: ExecutionRecord, now: number): HTMLElement {
+  // A failed or cancelled execution will not be started or delivered: "not yet" would promise it.
+  const missing = isTerminal(r.status) ? 'never' : 'not yet'
   return h(
     'section',
     { 'aria-labelledby': 'exec-delivery', class: 'delivery', 'data-fact': 'delivery' },
@@ -21,8 +24,8 @@ export function deliverySection(r: ExecutionRecord, now: number): HTMLElement {
     facts([
       ['Status', badge(r.status)],
       ['HTTP status', r.http_status === null ? null : h('code', null, String(r.http_status))],
-      ['Started', timeAgo(r.started_at, now, { empty: 'not yet' })],
-      ['Delivered', timeAgo(r.delivered_at, now, { empty: 'not yet' })],
+      ['Started', timeAgo(r.started_at, now, { empty: missing })],
+      ['Delivered', timeAgo(r.delivered_at, now, { empty: missing })],
       ['Last attempt', r.last_attempt_at ? timeAgo(r.last_attempt_at, now) : null],
       ['Claims', String(r.attempts)],
       ['Claimed by', r.claimed_by_worker ? h('code', null, r.claimed_by_worker) : null],

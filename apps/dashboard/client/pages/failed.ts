@@ -143,16 +143,18 @@ export function failedPage(ctx: PageContext): Page {
         caption: 'Failed executions, newest first',
         rowHeader: 1,
         columns: [
+          // On a phone: what failed, why, and the Replay button; the execution's page has the rest.
           { label: 'Select', header: selectAll },
           { label: 'Execution' },
           { label: 'Task' },
-          { label: 'Worker' },
-          { label: 'Failed' },
-          { label: 'Reason' },
+          { label: 'Worker', secondary: true },
+          { label: 'Failed', secondary: true },
+          { label: 'Reason', secondary: true },
           { label: 'Last error' },
           { label: 'Attempts', numeric: true, secondary: true },
           { label: 'Actions', hiddenLabel: true },
         ],
+        fitsPhone: true,
         rows: failed.map((e) => {
           const replayedAs = replays.get(e.execution_id)
           return {
@@ -223,11 +225,12 @@ export function failedPage(ctx: PageContext): Page {
             { label: 'Execution' },
             { label: 'Task' },
             { label: 'Status' },
-            { label: 'Worker' },
+            { label: 'Worker', secondary: true },
             { label: 'Attempt', numeric: true, secondary: true },
             { label: 'Last error', secondary: true },
             { label: 'Actions', hiddenLabel: true },
           ],
+          fitsPhone: true,
           rows: open.executions.map((e) => ({
             key: e.execution_id,
             cells: [
@@ -237,7 +240,7 @@ export function failedPage(ctx: PageContext): Page {
               workerCell(e, lastAttempts),
               `${e.attempt} of ${e.max_attempts}`,
               e.error_message ? h('span', { class: 'error-text' }, truncate(e.error_message, 120)) : '',
-              button('Cancel execution', () => void cancel(e), {
+              button('Cancel', () => void cancel(e), {
                 class: 'danger',
                 'aria-label': `Cancel ${e.execution_id}`,
                 'data-key': `cancel-${e.execution_id}`,

@@ -1,5 +1,6 @@
 import type {
   ExecutionStatus,
+  ListAlertsResponse,
   ListQueuesResponse,
   QueueCounts,
   RatesResponse,
@@ -89,16 +90,25 @@ export function overviewPage(ctx: PageContext): Page {
     liveIntervalMs: 10_000,
     onEvent: () => true,
     async refresh() {
-      const [q, stats] = await Promise.all([
+      const [q, stats, alerts] = await Promise.all([
         ctx.api.get<ListQueuesResponse>('/v1/queues'),
         ctx.api.get<StatsResponse>('/v1/stats'),
+        // The newest unacknowledged alert and how many there are; an older server has no alerts.
+        ctx.api.get<ListAlertsResponse>('/v1/alerts', { acknowledged: 'false', limit: 1 }).catch(() => null),
         readRates(),
       ])
       ctx.clock.sync(stats.server_time)
-      const tilesKey = JSON.stringify([stats.waiting_long_polls, stats.reaper, stats.workers, sums(q.queues)])
+      const unacknowledged = alerts && { total: alerts.total, newest: alerts.alerts[0]?.alert_type ?? null }
+      const tilesKey = JSON.stringify([
+        stats.waiting_long_polls,
+        stats.reaper,
+        stats.workers,
+        sums(q.queues),
+        unacknowledged,
+      ])
       if (tilesKey !== lastTiles) {
         lastTiles = tilesKey
-        patch(tiles, renderTiles(stats, q.queues))
+        patch(tiles, renderTiles(stats, q.queues, unacknowledged))
       }
       const queuesKey = JSON.stringify(q.queues)
       if (queuesKey !== lastQueues) {
@@ -132,7 +142,16 @@ function tile(label: string, value: string, detail?: Child, href?: string, warn 
   )
 }
 
-function renderTiles(stats: StatsResponse, queues: QueueCounts[]): HTMLElement {
+interface Unacknowledged {
+  total: number
+  newest: string | null
+}
+
+function renderTiles(
+  stats: StatsResponse,
+  queues: QueueCounts[],
+  alerts: Unacknowledged | null,
+): HTMLElement {
   const total = sums(queues)
   const r = stats.reaper
   const w = stats.workers
@@ -158,6 +177,18 @@ function renderTiles(stats: StatsResponse, queues: QueueCounts[]): HTMLElement {
       '#/executions?status=pending',
     ),
     tile('Failed', String(total.failed), 'terminal failures kept for replay', '#/failed', total.failed > 0),
+    alerts
+      ? tile(
+          // Short, so the tile's value lines up with its neighbours'.
+          'Alerts',
+          String(alerts.total),
+          alerts.newest
+            ? `unacknowledged; newest: ${alerts.newest.replace(/_/g, ' ')}`
+            : 'none unacknowledged',
+          '#/alerts?acknowledged=false',
+          alerts.total > 0,
+        )
+      : null,
     tile('Waiting long-polls', String(stats.waiting_long_polls), 'claims waiting on this server'),
     tile(
       'Reaper lag',

@@ -49,6 +49,9 @@ describe('the Alerts page', () => {
 
   it('lists the alerts the server raised, with the unacknowledged count in the nav', async () => {
     await navCountIs(0)
+    await run.page
+      .locator('.tile:not(.warn) a[href="#/alerts?acknowledged=false"]', { hasText: 'none unacknowledged' })
+      .waitFor()
     evidenceCue = await workerCue('a-evidence', { verification: { mode: 'require_external_id' } })
     const unproven = await fireAndReport(evidenceCue, { success: true, result: 'done, trust me' })
     const flaky = await workerCue('a-flaky', { alerts: { consecutive_failures: 2 } })
@@ -65,6 +68,18 @@ describe('the Alerts page', () => {
     // The count arrives on Overview without opening Alerts.
     await navCountIs(2)
     expect(await navCount().textContent()).toBe('2 unacknowledged')
+    // Overview itself says so, and leads to the alerts still to handle.
+    const tile = run.page.locator('.tile a[href="#/alerts?acknowledged=false"]')
+    await tile.filter({ hasText: 'newest:' }).waitFor({ timeout: 20_000 })
+    // biome-ignore lint/performance/useDomNodeTextContent: the line breaks separate label and value
+    expect(await tile.innerText()).toMatch(
+      /^Alerts\n2\nunacknowledged; newest: (verification failed|consecutive failures)$/,
+    )
+    expect(await tile.locator('..').getAttribute('class')).toBe('tile warn')
+    await shot('overview-alerts')
+    await tile.click()
+    await run.page.locator('caption', { hasText: 'Alerts 1–2 of 2 (filtered)' }).waitFor()
+    expect(await run.page.getByLabel('State', { exact: true }).inputValue()).toBe('false')
     await run.page.getByRole('link', { name: 'Alerts 2 unacknowledged' }).click()
     await run.page.getByRole('heading', { level: 1, name: 'Alerts' }).waitFor()
     await countIs('tbody tr[data-row]', 2)
@@ -102,6 +117,14 @@ describe('the Alerts page', () => {
       .click()
     await row(failuresAlert).locator('[data-ack="yes"]').waitFor()
     await navCountIs(1)
+    await go('#/')
+    await run.page
+      .locator('.tile a[href="#/alerts?acknowledged=false"]', {
+        hasText: /Alerts\s*1\s*unacknowledged; newest: verification failed/,
+      })
+      .waitFor()
+    await go('#/alerts')
+    await countIs('tbody tr[data-row]', 2)
     const acked = await api('GET', `/v1/alerts/${failuresAlert}`)
     expect(acked.acknowledged).toBe(true)
     expect(acked.acknowledged_at).not.toBeNull()

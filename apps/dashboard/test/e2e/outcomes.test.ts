@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { waitFor } from '@cuekit/scripts/lib/wait'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { duration } from '../../client/format.ts'
 import { apiKit, pageKit, type Run, signIn, startRun, stopRun } from './kit.ts'
 
 // Outcomes in the dashboard (issue 12 §6), in chromium against a real server: an execution's
@@ -8,7 +10,10 @@ import { apiKit, pageKit, type Run, signIn, startRun, stopRun } from './kit.ts'
 // the outcome filter of the executions list.
 
 let run: Run
-const { api, claim, workerCue, report } = apiKit(() => ({ url: run.server.url, apiKey: run.apiKey }))
+const { api, claim, workerCue, report, complete, fail } = apiKit(() => ({
+  url: run.server.url,
+  apiKey: run.apiKey,
+}))
 const { go, row, countIs, shot } = pageKit(() => run.page)
 
 /** A webhook receiver on this host that answers 200 and counts deliveries. */
@@ -206,14 +211,11 @@ describe('outcomes in the dashboard', () => {
     expect(await text('[data-setting="delivery"]')).toBe('20 s to answer; outcome due 600 s after delivery')
     expect(await text('[data-setting="alerts"]')).toBe('after 5 consecutive failures')
     expect(await text('[data-setting="on_failure"]')).toBe('pause the cue')
-    const detail = await api('GET', `/v1/cues/${cue.id}`)
-    if (detail.stats) {
-      const stats = await text('[data-stats]')
-      expect(stats).toContain(`Last ${detail.stats.period_days} days`)
-      expect(stats).toMatch(/Success rate\s+100%/)
-      expect(stats).toMatch(/Failures\s+0/)
-      expect(stats).toMatch(/Misses\s+0/)
-    }
+    const stats = await text('[data-stats]')
+    expect(stats).toContain('Last 7 days')
+    expect(stats).toMatch(/Success rate\s+100%/)
+    expect(stats).toMatch(/Failures\s+0/)
+    expect(stats).toMatch(/Misses\s+0/)
 
     // The form holds the same values, and saving a change sends only what changed.
     const label = (name: string) => run.page.getByLabel(name, { exact: true })
@@ -230,7 +232,7 @@ describe('outcomes in the dashboard', () => {
     expect(await text('.notice:not(.warn)')).toBe(
       'Saved verification, on_failure, on_success_fire, delivery, alerts.',
     )
-    // This server has no SMTP: the API's note that the email will be skipped is shown beside it.
+    // The server has no SMTP: it says so instead of silently sending nothing.
     expect(await text('.notice.warn')).toContain('on_failure.email is skipped')
     const saved = await api('GET', `/v1/cues/${cue.id}`)
     expect(saved).toMatchObject({
@@ -243,6 +245,17 @@ describe('outcomes in the dashboard', () => {
     await run.page.locator('[data-setting="verification"]', { hasText: 'Manual' }).waitFor()
     expect(await text('[data-setting="on_failure"]')).toBe('email, pause the cue')
     await run.page.locator(`a[data-setting="on_success_fire"][href="#/cues/${target.id}"]`).waitFor()
+
+    // Clearing the count goes back to the API's default (the PATCH replaces `alerts` whole).
+    await label('Alert after consecutive failures').fill('')
+    await run.page.getByRole('button', { name: 'Save changes' }).click()
+    await run.page.locator('.notice', { hasText: 'Saved alerts.' }).waitFor()
+    expect((await api('GET', `/v1/cues/${cue.id}`)).alerts?.consecutive_failures).toBeUndefined()
+    await run.page.locator('[data-setting="alerts"]', { hasText: 'default' }).waitFor()
+    expect(await text('[data-setting="alerts"]')).toBe(
+      "after the API's default number of consecutive failures (3)",
+    )
+    expect(await label('Alert after consecutive failures').inputValue()).toBe('')
 
     // A value the API refuses is shown by its field, with the API's message.
     await label('Outcome deadline (s)').fill('0')
@@ -306,37 +319,53 @@ describe('outcomes in the dashboard', () => {
     expect(await text('#toast')).toMatch(/^Not approved: .+ \(409 invalid_state\)$/)
     await run.page.locator('[data-fact="outcome"] [data-outcome-state="verified_success"]').waitFor()
     await shot('execution-verify-refused')
+    // The message was about this execution: it does not follow the viewer to another page.
+    await run.page.getByRole('link', { name: 'Cues', exact: true }).first().click()
+    await run.page.getByRole('heading', { level: 1, name: 'Cues' }).waitFor()
+    expect(await run.page.locator('#toast').textContent()).toBe('')
     expect(run.pageErrors).toEqual([])
   })
 
-  it("shows a cue's 7-day stats as the API states them", async () => {
-    const { cue } = await firedAndClaimed('o-stats')
-    const stats = {
-      period_days: 7,
-      executions: 12,
-      successes: 9,
-      failures: 2,
-      misses: 1,
-      success_rate: 9 / 11,
-      p50_duration_ms: 1500,
+  it("shows a cue's 7-day stats from real executions: successes, a failure, a miss", async () => {
+    const cue = await workerCue('o-stats')
+    const finish = async (success: boolean) => {
+      await api('POST', `/v1/cues/${cue.id}/fire`)
+      const held = await claim('worker-o', 'o-stats', 60)
+      await (success ? complete(held) : fail(held, 'disk full'))
     }
-    // The stats as GET /v1/cues/{id} serves them (the rest of the answer is the server's).
-    await run.page.route(`**/v1/cues/${cue.id}?*`, async (route) => {
-      const res = await route.fetch()
-      await route.fulfill({ response: res, json: { ...(await res.json()), stats } })
+    for (const success of [true, true, true, false]) await finish(success)
+    // A miss: a tick nobody claims by the cue's outcome deadline (one second from now on).
+    await api('PATCH', `/v1/cues/${cue.id}`, {
+      delivery: { timeout_seconds: 30, outcome_deadline_seconds: 1 },
     })
+    await api('POST', `/v1/cues/${cue.id}/fire`)
+    await waitFor(async () => (await api('GET', `/v1/cues/${cue.id}`)).stats.misses === 1, {
+      timeoutMs: 15_000,
+      message: 'the unclaimed tick is missed',
+      intervalMs: 200,
+    })
+    const { stats } = await api('GET', `/v1/cues/${cue.id}`)
+    expect(stats).toMatchObject({ period_days: 7, executions: 5, successes: 3, failures: 1, misses: 1 })
+    expect(stats.success_rate).toBe(0.75)
+    expect(stats.p50_duration_ms).toEqual(expect.any(Number))
+
     await go(`#/cues/${cue.id}`)
     await run.page.locator('[data-stats]').waitFor()
     const shown = await text('[data-stats]')
     for (const want of [
       /Last 7 days/,
-      /Success rate\s+81\.8%/,
-      /Executions\s+12/,
-      /Failures\s+2/,
+      /Success rate\s+75%/,
+      /Executions\s+5/,
+      /Successes\s+3/,
+      /Failures\s+1/,
       /Misses\s+1/,
-      /Median duration\s+1s/,
+      new RegExp(`Median duration\\s+${duration(stats.p50_duration_ms)}`),
     ])
       expect(shown).toMatch(want)
-    await run.page.unroute(`**/v1/cues/${cue.id}?*`)
+    // No on_failure given: the API's default (an email) is what the page says and the form holds.
+    expect(await text('[data-setting="on_failure"]')).toBe("email (the API's default)")
+    expect(await run.page.getByLabel('Send an email (when the server has SMTP)').isChecked()).toBe(true)
+    await shot('cue-stats')
+    expect(run.pageErrors).toEqual([])
   })
 })
