@@ -17,6 +17,10 @@ export const ERROR_CODES = {
     message:
       'The alert webhook URL is not an allowed http(s) URL (private and loopback addresses are refused).',
   },
+  invalid_callback_url: {
+    status: 400,
+    message: 'on_failure.webhook is not an allowed http(s) URL (private and loopback addresses are refused).',
+  },
   confirmation_required: {
     status: 400,
     message: 'This replaces a secret that receivers use: send X-Confirm-Destructive: true to confirm.',

@@ -419,7 +419,7 @@ export const ROUTES = {
     body: CreateCueRequest,
     responses: {
       201: ok('Created', CueRecord),
-      400: err('invalid_schedule'),
+      400: err('invalid_schedule or invalid_callback_url (on_failure.webhook)'),
       409: err('duplicate_cue_name'),
       422: err('validation_error, invalid_timezone or webhook_url_not_allowed'),
     },
@@ -464,7 +464,7 @@ export const ROUTES = {
     body: UpdateCueRequest,
     responses: {
       200: ok('The cue', CueRecord),
-      400: err('invalid_schedule'),
+      400: err('invalid_schedule or invalid_callback_url (on_failure.webhook)'),
       404: err('cue_not_found'),
       409: err('duplicate_cue_name'),
       422: err('validation_error, invalid_timezone or webhook_url_not_allowed'),
