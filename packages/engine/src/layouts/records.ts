@@ -86,6 +86,8 @@ export const EXECUTION = layout('X', [
   'chain_parent_id',
   /** '' = 0 */
   'chain_depth',
+  /** 'person': a verify or verification-pending call set outcome_state, which evidence then leaves */
+  'verdict_by',
 ])
 
 /** One attempt of a record's history. */

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest'
+import { makeApp } from './helpers.ts'
+import { expectError, firedCue, report } from './outcome-kit.ts'
+import { STORES } from './stores.ts'
+
+// Issue 12's remaining CueAPI gaps over HTTP, on Redis and on the in-memory store: a person's
+// verdict against later evidence, on_failure.webhook's SSRF guard, the listing's evidence filters
+// and oldest_claimed_at, and live-claim.
+
+const fakeDns = async (host: string) => {
+  const table: Record<string, string> = { 'hooks.example': '93.184.216.34', 'sneaky.example': '127.0.0.1' }
+  const address = table[host]
+  if (!address) throw Object.assign(new Error('nxdomain'), { code: 'ENOTFOUND' })
+  return [{ address, family: 4 as const }]
+}
+
+const yearly = { type: 'recurring', cron: '0 0 1 1 *' }
+
+describe.each(STORES)('CueAPI gaps on %s', (store) => {
+  const app = () => makeApp({}, { store, resolve: fakeDns })
+
+  it("a person's verify verdict stands against later evidence (no re-run of require_*)", async () => {
+    const t = await app()
+    // Approved by a person although the policy would fail it: evidence must not undo that.
+    const a = await firedCue(t, 'require_external_id')
+    await report(t, a.task, { success: true })
+    await t.json('POST', `/v1/executions/${a.id}/verification-pending`)
+    const approved = await t.json('POST', `/v1/executions/${a.id}/verify`, { valid: true })
+    expect(approved.body.outcome_state).toBe('verified_success')
+    const patched = await t.json('PATCH', `/v1/executions/${a.id}/evidence`, { summary: 'later notes' })
+    expect(patched).toMatchObject({ status: 200, body: { outcome_state: 'verified_success' } })
+    expect((await t.json('GET', `/v1/executions/${a.id}`)).body).toMatchObject({
+      outcome_state: 'verified_success',
+      outcome: { summary: 'later notes' },
+    })
+
+    // Rejected by a person although the evidence satisfies the policy: the rejection stands.
+    const b = await firedCue(t, 'require_external_id')
+    await report(t, b.task, { success: true })
+    await t.json('POST', `/v1/executions/${b.id}/verification-pending`)
+    await t.json('POST', `/v1/executions/${b.id}/verify`, { valid: false, reason: 'wrong customer' })
+    const evidence = await t.json('PATCH', `/v1/executions/${b.id}/evidence`, { external_id: 'msg_9' })
+    expect(evidence.body.outcome_state).toBe('verification_failed')
+    expect((await t.json('GET', `/v1/executions/${b.id}`)).body).toMatchObject({
+      outcome_state: 'verification_failed',
+      outcome: { external_id: 'msg_9' },
+    })
+
+    // A person's "review this" (verification-pending) also stands until that person decides.
+    const c = await firedCue(t, 'require_external_id')
+    await report(t, c.task, { success: true })
+    await t.json('POST', `/v1/executions/${c.id}/verification-pending`)
+    const pending = await t.json('PATCH', `/v1/executions/${c.id}/evidence`, { external_id: 'msg_10' })
+    expect(pending.body.outcome_state).toBe('verification_pending')
+
+    // Without a person's verdict the policy still decides again from the new evidence.
+    const d = await firedCue(t, 'require_external_id')
+    expect((await report(t, d.task, { success: true })).outcome_state).toBe('verification_failed')
+    const rerun = await t.json('PATCH', `/v1/executions/${d.id}/evidence`, { external_id: 'msg_11' })
+    expect(rerun.body.outcome_state).toBe('verified_success')
+  })
+
+  it('on_failure.webhook is SSRF-checked on create and update: 400 invalid_callback_url', async () => {
+    const t = await app()
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://127.0.0.1:8080/x',
+      'ftp://hooks.example/',
+      'http://sneaky.example/x',
+    ]) {
+      const r = await t.json('POST', '/v1/cues', {
+        name: 'x',
+        transport: 'worker',
+        schedule: yearly,
+        on_failure: { webhook: url },
+      })
+      expectError(r, 400, 'invalid_callback_url')
+      expect(r.body.error.message).toContain('on_failure.webhook')
+    }
+    const ok = await t.json('POST', '/v1/cues', {
+      name: 'ok',
+      transport: 'worker',
+      schedule: yearly,
+      on_failure: { webhook: 'https://hooks.example/failed' },
+    })
+    expect(ok.status, JSON.stringify(ok.body)).toBe(201)
+    expectError(
+      await t.json('PATCH', `/v1/cues/${ok.body.id}`, { on_failure: { webhook: 'http://10.0.0.1/' } }),
+      400,
+      'invalid_callback_url',
+    )
+    expect((await t.json('GET', `/v1/cues/${ok.body.id}`)).body.on_failure.webhook).toBe(
+      'https://hooks.example/failed',
+    )
+    // A name that does not resolve is accepted with a warning, as a callback URL is.
+    const later = await t.json('PATCH', `/v1/cues/${ok.body.id}`, {
+      on_failure: { webhook: 'https://nx.example/' },
+    })
+    expect(later.status).toBe(200)
+    expect(later.body.warning).toMatch(/on_failure\.webhook: .*did not resolve/)
+  })
+})
