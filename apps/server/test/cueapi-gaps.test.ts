@@ -100,3 +100,44 @@ describe.each(STORES)('CueAPI gaps on %s', (store) => {
     expect(later.body.warning).toMatch(/on_failure\.webhook: .*did not resolve/)
   })
 })
+
+describe.each(STORES)('live-claim on %s', (store) => {
+  it('first session token wins; the same one again is 200 with the first time; another is 409', async () => {
+    const t = await makeApp({}, { store })
+    const { id } = await firedCue(t)
+    const first = await t.json('POST', `/v1/executions/${id}/live-claim`, { session_token: 'sess-A' })
+    expect(first.status, JSON.stringify(first.body)).toBe(200)
+    expect(first.body).toEqual({ attested: true, execution_id: id, live_claimed_at: expect.any(String) })
+    expect(Number.isNaN(Date.parse(first.body.live_claimed_at))).toBe(false)
+    const again = await t.json('POST', `/v1/executions/${id}/live-claim`, { session_token: 'sess-A' })
+    expect(again).toMatchObject({ status: 200, body: first.body })
+    const other = await t.json('POST', `/v1/executions/${id}/live-claim`, { session_token: 'sess-B' })
+    expectError(other, 409, 'already_attested')
+    // The claim changes nothing else: the execution is still claimable by a worker.
+    expect((await t.json('GET', `/v1/executions/${id}`)).body.status).toBe('pending')
+  })
+
+  it('refuses bad bodies (422), unknown and foreign executions (404)', async () => {
+    const t = await makeApp({}, { store })
+    const { id } = await firedCue(t)
+    for (const body of [{}, { session_token: '' }, { session_token: 7 }, { session_token: 'a', x: 1 }]) {
+      expectError(await t.json('POST', `/v1/executions/${id}/live-claim`, body), 422, 'validation_error')
+    }
+    expectError(
+      await t.json('POST', '/v1/executions/nope/live-claim', { session_token: 'a' }),
+      404,
+      'execution_not_found',
+    )
+    const other = await t.newTenant()
+    expectError(
+      await t.json(
+        'POST',
+        `/v1/executions/${id}/live-claim`,
+        { session_token: 'a' },
+        { authorization: `Bearer ${other.apiKey}` },
+      ),
+      404,
+      'execution_not_found',
+    )
+  })
+})

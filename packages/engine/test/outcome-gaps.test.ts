@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { tenant } from './backend.ts'
-import { cue, fire, lease, setup } from './outcome-kit.ts'
+import { cue, fire, lease, START, setup } from './outcome-kit.ts'
 
 // Issue 12's remaining CueAPI gaps in the engine: a person's verdict against later evidence,
 // evidence filters and oldest_claimed_at in the listing, missed_window alerts, live-claim.
@@ -39,5 +39,26 @@ describe("a person's verdict stands", () => {
     expect((await engine.evidence(tenant, policy, { external_id: 'z' })).outcome_state).toBe(
       'verified_success',
     )
+  })
+})
+
+describe('live-claim', () => {
+  it('the first token wins and keeps its time; internal work is not found', async () => {
+    const { engine, advance } = setup()
+    const c = await cue(engine, {})
+    const id = await fire(engine, c.id)
+    const first = await engine.liveClaim(tenant, id, 'tok-1')
+    expect(first).toEqual({
+      attested: true,
+      execution_id: id,
+      live_claimed_at: new Date(START).toISOString(),
+    })
+    advance(5000)
+    expect(await engine.liveClaim(tenant, id, 'tok-1')).toEqual(first)
+    await expect(engine.liveClaim(tenant, id, 'tok-2')).rejects.toMatchObject({ code: 'already_attested' })
+    await expect(engine.liveClaim(tenant, 'nope', 'tok-1')).rejects.toMatchObject({
+      code: 'execution_not_found',
+    })
+    expect((await engine.get(tenant, id)).status).toBe('pending')
   })
 })

@@ -219,6 +219,9 @@ export const VERIFY_ARGS = args('VERIFY_ARGS', ['id', 'valid', 'outcome', 'versi
 
 export const VERIFICATION_PENDING_ARGS = args('VERIFICATION_PENDING_ARGS', ['id'])
 
+/** token: the session token's digest (never the token itself: record fields are SEP-joined). */
+export const LIVE_CLAIM_ARGS = args('LIVE_CLAIM_ARGS', ['id', 'token'])
+
 export const DEADLINES_ARGS = args('DEADLINES_ARGS', ['limit'])
 
 export const ALERTS_ARGS = args('ALERTS_ARGS', [

@@ -88,6 +88,10 @@ export const EXECUTION = layout('X', [
   'chain_depth',
   /** 'person': a verify or verification-pending call set outcome_state, which evidence then leaves */
   'verdict_by',
+  /** a live-claim's session token, hashed (sha256, base64url, 22 characters): the first one wins */
+  'live_token',
+  /** ms: when that live-claim was recorded */
+  'live_claimed_at',
 ])
 
 /** One attempt of a record's history. */

@@ -153,6 +153,9 @@ export const VERIFY_REPLY = reply('VERIFY_REPLY', ['outcome_state', 'next_due'])
 
 export const VERIFICATION_PENDING_REPLY = reply('VERIFICATION_PENDING_REPLY', ['outcome_state'])
 
+/** live_claimed_at: ms of the first live-claim (this one, or the same token's earlier one). */
+export const LIVE_CLAIM_REPLY = reply('LIVE_CLAIM_REPLY', ['live_claimed_at'])
+
 export const DEADLINES_REPLY = reply('DEADLINES_REPLY', ['passed', 'next_due'])
 
 /** total: how many match; then `count` ALERTs, newest first. */
