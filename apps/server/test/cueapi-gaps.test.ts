@@ -141,3 +141,38 @@ describe.each(STORES)('live-claim on %s', (store) => {
     )
   })
 })
+
+describe.each(STORES)('GET /v1/executions evidence filters and oldest_claimed_at on %s', (store) => {
+  it('has_evidence, result_type (hosted) and oldest_claimed_at in the answer', async () => {
+    const t = await makeApp({}, { store })
+    const a = await firedCue(t)
+    await report(t, a.task, { success: true, external_id: 'tweet:1', result_type: 'tweet' })
+    const b = await firedCue(t)
+    await report(t, b.task, { success: true })
+    const c = await firedCue(t)
+    const list = async (q: string) => {
+      const r = await t.json('GET', `/v1/executions?${q}`)
+      expect(r.status, JSON.stringify(r.body)).toBe(200)
+      return r.body
+    }
+    const withEvidence = await list('has_evidence=true')
+    expect(withEvidence.executions.map((e: any) => e.id)).toEqual([a.id])
+    expect(withEvidence.total).toBe(1)
+    expect((await list('has_evidence=false')).executions.map((e: any) => e.id).sort()).toEqual(
+      [b.id, c.id].sort(),
+    )
+    expect((await list('result_type=tweet')).executions.map((e: any) => e.id)).toEqual([a.id])
+    expect((await list('result_type=email')).total).toBe(0)
+    const claimed = (await t.json('GET', `/v1/executions/${a.id}`)).body.claimed_at
+    expect(typeof claimed).toBe('string')
+    // A scanned filter covers the whole filtered set: the first claim is the oldest.
+    expect((await list(`has_evidence=true&limit=1`)).oldest_claimed_at).toBe(claimed)
+    expect((await list(`cue_id=${c.cueId}`)).oldest_claimed_at).toBeNull()
+    expect(Object.keys(await list('limit=1'))).toContain('oldest_claimed_at')
+    for (const q of ['has_evidence=yes', 'result_type=', `result_type=${'x'.repeat(51)}`]) {
+      const r = await t.json('GET', `/v1/executions?${q}`)
+      expectError(r, 422, 'validation_error')
+      expect(r.body.error.message, q).toContain(q.split('=')[0])
+    }
+  })
+})

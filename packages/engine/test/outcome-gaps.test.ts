@@ -62,3 +62,73 @@ describe('live-claim', () => {
     expect((await engine.get(tenant, id)).status).toBe('pending')
   })
 })
+
+describe('listing by evidence, and oldest_claimed_at', () => {
+  it('has_evidence and result_type filter outcomes; evidence patched later counts', async () => {
+    const { engine, advance } = setup()
+    const c = await cue(engine, {})
+    const run = async (evidence: Record<string, unknown> | undefined) => {
+      const id = await fire(engine, c.id)
+      const l = await lease(engine, 'job')
+      await engine.report(tenant, id, {
+        lease_token: l.lease.token,
+        success: true,
+        ...(evidence ? { evidence } : {}),
+      })
+      advance(1000)
+      return id
+    }
+    const tweet = await run({ external_id: 't1', result_type: 'tweet' })
+    const email = await run({ summary: 'sent', result_type: 'email' })
+    const bare = await run(undefined)
+    // A result_type that holds the record's separator and the flag letters is still exact.
+    const odd = await run({ result_type: 'a\x1fv|e' })
+    const pending = await fire(engine, c.id)
+    const ids = async (q: Record<string, unknown>) =>
+      (await engine.list(tenant, { limit: 100, ...q })).executions.map((e) => e.id).sort()
+    expect(await ids({ has_evidence: true })).toEqual([tweet, email, odd].sort())
+    expect(await ids({ has_evidence: false })).toEqual([bare, pending].sort())
+    expect(await ids({ result_type: 'tweet' })).toEqual([tweet])
+    expect(await ids({ result_type: 'a\x1fv|e' })).toEqual([odd])
+    expect(await ids({ result_type: 'nothing' })).toEqual([])
+    expect((await engine.list(tenant, { has_evidence: true, limit: 1 })).total).toBe(3)
+    await engine.evidence(tenant, bare, { result_type: 'tweet' })
+    expect(await ids({ result_type: 'tweet' })).toEqual([tweet, bare].sort())
+    expect(await ids({ has_evidence: false })).toEqual([pending])
+  })
+
+  it('oldest_claimed_at: the whole filtered set, the live leases for delivering, else the pages read', async () => {
+    const { engine, advance } = setup()
+    const c = await cue(engine, {})
+    const claimedAt: number[] = []
+    const ids: string[] = []
+    for (let i = 0; i < 4; i++) {
+      ids.push(await fire(engine, c.id))
+      advance(1000)
+    }
+    // Claimed oldest-first: the first claim is the oldest execution's.
+    for (let i = 0; i < 4; i++) {
+      claimedAt.push(START + 4000 + i * 1000)
+      await lease(engine, 'job')
+      advance(1000)
+    }
+    const iso = (ms: number) => new Date(ms).toISOString()
+    const all = await engine.list(tenant, { limit: 1 })
+    // Unfiltered: over what this answer read (the newest execution only).
+    expect(all.oldest_claimed_at).toBe(iso(claimedAt[3]!))
+    expect((await engine.list(tenant, { limit: 1, offset: 2 })).oldest_claimed_at).toBe(iso(claimedAt[1]!))
+    // delivering: from the lease index, the whole set.
+    expect((await engine.list(tenant, { status: 'delivering', limit: 1 })).oldest_claimed_at).toBe(
+      iso(claimedAt[0]!),
+    )
+    // A scanned filter reads (and counts) the whole filtered set.
+    expect((await engine.list(tenant, { cue_id: c.id, limit: 1 })).oldest_claimed_at).toBe(iso(claimedAt[0]!))
+    expect((await engine.list(tenant, { worker_id: 'nobody', limit: 1 })).oldest_claimed_at).toBeNull()
+    const fresh = await fire(engine, c.id)
+    expect((await engine.list(tenant, { status: 'pending', limit: 5 })).executions.map((e) => e.id)).toEqual([
+      fresh,
+    ])
+    expect((await engine.list(tenant, { status: 'pending', limit: 5 })).oldest_claimed_at).toBeNull()
+    expect(ids).toHaveLength(4)
+  })
+})

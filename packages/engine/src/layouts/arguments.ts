@@ -101,6 +101,10 @@ export const LIST_ARGS = args('LIST_ARGS', [
   'worker_id',
   'outcome_state',
   'triggered_by',
+  /** '1' / '0': with / without evidence, '' = any */
+  'has_evidence',
+  /** resultTypeDigest of the wanted result_type, '' = any */
+  'result_type',
 ])
 
 export const LEASES_ARGS = args('LEASES_ARGS', ['limit', 'worker_id', 'task', 'within_ms', 'max_scan'])

@@ -92,6 +92,10 @@ export const EXECUTION = layout('X', [
   'live_token',
   /** ms: when that live-claim was recorded */
   'live_claimed_at',
+  /** the stored evidence as EVIDENCE_FLAGS letters (`any`: some evidence field is set), for filters */
+  'evidence',
+  /** a digest of the evidence's result_type (evidenceFlags), for ?result_type= */
+  'result_type',
 ])
 
 /** One attempt of a record's history. */
@@ -244,7 +248,12 @@ export const CUE_DAY_FIELD_NAMES = Object.keys(CUE_DAY_FIELDS.names) as (keyof t
  * Letters in an `evidence` argument, one per fact a verification policy reads: an external id,
  * a result URL, artifacts (non-empty). Lua: `EF.external_id`.
  */
-export const EVIDENCE_FLAGS = hashFields('EF', { external_id: 'e', result_url: 'u', artifacts: 'a' })
+export const EVIDENCE_FLAGS = hashFields('EF', {
+  external_id: 'e',
+  result_url: 'u',
+  artifacts: 'a',
+  any: 'v',
+})
 
 /**
  * How a record stores its status: one letter (a record's bytes are most of an execution's

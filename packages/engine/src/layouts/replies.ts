@@ -60,7 +60,8 @@ export const GET_REPLY = reply('GET_REPLY', ['record', 'payload', 'outcome'])
  * next: the position to resume scanning at ('' when the log is exhausted); matched: matches seen
  * by this call (skipped, returned and counted); then `count` LISTED items.
  */
-export const LIST_REPLY = reply('LIST_REPLY', ['next', 'matched', 'count'])
+/** oldest_claimed_at: ms, the earliest claimed_at of the matches examined ('' = none claimed). */
+export const LIST_REPLY = reply('LIST_REPLY', ['next', 'matched', 'count', 'oldest_claimed_at'])
 
 export const LISTED = layout('LISTED', ['position', 'id', 'record', 'payload', 'outcome'])
 

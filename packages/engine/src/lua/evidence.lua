@@ -19,8 +19,9 @@ end
 local now = now_ms()
 local mode = cue_field(r, CF.verification) or ''
 local before = r[X.outcome_state]
+local flags = evidence_note(r, ARGV[EVIDENCE_ARGS.evidence])
 if r[X.outcome_success] == '1' and string.sub(mode, 1, 8) == 'require_' and r[X.verdict_by] ~= 'person' then
-  r[X.outcome_state] = verified_state(true, mode, ARGV[EVIDENCE_ARGS.evidence])
+  r[X.outcome_state] = verified_state(true, mode, flags)
   if r[X.outcome_state] == 'verification_failed' and before ~= 'verification_failed' then
     verification_failed_alert(id, r, now)
   end

@@ -121,9 +121,22 @@ local function verification_failed_alert(id, r, now)
     (r[X.task] == WEBHOOK_TASK and 'webhook' or 'worker') .. '"}', now)
 end
 
+-- Keeps what the list filters read of the evidence (evidenceFlags: letters '|' result_type
+-- digest) on the record. Returns the letters, what verified_state reads.
+local function evidence_note(r, flags)
+  local letters, rtype = string.match(flags, '^([^|]*)|(.*)$')
+  if not letters then
+    letters, rtype = flags, ''
+  end
+  r[X.evidence] = letters
+  r[X.result_type] = rtype
+  return letters
+end
+
 -- Records an outcome on the record: its state under the cue's policy, when, and its counters.
 -- Returns the state.
 local function record_outcome(id, r, success, flags, now)
+  flags = evidence_note(r, flags)
   local state = verified_state(success, cue_field(r, CF.verification) or '', flags)
   r[X.outcome_state] = state
   r[X.outcome_success] = success and '1' or '0'
