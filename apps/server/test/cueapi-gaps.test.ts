@@ -176,3 +176,37 @@ describe.each(STORES)('GET /v1/executions evidence filters and oldest_claimed_at
     }
   })
 })
+
+describe.each(STORES)('missed_window alerts over HTTP on %s', (store) => {
+  it('listed under alert_type=missed_window and queued for the alert webhook like the others', async () => {
+    let now = Date.parse('2026-11-02T10:00:00Z')
+    const t = await makeApp({}, { store, resolve: fakeDns, engine: { clock: () => now } })
+    const pass = () => t.engine.maintainPartition({ tenantId: t.tenant.id, partition: 0 })
+    expect(
+      (await t.json('PATCH', '/v1/auth/me', { alert_webhook_url: 'https://hooks.example/alerts' })).status,
+    ).toBe(200)
+    const cue = await t.json('POST', '/v1/cues', {
+      name: 'hourly-report',
+      transport: 'worker',
+      schedule: { type: 'recurring', cron: '0 * * * *' },
+      payload: { task: 'report' },
+      alerts: { missed_window_multiplier: 1 },
+    })
+    expect(cue.status, JSON.stringify(cue.body)).toBe(201)
+    now += 3_600_000
+    expect((await pass()).fired).toBe(1)
+    now += 3_600_000 + 1000
+    await pass()
+    const listed = await t.json('GET', '/v1/alerts?alert_type=missed_window')
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200)
+    expect(listed.body.alerts).toHaveLength(1)
+    expect(listed.body.alerts[0]).toMatchObject({
+      alert_type: 'missed_window',
+      cue_id: cue.body.id,
+      execution_id: null,
+      metadata: { window_seconds: 3600 },
+    })
+    const queued = (await t.engine.list(t.tenant, { task: '@alert', limit: 10 })).executions
+    expect(queued.map((e) => e.payload)).toContainEqual({ alert_id: listed.body.alerts[0].id })
+  })
+})

@@ -283,7 +283,6 @@ describe.each(STORES)('outcome routes on %s', (store) => {
   it('GET /v1/alerts refuses bad filters with 422 naming the field; unknown alerts are 404', async () => {
     const t = await app()
     for (const q of [
-      'alert_type=missed_window',
       'alert_type=nope',
       'acknowledged=maybe',
       'since=yesterday',

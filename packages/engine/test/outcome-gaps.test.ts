@@ -132,3 +132,69 @@ describe('listing by evidence, and oldest_claimed_at', () => {
     expect(ids).toHaveLength(4)
   })
 })
+
+describe('missed_window alerts', () => {
+  it('a recurring cue without a success for multiplier × its interval raises one, per window', async () => {
+    const { engine, advance, pass } = setup()
+    const HOUR = 3_600_000
+    const c = await cue(engine, { schedule: { type: 'recurring', cron: '0 * * * *' } })
+    const missed = async () =>
+      (await engine.alerts(tenant, { alert_type: 'missed_window', limit: 20, offset: 0 })).alerts
+    // 10:00 now; the first tick is 11:00. It fires and succeeds 30 s later.
+    advance(HOUR)
+    expect((await pass()).fired).toBe(1)
+    advance(30_000)
+    const l = await lease(engine, 'job')
+    await engine.report(tenant, l.execution_id, { lease_token: l.lease.token, success: true })
+    // 12:00 and 13:00 fire, nobody claims: the window (2 × 1 h) runs from the success at 11:00:30.
+    advance(HOUR - 30_000)
+    await pass()
+    advance(HOUR)
+    await pass()
+    expect(await missed()).toEqual([])
+    advance(31_000)
+    await pass()
+    const [alert] = await missed()
+    expect(alert).toMatchObject({
+      alert_type: 'missed_window',
+      cue_id: c.id,
+      execution_id: null,
+      metadata: { window_seconds: 7200 },
+    })
+    // Still no success: the next window raises another.
+    advance(2 * HOUR)
+    await pass()
+    expect(await missed()).toHaveLength(2)
+    // A paused cue is not watched.
+    await engine.cues.update(tenant, c.id, async (cur) => ({ config: cur.config, status: 'paused' }))
+    advance(2 * HOUR + 1000)
+    await pass()
+    expect(await missed()).toHaveLength(2)
+  })
+
+  it('the multiplier and the longest gap of the cron make the window; one-time cues have none', async () => {
+    const { engine, advance, pass } = setup()
+    const HOUR = 3_600_000
+    // Weekdays at 09:00 (START is a Monday): the longest gap is the weekend's 72 h; × 1.
+    const c = await cue(engine, {
+      schedule: { type: 'recurring', cron: '0 9 * * 1-5' },
+      alerts: { missed_window_multiplier: 1 },
+    })
+    advance(23 * HOUR)
+    expect((await pass()).fired).toBe(1)
+    advance(72 * HOUR - 1000)
+    await pass()
+    expect((await engine.alerts(tenant, { alert_type: 'missed_window', limit: 20, offset: 0 })).total).toBe(0)
+    advance(2000)
+    await pass()
+    const { alerts } = await engine.alerts(tenant, { alert_type: 'missed_window', limit: 20, offset: 0 })
+    expect(alerts.map((a) => [a.cue_id, a.metadata])).toEqual([[c.id, { window_seconds: 72 * 3600 }]])
+    const once = await cue(engine, {
+      schedule: { type: 'once', at: new Date(START + 100 * HOUR).toISOString() },
+    })
+    advance(200 * HOUR)
+    await pass()
+    const after = await engine.alerts(tenant, { alert_type: 'missed_window', limit: 20, offset: 0 })
+    expect(after.alerts.filter((a) => a.cue_id === once.id)).toEqual([])
+  })
+})

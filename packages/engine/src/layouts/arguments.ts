@@ -136,6 +136,8 @@ const CUE_EXECUTION_FIELDS = [
   'outcome_deadline',
   /** consecutive failures that raise an alert */
   'alert_threshold',
+  /** ms without a success that raise a missed_window alert ('' = none: one-time cues) */
+  'missed_window',
   /** on_failure: '1' pause the cue, '1' post its webhook, '1' send its email */
   'on_failure_pause',
   'on_failure_webhook',

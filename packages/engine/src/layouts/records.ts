@@ -169,6 +169,8 @@ export const CUE_FIELDS = hashFields('CF', {
   on_success_fire: 'osf',
   /** failures in a row (reset by a success): an alert at alert_threshold */
   consecutive_failures: 'cf',
+  /** ms: missed_window_multiplier × the schedule's interval ('' = no missed_window alerts) */
+  missed_window: 'mw',
 })
 
 /**
