@@ -210,3 +210,24 @@ describe.each(STORES)('missed_window alerts over HTTP on %s', (store) => {
     expect(queued.map((e) => e.payload)).toContainEqual({ alert_id: listed.body.alerts[0].id })
   })
 })
+
+describe.each(STORES)('verification.required_assertions on %s', (store) => {
+  it('is validated, stored and echoed, and decides nothing', async () => {
+    const t = await makeApp({}, { store })
+    const verification = { mode: 'none', required_assertions: ['row_count > 0', 'sent to customer'] }
+    const { cueId, id, task } = await firedCue(t, 'none', { verification })
+    expect((await t.json('GET', `/v1/cues/${cueId}`)).body.verification).toEqual(verification)
+    expect((await report(t, task, { success: true })).outcome_state).toBe('reported_success')
+    expect((await t.json('GET', `/v1/executions/${id}`)).body.outcome_state).toBe('reported_success')
+    for (const required_assertions of [Array.from({ length: 21 }, () => 'a'), ['x'.repeat(201)], 'one']) {
+      const r = await t.json('POST', '/v1/cues', {
+        name: 'bad',
+        transport: 'worker',
+        schedule: { type: 'recurring', cron: '0 0 1 1 *' },
+        verification: { mode: 'none', required_assertions },
+      })
+      expectError(r, 422, 'validation_error')
+      expect(r.body.error.message).toContain('required_assertions')
+    }
+  })
+})
