@@ -217,8 +217,9 @@ export const ListExecutionsResponse = z.object({
   /**
    * CueAPI's earliest claimed_at of the filtered set (null when none was claimed); what it covers
    * is in docs/outcomes.md (the whole set, except for unfiltered and status/task-only listings).
+   * Null when absent, so clients read servers that predate it.
    */
-  oldest_claimed_at: Timestamp.nullable(),
+  oldest_claimed_at: Timestamp.nullable().default(null),
 })
 export type ListExecutionsResponse = z.infer<typeof ListExecutionsResponse>
 
