@@ -219,10 +219,32 @@ export class Reads {
     }
   }
 
-  /** The earliest claim among live leases (at most LEASE_SCAN per partition, earliest expiry first). */
+  /**
+   * The earliest claim among live leases (at most LEASE_SCAN per partition, earliest expiry first),
+   * answered by the leases script alone (limit 0: no rows).
+   */
   private async oldestLease(tenant: TenantRef, task: string | undefined): Promise<number | null> {
-    const { leases } = await this.leases(tenant, { limit: LEASE_SCAN, ...(task ? { task } : {}) })
-    return minOf(leases.map((l) => Date.parse(l.claimed_at)))
+    const replies = await Promise.all(
+      this.core.partitions(tenant).map((ref) =>
+        this.core.run(
+          'leases',
+          ref,
+          args(LEASES_ARGS, {
+            limit: 0,
+            worker_id: '',
+            task: task ?? '',
+            within_ms: '',
+            max_scan: LEASE_SCAN,
+          }),
+        ),
+      ),
+    )
+    return minOf(
+      replies.map((reply) => {
+        const oldest = head(reply, LEASES_REPLY).str('oldest_claimed_at')
+        return oldest === '' ? null : Number(oldest)
+      }),
+    )
   }
 
   /** A partition's first `want` matches from `start` (after `skip`), and how many match in all. */

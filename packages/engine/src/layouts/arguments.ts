@@ -107,6 +107,7 @@ export const LIST_ARGS = args('LIST_ARGS', [
   'result_type',
 ])
 
+/** limit 0: no rows, only LEASES_REPLY.oldest_claimed_at (a listing's oldest_claimed_at). */
 export const LEASES_ARGS = args('LEASES_ARGS', ['limit', 'worker_id', 'task', 'within_ms', 'max_scan'])
 
 export const CLAIMABLE_ARGS = args('CLAIMABLE_ARGS', ['limit', 'task_count'])

@@ -65,7 +65,8 @@ export const LIST_REPLY = reply('LIST_REPLY', ['next', 'matched', 'count', 'olde
 
 export const LISTED = layout('LISTED', ['position', 'id', 'record', 'payload', 'outcome'])
 
-export const LEASES_REPLY = reply('LEASES_REPLY', ['count'])
+/** oldest_claimed_at: ms, the earliest claim among the leases examined that match ('' = none). */
+export const LEASES_REPLY = reply('LEASES_REPLY', ['count', 'oldest_claimed_at'])
 
 export const LEASE = layout('LEASE', [
   'id',
