@@ -70,8 +70,10 @@ export class Metrics {
     })
     this.webhookDeliveries = new Counter({
       name: 'cuekit_webhook_deliveries_total',
-      help: 'Webhook delivery attempts by result (success, failure, released).',
-      labelNames: ['result'],
+      help:
+        "The dispatcher's delivery attempts by kind (webhook, alert, notify, email) and result " +
+        '(success, failure, released).',
+      labelNames: ['kind', 'result'],
       registers,
     })
     new Gauge({

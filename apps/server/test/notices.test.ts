@@ -97,6 +97,8 @@ describe.each(['redis', 'memory'] as const)('alert webhooks (%s)', (store) => {
     })
     const failed = await t.engine.get(t.tenant, record!.id)
     expect(failed.error_message).toMatch(/500/)
+    // The receiver's answer is recorded on the notice execution, as on a webhook delivery.
+    expect(failed.http_status).toBe(500)
     // The engine's backoff for notices starts at 5 s.
     await waitFor(() => rx.received.length === 2, { timeoutMs: 15_000, message: 'no retry after the 500' })
     expect(rx.received[1]!.headers['x-cueapi-alert-id']).toBe(rx.received[0]!.headers['x-cueapi-alert-id'])
@@ -105,7 +107,12 @@ describe.each(['redis', 'memory'] as const)('alert webhooks (%s)', (store) => {
       timeoutMs: 5000,
       message: 'the delivered alert was not recorded as success',
     })
-    expect((await t.engine.get(t.tenant, record!.id)).attempts).toBe(2)
+    expect(await t.engine.get(t.tenant, record!.id)).toMatchObject({ attempts: 2, http_status: 200 })
+    // The delivery counter tells alerts from webhooks.
+    const metrics = await (await t.cuekit.app.request('/metrics')).text()
+    expect(metrics).toContain('cuekit_webhook_deliveries_total{kind="alert",result="failure"} 1')
+    expect(metrics).toContain('cuekit_webhook_deliveries_total{kind="alert",result="success"} 1')
+    expect(metrics).not.toContain('kind="webhook"')
   }, 30_000)
 
   it('refuses a loopback alert URL at delivery time unless private addresses are allowed', async () => {
@@ -182,6 +189,13 @@ describe.each(['redis', 'memory'] as const)('on_failure.webhook (%s)', (store) =
     const secret = await t.cuekit.services.tenants.webhookSecret(t.tenant.id)
     expect(verifyWebhook(secret, got.headers, got.body)).toBe(true)
     expect((await t.engine.cues.read(t.tenant, cueId)).status).toBe('paused')
+    const [notice] = (await t.engine.list(t.tenant, { task: '@notify' })).executions
+    await waitFor(async () => (await t.engine.get(t.tenant, notice!.id)).http_status === 200, {
+      timeoutMs: 5000,
+      message: "the cue.failed receiver's 200 was not recorded",
+    })
+    const metrics = await (await t.cuekit.app.request('/metrics')).text()
+    expect(metrics).toContain('cuekit_webhook_deliveries_total{kind="notify",result="success"} 1')
   })
 })
 

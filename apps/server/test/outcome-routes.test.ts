@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { makeApp, type TestApp } from './helpers.ts'
+import { makeApp } from './helpers.ts'
+import { expectError, firedCue, report } from './outcome-kit.ts'
 import { STORES } from './stores.ts'
 
 // Issue 12 §3, §4, §5: the outcome routes over HTTP — evidence, verify, verification-pending,
@@ -8,44 +9,6 @@ import { STORES } from './stores.ts'
 
 const PUBLIC_RESOLVER = async () => [{ address: '93.184.215.14', family: 4 as const }]
 const LOOPBACK_RESOLVER = async () => [{ address: '127.0.0.1', family: 4 as const }]
-
-/** A worker cue with this verification mode, fired once: the execution's id. */
-async function firedCue(t: TestApp, mode = 'none', extra: Record<string, unknown> = {}) {
-  const task = `job-${Math.random().toString(36).slice(2, 8)}`
-  const cue = await t.json('POST', '/v1/cues', {
-    name: task,
-    transport: 'worker',
-    schedule: { type: 'recurring', cron: '0 0 1 1 *' },
-    payload: { task },
-    verification: { mode },
-    ...extra,
-  })
-  expect(cue.status, JSON.stringify(cue.body)).toBe(201)
-  const fired = await t.json('POST', `/v1/cues/${cue.body.id}/fire`, {})
-  expect(fired.status).toBe(200)
-  return { cueId: cue.body.id as string, id: fired.body.id as string, task }
-}
-
-/** Claims the execution of `task` and reports `report` with its lease. */
-async function report(t: TestApp, task: string, body: Record<string, unknown>) {
-  const claim = await t.json('POST', '/v1/executions/claim', { worker_id: 'w1', task })
-  expect(claim.body.claimed).toBe(true)
-  const e = claim.body.executions[0]
-  const r = await t.json('POST', `/v1/executions/${e.execution_id}/outcome`, {
-    lease_token: e.lease.token,
-    retry: false,
-    ...body,
-  })
-  expect(r.status, JSON.stringify(r.body)).toBe(200)
-  return r.body
-}
-
-function expectError(r: { status: number; body: any }, status: number, code: string) {
-  expect(r.status, JSON.stringify(r.body)).toBe(status)
-  expect(r.body.error).toMatchObject({ code, status })
-  expect(typeof r.body.error.message).toBe('string')
-  expect(r.body.error.message.length).toBeGreaterThan(10)
-}
 
 describe.each(STORES)('outcome routes on %s', (store) => {
   const app = (config = {}, resolve = PUBLIC_RESOLVER) => makeApp(config, { store, resolve })
@@ -320,7 +283,6 @@ describe.each(STORES)('outcome routes on %s', (store) => {
   it('GET /v1/alerts refuses bad filters with 422 naming the field; unknown alerts are 404', async () => {
     const t = await app()
     for (const q of [
-      'alert_type=missed_window',
       'alert_type=nope',
       'acknowledged=maybe',
       'since=yesterday',

@@ -45,7 +45,7 @@ import {
   LISTED,
 } from './layouts/index.ts'
 import type { Reads } from './reads.ts'
-import { DEFAULT_MISSED_GRACE_MS, firstFire, planTicks, type ScheduleSpec } from './schedule.ts'
+import { DEFAULT_MISSED_GRACE_MS, firstFire, nextTick, planTicks, type ScheduleSpec } from './schedule.ts'
 import { args } from './scripts.ts'
 
 /** CueAPI's cue ids: `cue_` and 12 characters of [a-z0-9]. */
@@ -74,6 +74,11 @@ export interface CueConfig {
   require_payload_override: boolean
   required_payload_keys: string[]
 }
+
+/** CueAPI's default alerts.missed_window_multiplier. */
+const DEFAULT_MISSED_WINDOW_MULTIPLIER = 2
+/** How many upcoming gaps of a cron the missed_window interval is the longest of. */
+const MISSED_WINDOW_TICKS = 10
 
 /** A stored cue: its configuration and the scheduler's state. */
 export interface StoredCue {
@@ -223,11 +228,32 @@ export class Cues {
       verification: config.verification?.mode === 'none' ? '' : (config.verification?.mode ?? ''),
       outcome_deadline: config.delivery.outcome_deadline_seconds,
       alert_threshold: Number.isInteger(threshold) && threshold > 0 ? threshold : '',
+      missed_window: this.missedWindowMs(config),
       on_failure_pause: flag(onFailure.pause),
       on_failure_webhook: flag(Boolean(onFailure.webhook)),
       on_failure_email: flag(onFailure.email),
       on_success_fire: config.on_success_fire ?? '',
     }
+  }
+
+  /**
+   * CueAPI's missed_window: no success within missed_window_multiplier (default 2) × the schedule's
+   * interval. A cron's gaps can differ (weekdays only, month ends): the interval is the longest gap
+   * among its next ticks, so a regular quiet spell is never taken for a miss (docs/outcomes.md).
+   */
+  private missedWindowMs(config: CueConfig): number | '' {
+    const { type, cron, timezone } = config.schedule
+    if (type !== 'recurring' || !cron) return ''
+    const multiplier = Number(config.alerts?.missed_window_multiplier ?? DEFAULT_MISSED_WINDOW_MULTIPLIER)
+    let at = nextTick(cron, timezone, this.now())
+    let interval = 0
+    for (let i = 0; at !== null && i < MISSED_WINDOW_TICKS; i++) {
+      const next = nextTick(cron, timezone, at)
+      if (next === null) break
+      interval = Math.max(interval, next - at)
+      at = next
+    }
+    return interval > 0 ? multiplier * interval : ''
   }
 
   /**

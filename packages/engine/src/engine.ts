@@ -13,6 +13,7 @@ import type {
   ListLeasesResponse,
   ListQueuesResponse,
   ListWorkersResponse,
+  LiveClaimResponse,
   OutcomeResponse,
   TransitionResponse,
   VerificationPendingResponse,
@@ -169,6 +170,10 @@ export class Engine {
 
   verificationPending(tenant: TenantRef, executionId: string): Promise<VerificationPendingResponse> {
     return this.outcomes.verificationPending(tenant, executionId)
+  }
+
+  liveClaim(tenant: TenantRef, executionId: string, sessionToken: string): Promise<LiveClaimResponse> {
+    return this.outcomes.liveClaim(tenant, executionId, sessionToken)
   }
 
   alerts(tenant: TenantRef, query: ListAlertsQuery): Promise<ListAlertsResponse> {

@@ -471,13 +471,37 @@ export function metadataTooLarge(metadata: unknown): boolean {
   return metadata != null && pythonJsonDumps(metadata).length > OUTCOME_LIMITS.metadataMaxBytes
 }
 
-/** What a verification policy reads of the evidence, as EVIDENCE_FLAGS letters. */
+/**
+ * What the scripts read of the evidence: EVIDENCE_FLAGS letters (what a verification policy checks,
+ * and `any` when some evidence field is set), then `|` and the result_type's digest (list filters;
+ * lib/7-outcome.lua evidence_note splits them).
+ */
 export function evidenceFlags(evidence: ReportInput['evidence']): string {
   if (!evidence) return ''
   const F = EVIDENCE_FLAGS.names
-  return [
+  const artifacts = Array.isArray(evidence.artifacts) && evidence.artifacts.length > 0
+  const any =
+    artifacts ||
+    [
+      evidence.external_id,
+      evidence.result_url,
+      evidence.result_ref,
+      evidence.result_type,
+      evidence.summary,
+    ].some((v) => typeof v === 'string' && v !== '')
+  const letters = [
     evidence.external_id ? F.external_id : '',
     evidence.result_url ? F.result_url : '',
-    Array.isArray(evidence.artifacts) && evidence.artifacts.length > 0 ? F.artifacts : '',
+    artifacts ? F.artifacts : '',
+    any ? F.any : '',
   ].join('')
+  return evidence.result_type ? `${letters}|${resultTypeDigest(evidence.result_type)}` : letters
+}
+
+/**
+ * A result_type as the record keeps it: a digest, so any text (even the record's separator) is
+ * stored in a fixed, safe alphabet and compared exactly.
+ */
+export function resultTypeDigest(resultType: string): string {
+  return createHash('sha256').update(resultType).digest('base64url').slice(0, 16)
 }

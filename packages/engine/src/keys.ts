@@ -10,7 +10,8 @@
  *   P PL              hash    execution id -> payload JSON, when too long to keep in the record
  *   P O               hash    execution id -> outcome JSON (result, error, metadata, evidence)
  *   P dl              zset    executions by outcome deadline (ms): delivered without an outcome,
- *                             or a cue's execution not yet claimed
+ *                             or a cue's execution not yet claimed; and `w:<cue>` by the end of
+ *                             a recurring cue's missed window (deadlines.lua)
  *   P AL              hash    alert id -> the alert (layout: ALERT); P alerts zset by creation
  *                             (ms); P alseq the alert id counter; P ad:<type>:<subject> string
  *                             while an alert of that type and subject suppresses repeats (5 min)

@@ -7,6 +7,7 @@ import type {
   ExecutionOutcome,
   ListAlertsQuery,
   ListAlertsResponse,
+  LiveClaimResponse,
   OutcomeResponse,
   OutcomeState,
   VerificationPendingResponse,
@@ -37,6 +38,8 @@ import {
   EVIDENCE_REPLY,
   GET_ARGS,
   GET_REPLY,
+  LIVE_CLAIM_ARGS,
+  LIVE_CLAIM_REPLY,
   OUTCOME_ARGS,
   OUTCOME_REPLY,
   SEP,
@@ -166,6 +169,24 @@ export class Outcomes {
       args(VERIFICATION_PENDING_ARGS, { id: executionId }),
     )
     return { execution_id: executionId, outcome_state: 'verification_pending' }
+  }
+
+  /**
+   * CueAPI's live-claim: the first session token wins (stored as a digest), the same one again is
+   * answered with the first time, another is `already_attested`.
+   */
+  async liveClaim(tenant: TenantRef, executionId: string, sessionToken: string): Promise<LiveClaimResponse> {
+    const token = createHash('sha256').update(sessionToken).digest('base64url').slice(0, 22)
+    const reply = await this.core.run(
+      'live_claim',
+      this.core.refOf(tenant, executionId),
+      args(LIVE_CLAIM_ARGS, { id: executionId, token }),
+    )
+    return {
+      attested: true,
+      execution_id: executionId,
+      live_claimed_at: iso(head(reply, LIVE_CLAIM_REPLY).str('live_claimed_at')),
+    }
   }
 
   /**

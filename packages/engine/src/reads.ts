@@ -32,6 +32,7 @@ import {
   workerState,
 } from './decode.ts'
 import { EngineError } from './errors.ts'
+import { resultTypeDigest } from './executions.ts'
 import type { PartitionRef } from './keys.ts'
 import {
   CLAIMABLE,
@@ -70,6 +71,10 @@ export interface ListQuery {
   worker_id?: string | undefined
   outcome_state?: OutcomeState | undefined
   triggered_by?: TriggeredBy | undefined
+  /** CueAPI hosted: with (true) or without (false) evidence in the outcome */
+  has_evidence?: boolean | undefined
+  /** CueAPI hosted: the outcome's evidence result_type, exactly */
+  result_type?: string | undefined
   limit?: number | undefined
   offset?: number | undefined
   cursor?: string | undefined
@@ -125,7 +130,10 @@ export class Reads {
   /**
    * Newest first, filtered; offset paging with a total (CueAPI), or a cursor carrying one log
    * position per partition. The total comes from the counters when only statuses and a task
-   * filter; other filters count by scanning the log (in bounded steps).
+   * filter; other filters count by scanning the log (in bounded steps). oldest_claimed_at is
+   * taken from what the listing reads (docs/outcomes.md#listing-by-cueapi-status-names): the whole
+   * filtered set when it scans to count, the live leases for `delivering`, else the matches read
+   * for this answer (the newest offset + limit).
    */
   async list(tenant: TenantRef, query: ListQuery): Promise<ListExecutionsResponse> {
     const limit = query.limit ?? 20
@@ -136,7 +144,9 @@ export class Reads {
       !query.cue_id &&
       !query.worker_id &&
       !query.outcome_state &&
-      !query.triggered_by
+      !query.triggered_by &&
+      query.has_evidence === undefined &&
+      !query.result_type
     const starts = decodeCursor(query.cursor, tenant.partitions)
     const single = tenant.partitions === 1
     const filters = {
@@ -146,11 +156,19 @@ export class Reads {
       worker_id: query.worker_id ?? '',
       outcome_state: query.outcome_state ?? '',
       triggered_by: query.triggered_by ?? '',
+      has_evidence: query.has_evidence === undefined ? '' : query.has_evidence ? '1' : '0',
+      result_type: query.result_type ? resultTypeDigest(query.result_type) : '',
     }
     type Item = { p: number; pos: number; created: number; summary: ExecutionSummary }
     const scans = await Promise.all(
       starts.map(async (start, p) => {
-        if (start === null) return { items: [] as Item[], matched: 0, next: null as number | null }
+        if (start === null)
+          return {
+            items: [] as Item[],
+            matched: 0,
+            next: null as number | null,
+            oldest: null as number | null,
+          }
         // One partition skips in the script; several merge, so each brings its first offset + limit.
         const got = await this.scan(this.core.ref(tenant, p), start, {
           want: single ? limit : offset + limit,
@@ -184,6 +202,12 @@ export class Reads {
       return scans[p]!.next
     })
     const more = positions.some((pos) => pos !== null)
+    const delivering = countable && statuses.length === 1 && statuses[0] === 'delivering'
+    const oldest = delivering
+      ? await this.oldestLease(tenant, query.task)
+      : !countable || single
+        ? minOf(scans.map((s) => s.oldest))
+        : minOf(taken.map((i) => (i.summary.claimed_at ? Date.parse(i.summary.claimed_at) : null)))
     return {
       executions: page.map((i) => i.summary),
       total,
@@ -191,7 +215,36 @@ export class Reads {
       offset,
       has_more: query.cursor === undefined ? offset + page.length < total : more,
       next_cursor: more ? encodeCursor(positions) : null,
+      oldest_claimed_at: oldest === null ? null : iso(oldest),
     }
+  }
+
+  /**
+   * The earliest claim among live leases (at most LEASE_SCAN per partition, earliest expiry first),
+   * answered by the leases script alone (limit 0: no rows).
+   */
+  private async oldestLease(tenant: TenantRef, task: string | undefined): Promise<number | null> {
+    const replies = await Promise.all(
+      this.core.partitions(tenant).map((ref) =>
+        this.core.run(
+          'leases',
+          ref,
+          args(LEASES_ARGS, {
+            limit: 0,
+            worker_id: '',
+            task: task ?? '',
+            within_ms: '',
+            max_scan: LEASE_SCAN,
+          }),
+        ),
+      ),
+    )
+    return minOf(
+      replies.map((reply) => {
+        const oldest = head(reply, LEASES_REPLY).str('oldest_claimed_at')
+        return oldest === '' ? null : Number(oldest)
+      }),
+    )
   }
 
   /** A partition's first `want` matches from `start` (after `skip`), and how many match in all. */
@@ -199,9 +252,10 @@ export class Reads {
     ref: PartitionRef,
     start: number,
     o: { want: number; skip: number; countAll: boolean; filters: Record<string, string> },
-  ): Promise<{ items: Omit<Item, 'p'>[]; matched: number; next: number | null }> {
+  ): Promise<{ items: Omit<Item, 'p'>[]; matched: number; next: number | null; oldest: number | null }> {
     const items: Omit<Item, 'p'>[] = []
     let matched = 0
+    let oldest: number | null = null
     let skip = o.skip
     let from: number | null = start
     while (from !== null && (items.length < o.want || o.countAll)) {
@@ -220,10 +274,13 @@ export class Reads {
           worker_id: o.filters.worker_id ?? '',
           outcome_state: o.filters.outcome_state ?? '',
           triggered_by: o.filters.triggered_by ?? '',
+          has_evidence: o.filters.has_evidence ?? '',
+          result_type: o.filters.result_type ?? '',
         }),
       )
       const h = head(reply, LIST_REPLY)
       matched += h.int('matched')
+      if (h.str('oldest_claimed_at') !== '') oldest = minOf([oldest, h.int('oldest_claimed_at')])
       skip = Math.max(0, skip - h.int('matched'))
       for (const row of rows(reply, LIST_REPLY, LISTED, h.int('count'))) {
         const summary = this.summary(row, h.int('now'))
@@ -231,7 +288,7 @@ export class Reads {
       }
       from = h.str('next') === '' ? null : h.int('next')
     }
-    return { items, matched, next: from }
+    return { items, matched, next: from, oldest }
   }
 
   /** Executions of these statuses (all, when none) and task, from the counters. */
@@ -495,4 +552,10 @@ function decodeCursor(cursor: string | undefined, partitions: number): (number |
     throw new EngineError('invalid_cursor')
   }
   return parts.map((p) => (p === 'x' ? null : Number(p)))
+}
+
+/** The smallest of these times, null when there is none. */
+function minOf(times: (number | null)[]): number | null {
+  const known = times.filter((t): t is number => t !== null && !Number.isNaN(t))
+  return known.length === 0 ? null : Math.min(...known)
 }

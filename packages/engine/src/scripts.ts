@@ -40,6 +40,7 @@ const SCRIPTS = {
   evidence: 'partition',
   verify: 'partition',
   verification_pending: 'partition',
+  live_claim: 'partition',
   deadlines: 'partition',
   alerts: 'partition',
   alert: 'partition',

@@ -1,51 +1,12 @@
-import { Cues, type Engine, Tenants } from '@cuekit/engine'
-import { ALERT_TASK, CreateCueRequest, NOTIFY_TASK, WEBHOOK_TASK } from '@cuekit/protocol'
+import { Tenants } from '@cuekit/engine'
+import { ALERT_TASK, NOTIFY_TASK, WEBHOOK_TASK } from '@cuekit/protocol'
 import { describe, expect, it } from 'vitest'
-import { newEngine, tenant } from './backend.ts'
+import { tenant } from './backend.ts'
+import { cue, fire, lease, START, setup } from './outcome-kit.ts'
 
 // Outcomes (docs/outcomes.md): delivery and outcome as separate facts, verification, evidence,
 // outcome deadlines, alerts, on_failure, chaining, stats and usage. The store's clock is a test
 // clock (EngineOptions.clock), so deadlines pass in microseconds. Runs on redis, memory, cluster.
-
-const START = Date.parse('2026-11-02T10:00:00Z')
-
-function setup() {
-  let now = START
-  const engine = newEngine({ clock: () => now })
-  return {
-    engine,
-    advance: (ms: number) => {
-      now += ms
-    },
-    pass: () => engine.maintainPartition({ tenantId: tenant.id, partition: 0 }),
-  }
-}
-
-async function cue(engine: Engine, body: Record<string, unknown>) {
-  const config = Cues.configFromCreate(
-    CreateCueRequest.parse({
-      name: `c${Math.random().toString(36).slice(2, 8)}`,
-      transport: 'worker',
-      schedule: { type: 'recurring', cron: '0 0 1 1 *' },
-      payload: { task: 'job' },
-      ...body,
-    }),
-  )
-  return engine.cues.create(tenant, config)
-}
-
-/** Fires the cue and returns the new execution's id. */
-async function fire(engine: Engine, cueId: string): Promise<string> {
-  const stored = await engine.cues.read(tenant, cueId)
-  return (await engine.cues.fire(tenant, stored, {})).execution_id
-}
-
-/** Claims one execution of `task` (the dispatcher's '@webhook' too) and returns its lease. */
-async function lease(engine: Engine, task: string, worker = 'w') {
-  const [c] = await engine.claim(tenant, { worker_id: worker, task, lease_seconds: 600 })
-  if (!c) throw new Error(`nothing of ${task} to claim`)
-  return c
-}
 
 describe('delivery and outcome are separate facts (webhook)', () => {
   it("records a handler's outcome beside the delivery, before or after it, write-once", async () => {

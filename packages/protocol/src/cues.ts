@@ -167,6 +167,10 @@ export type CueOnFailure = z.infer<typeof CueOnFailure>
 
 export const CueVerification = z.object({
   mode: VerificationMode,
+  /**
+   * CueAPI hosted names this field without defining how it is evaluated: stored and echoed, never
+   * evaluated (docs/outcomes.md#verification).
+   */
   required_assertions: z.array(z.string().max(200)).max(20).optional(),
 })
 export type CueVerification = z.infer<typeof CueVerification>

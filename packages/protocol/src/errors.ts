@@ -17,6 +17,10 @@ export const ERROR_CODES = {
     message:
       'The alert webhook URL is not an allowed http(s) URL (private and loopback addresses are refused).',
   },
+  invalid_callback_url: {
+    status: 400,
+    message: 'on_failure.webhook is not an allowed http(s) URL (private and loopback addresses are refused).',
+  },
   confirmation_required: {
     status: 400,
     message: 'This replaces a secret that receivers use: send X-Confirm-Destructive: true to confirm.',
@@ -43,6 +47,10 @@ export const ERROR_CODES = {
   execution_not_cancellable: { status: 409, message: 'The execution has already finished.' },
   no_outcome: { status: 409, message: 'No outcome has been reported for this execution yet.' },
   invalid_state: { status: 409, message: 'The outcome is not in a state this action applies to.' },
+  already_attested: {
+    status: 409,
+    message: 'Another session already live-claimed this execution (the first session token wins).',
+  },
   duplicate_cue_name: { status: 409, message: 'A cue with this name already exists.' },
   cue_conflict: { status: 409, message: 'The cue changed while this update was applied; retry.' },
   duplicate_email: { status: 409, message: 'This email is already registered.' },

@@ -11,7 +11,7 @@ import {
 } from './common.ts'
 import { ErrorBody } from './errors.ts'
 import { LIMITS } from './limits.ts'
-import { EvidenceFields, ExecutionOutcome, OutcomeState, TriggeredBy } from './outcomes.ts'
+import { EvidenceFields, ExecutionOutcome, OUTCOME_LIMITS, OutcomeState, TriggeredBy } from './outcomes.ts'
 import { AttemptEnd, ExecutionStatus } from './status.ts'
 
 // ---------------------------------------------------------------- enqueue
@@ -183,6 +183,13 @@ export const ListExecutionsQuery = z
     worker_id: WorkerId.optional(),
     outcome_state: OutcomeState.optional(),
     triggered_by: TriggeredBy.optional(),
+    /** CueAPI hosted: outcomes with (`true`) or without (`false`) evidence. */
+    has_evidence: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional(),
+    /** CueAPI hosted: outcomes whose evidence has this result_type. */
+    result_type: z.string().min(1).max(OUTCOME_LIMITS.resultTypeMaxLength).optional(),
     limit: z.coerce.number().int().min(1).max(LIMITS.maxListLimit).default(20),
     /** Offset paging (CueAPI). For long scans use `cursor` (from `next_cursor`) instead. */
     offset: z.coerce.number().int().min(0).max(LIMITS.maxListOffset).default(0),
@@ -207,6 +214,12 @@ export const ListExecutionsResponse = z.object({
   has_more: z.boolean(),
   /** Resume here with `cursor` (stable while executions are added), null on the last page. */
   next_cursor: z.string().nullable(),
+  /**
+   * CueAPI's earliest claimed_at of the filtered set (null when none was claimed); what it covers
+   * is in docs/outcomes.md (the whole set, except for unfiltered and status/task-only listings).
+   * Null when absent, so clients read servers that predate it.
+   */
+  oldest_claimed_at: Timestamp.nullable().default(null),
 })
 export type ListExecutionsResponse = z.infer<typeof ListExecutionsResponse>
 

@@ -122,4 +122,9 @@ export const VERIFICATION_MODES = [
 ] as const
 
 /** The kinds of alert the server raises (`GET /v1/alerts`). */
-export const ALERT_TYPES = ['consecutive_failures', 'verification_failed', 'outcome_timeout'] as const
+export const ALERT_TYPES = [
+  'consecutive_failures',
+  'verification_failed',
+  'outcome_timeout',
+  'missed_window',
+] as const

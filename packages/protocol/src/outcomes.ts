@@ -31,6 +31,8 @@ export const OUTCOME_LIMITS = {
   summaryMaxLength: 500,
   maxArtifacts: 100,
   reasonMaxLength: 500,
+  /** A live-claim's session token (CueAPI sets no limit; stored only as a digest). */
+  sessionTokenMaxLength: 1000,
   /** How long an alert of one type for one cue or execution suppresses repeats. */
   alertDedupSeconds: 300,
   defaultConsecutiveFailures: 3,
@@ -103,6 +105,20 @@ export const VerificationPendingResponse = z.object({
   outcome_state: z.literal('verification_pending'),
 })
 export type VerificationPendingResponse = z.infer<typeof VerificationPendingResponse>
+
+/** `POST /v1/executions/{id}/live-claim`: a session attests it runs the execution (first wins). */
+export const LiveClaimRequest = z.strictObject({
+  session_token: z.string().min(1).max(OUTCOME_LIMITS.sessionTokenMaxLength),
+})
+export type LiveClaimRequest = z.infer<typeof LiveClaimRequest>
+
+export const LiveClaimResponse = z.object({
+  attested: z.literal(true),
+  execution_id: ExecutionId,
+  /** When the first live-claim was recorded (the store's time). */
+  live_claimed_at: Timestamp,
+})
+export type LiveClaimResponse = z.infer<typeof LiveClaimResponse>
 
 // ---------------------------------------------------------------- alerts
 

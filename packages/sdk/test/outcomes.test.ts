@@ -95,6 +95,18 @@ describe('the SDK outcome calls', () => {
     await expect(client.executions.verify('exec_nope')).rejects.toBeInstanceOf(NotFoundError)
   })
 
+  it('liveClaim: the first session token wins, the same one repeats, another is a ConflictError', async () => {
+    const { client } = await tenantOn(server)
+    const { cue } = await manualCue(client, 'none')
+    const fired = await client.cues.fire(cue.id)
+    const first = await client.executions.liveClaim(fired.id, 'session-1')
+    expect(first).toMatchObject({ attested: true, execution_id: fired.id })
+    expect(await client.executions.liveClaim(fired.id, 'session-1')).toEqual(first)
+    const other = client.executions.liveClaim(fired.id, 'session-2')
+    await expect(other).rejects.toBeInstanceOf(ConflictError)
+    await expect(other).rejects.toMatchObject({ code: 'already_attested' })
+  })
+
   it('alerts list (with the singular filter), get and acknowledge; usage; the alert webhook URL and secret', async () => {
     const { client, apiKey } = await tenantOn(server)
     const { cue, task } = await manualCue(client, 'require_artifacts')

@@ -33,6 +33,29 @@ export function cueRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     }
   }
 
+  /**
+   * on_failure.webhook gets the callback's guard, refused as CueAPI refuses it (400
+   * invalid_callback_url); an unresolved host is accepted with a warning, as a callback's is.
+   */
+  const checkFailureWebhook = async (cfg: CueConfig): Promise<string | null> => {
+    const url = cfg.on_failure?.webhook
+    if (!url) return null
+    try {
+      await checkWebhookUrl(url, {
+        allowPrivate: config.webhookAllowPrivate,
+        ...(s.resolve ? { resolve: s.resolve } : {}),
+      })
+      return null
+    } catch (error) {
+      if (error instanceof WebhookUrlError) {
+        if (error.unresolved)
+          return `on_failure.webhook: ${error.message} Its notices fail until it resolves.`
+        throw new HttpError('invalid_callback_url', `on_failure.webhook: ${error.message}`)
+      }
+      throw error
+    }
+  }
+
   /** The dispatcher's coarse re-check visits tenants whose cues it delivers or notifies for. */
   const dispatched = (cfg: CueConfig): boolean =>
     cfg.transport === 'webhook' || !!cfg.on_failure?.webhook || (!!config.smtp && !!cfg.on_failure?.email)
@@ -49,8 +72,9 @@ export function cueRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   route(app, s, ROUTES.createCue, async (c, { body }) => {
     const tenant = c.get('tenant')
     const cfg = Cues.configFromCreate(body)
+    const failureWarning = await checkFailureWebhook(cfg)
     const warning = withMailNote(
-      (await checkCallback(cfg)) ?? (await workerWarning(tenant, cfg)),
+      (await checkCallback(cfg)) ?? failureWarning ?? (await workerWarning(tenant, cfg)),
       body.on_failure,
       config.smtp,
     )
@@ -91,7 +115,9 @@ export function cueRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
       const cfg = Cues.applyPatch(current.config, body)
       const urlChanged =
         cfg.transport !== current.config.transport || cfg.callback.url !== current.config.callback.url
-      warning = urlChanged ? await checkCallback(cfg) : null
+      const failureChanged = cfg.on_failure?.webhook !== current.config.on_failure?.webhook
+      const failureWarning = failureChanged ? await checkFailureWebhook(cfg) : null
+      warning = (urlChanged ? await checkCallback(cfg) : null) ?? failureWarning
       if (dispatched(cfg)) await tenants.markWebhookTenant(tenant.id)
       // A finished one-time cue given a new schedule is armed again.
       const rearm =

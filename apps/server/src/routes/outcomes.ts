@@ -24,6 +24,10 @@ export function outcomeRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     c.json(await engine.verificationPending(c.get('tenant'), params.id!), 200),
   )
 
+  route(app, s, ROUTES.liveClaim, async (c, { body, params }) =>
+    c.json(await engine.liveClaim(c.get('tenant'), params.id!, body.session_token), 200),
+  )
+
   route(app, s, ROUTES.listAlerts, async (c, { query }) =>
     c.json(await engine.alerts(c.get('tenant'), query), 200),
   )

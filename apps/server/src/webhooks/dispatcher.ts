@@ -6,7 +6,7 @@ import type { Metrics } from '../metrics.ts'
 import type { Resolver } from '../ssrf.ts'
 import { sendWebhook, webhookMessage } from './deliver.ts'
 import type { Mailer } from './mail.ts'
-import { buildNotice, NOTICE_TASKS, NOTICE_TIMEOUT_MS, type Notice } from './notices.ts'
+import { buildNotice, NOTICE_KIND, NOTICE_TASKS, NOTICE_TIMEOUT_MS, type Notice } from './notices.ts'
 
 /** Worker ids of the built-in dispatchers (one per server process). */
 export const DISPATCHER_WORKER_PREFIX = 'cuekit-webhooks@'
@@ -238,11 +238,11 @@ export class WebhookDispatcher {
     })
     if (abort.signal.aborted) {
       // Shutting down: hand the execution back without spending its attempt.
-      metrics?.webhookDeliveries.inc({ result: 'released' })
+      metrics?.webhookDeliveries.inc({ kind: 'webhook', result: 'released' })
       await engine.release(tenant, item.execution_id, lease).catch(() => {})
       return
     }
-    metrics?.webhookDeliveries.inc({ result: result.ok ? 'success' : 'failure' })
+    metrics?.webhookDeliveries.inc({ kind: 'webhook', result: result.ok ? 'success' : 'failure' })
     if (!result.ok) {
       log.info(
         {
@@ -298,12 +298,13 @@ export class WebhookDispatcher {
     } else {
       error = await this.mail(notice)
     }
+    const kind = NOTICE_KIND[item.task] ?? 'notify'
     if (abort.signal.aborted) {
-      metrics?.webhookDeliveries.inc({ result: 'released' })
+      metrics?.webhookDeliveries.inc({ kind, result: 'released' })
       await engine.release(tenant, item.execution_id, lease).catch(() => {})
       return
     }
-    metrics?.webhookDeliveries.inc({ result: error === null ? 'success' : 'failure' })
+    metrics?.webhookDeliveries.inc({ kind, result: error === null ? 'success' : 'failure' })
     if (error !== null) {
       log.info(
         { execution_id: item.execution_id, task: item.task, attempt: item.attempt, err: error },

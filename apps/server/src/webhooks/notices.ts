@@ -19,6 +19,13 @@ import { signWebhook } from '@cuekit/protocol/webhook-signature'
 /** The internal tasks besides `@webhook` the dispatcher serves. */
 export const NOTICE_TASKS = [ALERT_TASK, NOTIFY_TASK, EMAIL_TASK] as const
 
+/** The `kind` label of cuekit_webhook_deliveries_total for each notice task (docs/metrics.md). */
+export const NOTICE_KIND: Readonly<Record<string, 'alert' | 'notify' | 'email'>> = {
+  [ALERT_TASK]: 'alert',
+  [NOTIFY_TASK]: 'notify',
+  [EMAIL_TASK]: 'email',
+}
+
 /** CueAPI's alert and failure webhooks wait this long for an answer. */
 export const NOTICE_TIMEOUT_MS = 10_000
 

@@ -101,8 +101,13 @@ export const LIST_ARGS = args('LIST_ARGS', [
   'worker_id',
   'outcome_state',
   'triggered_by',
+  /** '1' / '0': with / without evidence, '' = any */
+  'has_evidence',
+  /** resultTypeDigest of the wanted result_type, '' = any */
+  'result_type',
 ])
 
+/** limit 0: no rows, only LEASES_REPLY.oldest_claimed_at (a listing's oldest_claimed_at). */
 export const LEASES_ARGS = args('LEASES_ARGS', ['limit', 'worker_id', 'task', 'within_ms', 'max_scan'])
 
 export const CLAIMABLE_ARGS = args('CLAIMABLE_ARGS', ['limit', 'task_count'])
@@ -132,6 +137,8 @@ const CUE_EXECUTION_FIELDS = [
   'outcome_deadline',
   /** consecutive failures that raise an alert */
   'alert_threshold',
+  /** ms without a success that raise a missed_window alert ('' = none: one-time cues) */
+  'missed_window',
   /** on_failure: '1' pause the cue, '1' post its webhook, '1' send its email */
   'on_failure_pause',
   'on_failure_webhook',
@@ -218,6 +225,9 @@ export const EVIDENCE_ARGS = args('EVIDENCE_ARGS', ['id', 'outcome', 'evidence',
 export const VERIFY_ARGS = args('VERIFY_ARGS', ['id', 'valid', 'outcome', 'version'])
 
 export const VERIFICATION_PENDING_ARGS = args('VERIFICATION_PENDING_ARGS', ['id'])
+
+/** token: the session token's digest (never the token itself: record fields are SEP-joined). */
+export const LIVE_CLAIM_ARGS = args('LIVE_CLAIM_ARGS', ['id', 'token'])
 
 export const DEADLINES_ARGS = args('DEADLINES_ARGS', ['limit'])
 

@@ -86,6 +86,16 @@ export const EXECUTION = layout('X', [
   'chain_parent_id',
   /** '' = 0 */
   'chain_depth',
+  /** 'person': a verify or verification-pending call set outcome_state, which evidence then leaves */
+  'verdict_by',
+  /** a live-claim's session token, hashed (sha256, base64url, 22 characters): the first one wins */
+  'live_token',
+  /** ms: when that live-claim was recorded */
+  'live_claimed_at',
+  /** the stored evidence as EVIDENCE_FLAGS letters (`any`: some evidence field is set), for filters */
+  'evidence',
+  /** a digest of the evidence's result_type (evidenceFlags), for ?result_type= */
+  'result_type',
 ])
 
 /** One attempt of a record's history. */
@@ -159,6 +169,8 @@ export const CUE_FIELDS = hashFields('CF', {
   on_success_fire: 'osf',
   /** failures in a row (reset by a success): an alert at alert_threshold */
   consecutive_failures: 'cf',
+  /** ms: missed_window_multiplier × the schedule's interval ('' = no missed_window alerts) */
+  missed_window: 'mw',
 })
 
 /**
@@ -238,7 +250,12 @@ export const CUE_DAY_FIELD_NAMES = Object.keys(CUE_DAY_FIELDS.names) as (keyof t
  * Letters in an `evidence` argument, one per fact a verification policy reads: an external id,
  * a result URL, artifacts (non-empty). Lua: `EF.external_id`.
  */
-export const EVIDENCE_FLAGS = hashFields('EF', { external_id: 'e', result_url: 'u', artifacts: 'a' })
+export const EVIDENCE_FLAGS = hashFields('EF', {
+  external_id: 'e',
+  result_url: 'u',
+  artifacts: 'a',
+  any: 'v',
+})
 
 /**
  * How a record stores its status: one letter (a record's bytes are most of an execution's

@@ -60,11 +60,13 @@ export const GET_REPLY = reply('GET_REPLY', ['record', 'payload', 'outcome'])
  * next: the position to resume scanning at ('' when the log is exhausted); matched: matches seen
  * by this call (skipped, returned and counted); then `count` LISTED items.
  */
-export const LIST_REPLY = reply('LIST_REPLY', ['next', 'matched', 'count'])
+/** oldest_claimed_at: ms, the earliest claimed_at of the matches examined ('' = none claimed). */
+export const LIST_REPLY = reply('LIST_REPLY', ['next', 'matched', 'count', 'oldest_claimed_at'])
 
 export const LISTED = layout('LISTED', ['position', 'id', 'record', 'payload', 'outcome'])
 
-export const LEASES_REPLY = reply('LEASES_REPLY', ['count'])
+/** oldest_claimed_at: ms, the earliest claim among the leases examined that match ('' = none). */
+export const LEASES_REPLY = reply('LEASES_REPLY', ['count', 'oldest_claimed_at'])
 
 export const LEASE = layout('LEASE', [
   'id',
@@ -152,6 +154,9 @@ export const EVIDENCE_REPLY = reply('EVIDENCE_REPLY', ['outcome_state', 'next_du
 export const VERIFY_REPLY = reply('VERIFY_REPLY', ['outcome_state', 'next_due'])
 
 export const VERIFICATION_PENDING_REPLY = reply('VERIFICATION_PENDING_REPLY', ['outcome_state'])
+
+/** live_claimed_at: ms of the first live-claim (this one, or the same token's earlier one). */
+export const LIVE_CLAIM_REPLY = reply('LIVE_CLAIM_REPLY', ['live_claimed_at'])
 
 export const DEADLINES_REPLY = reply('DEADLINES_REPLY', ['passed', 'next_due'])
 

@@ -5,7 +5,7 @@
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV     partition header, COMPLETE_ARGS, then `count` COMPLETE_ITEMs (lease_token '': CueAPI
 --          client; worker_id '': not checked; outcome: the outcome JSON, '' for none; evidence:
---          EVIDENCE_FLAGS letters; http_status: a webhook delivery's)
+--          evidenceFlags; http_status: the dispatcher's delivery's, for its internal tasks)
 -- Returns  REPORT_REPLY, then one REPORTED per item
 -- Errors   per item: execution_not_found, lease_lost, outcome_already_reported,
 --          not_execution_owner, execution_not_claiming, execution_cancelled (see check_report).
@@ -23,10 +23,13 @@ for i = 0, n - 1 do
     end_lease(id, r, 'success', '', now, true, reported_with(token, worker))
     cue_ran(r, now)
     r[X.delivered_at] = fmt(now)
+    if is_internal(r[X.task]) then
+      -- The dispatcher's webhook, alert or cue.failed delivery: the receiver's answer.
+      r[X.http_status] = ARGV[b + COMPLETE_ITEM.http_status]
+    end
     if r[X.task] == WEBHOOK_TASK then
       -- The dispatcher's delivery got a 2xx: delivery, not the outcome, which is due by the cue's
       -- outcome deadline unless its handler already reported it.
-      r[X.http_status] = ARGV[b + COMPLETE_ITEM.http_status]
       if r[X.outcome_state] == '' then
         local od = num(cue_field(r, CF.outcome_deadline), DEFAULT_OUTCOME_DEADLINE_S)
         r[X.deadline_at] = fmt(now + od * 1000)

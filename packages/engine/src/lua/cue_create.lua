@@ -18,7 +18,7 @@ redis.call('HSET', c, CF.name, name, CF.status, 'active', CF.type, ARGV[CUE_CREA
   CF.verification, ARGV[CUE_CREATE_ARGS.verification], CF.outcome_deadline, ARGV[CUE_CREATE_ARGS.outcome_deadline],
   CF.alert_threshold, ARGV[CUE_CREATE_ARGS.alert_threshold], CF.on_failure_pause, ARGV[CUE_CREATE_ARGS.on_failure_pause],
   CF.on_failure_webhook, ARGV[CUE_CREATE_ARGS.on_failure_webhook], CF.on_failure_email, ARGV[CUE_CREATE_ARGS.on_failure_email],
-  CF.on_success_fire, ARGV[CUE_CREATE_ARGS.on_success_fire],
+  CF.on_success_fire, ARGV[CUE_CREATE_ARGS.on_success_fire], CF.missed_window, ARGV[CUE_CREATE_ARGS.missed_window],
   CF.config, ARGV[CUE_CREATE_ARGS.config], CF.version, '1', CF.run_count, '0', CF.fired_count, '0',
   CF.created_at, fmt(now), CF.updated_at, fmt(now), CF.partitions, ARGV[CUE_CREATE_ARGS.partitions])
 if nr ~= '' then

@@ -66,6 +66,8 @@ end
 if fired > 0 then
   redis.call('HSET', c, CF.last_fired, fmt(lf))
   redis.call('HINCRBY', c, CF.fired_count, fired)
+  -- A cue that fires is watched for a success within its missed window from then on.
+  window_arm(id, now, true)
 end
 commit(now)
 out[CUE_TICK_REPLY.fired] = fired

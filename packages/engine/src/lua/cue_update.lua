@@ -29,7 +29,7 @@ redis.call('HSET', c, CF.name, name, CF.status, status, CF.type, ARGV[CUE_UPDATE
   CF.verification, ARGV[CUE_UPDATE_ARGS.verification], CF.outcome_deadline, ARGV[CUE_UPDATE_ARGS.outcome_deadline],
   CF.alert_threshold, ARGV[CUE_UPDATE_ARGS.alert_threshold], CF.on_failure_pause, ARGV[CUE_UPDATE_ARGS.on_failure_pause],
   CF.on_failure_webhook, ARGV[CUE_UPDATE_ARGS.on_failure_webhook], CF.on_failure_email, ARGV[CUE_UPDATE_ARGS.on_failure_email],
-  CF.on_success_fire, ARGV[CUE_UPDATE_ARGS.on_success_fire],
+  CF.on_success_fire, ARGV[CUE_UPDATE_ARGS.on_success_fire], CF.missed_window, ARGV[CUE_UPDATE_ARGS.missed_window],
   CF.config, ARGV[CUE_UPDATE_ARGS.config], CF.version, fmt(v), CF.updated_at, fmt(now))
 if status ~= 'active' or nr == '' then
   redis.call('HDEL', c, CF.next_run)

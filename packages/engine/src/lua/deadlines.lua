@@ -2,7 +2,10 @@
 -- outcome_deadline_seconds, and a cue's worker execution not claimed by then (missed), get
 -- outcome_state `unknown` and an outcome_timeout alert; a missed one also runs the cue's
 -- on_failure. The execution itself is untouched: a missed one stays claimable, and a late outcome
--- still records. Cost is proportional to the number passed (the index is read from its earliest).
+-- still records. A member 'w:<cue>' is a recurring cue's missed window (lib window_arm): passed
+-- without a success, it raises a missed_window alert (de-duplicated per cue) and is armed again for
+-- the next window while the cue stays active. Cost is proportional to the number passed (the index
+-- is read from its earliest).
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV     partition header, DEADLINES_ARGS (limit: at most this many per call)
 -- Returns  DEADLINES_REPLY
@@ -12,8 +15,19 @@ local now = now_ms()
 local ids = redis.call('ZRANGEBYSCORE', K_DEADLINES, '-inf', fmt(now), 'LIMIT', 0, limit)
 local passed = 0
 for _, id in ipairs(ids) do
-  local r = rec_read(id)
-  if not r or r[X.deadline_at] == '' then
+  local cue = string.match(id, '^w:(.+)$')
+  local r = not cue and rec_read(id)
+  if cue then
+    W.deadlines_rem[#W.deadlines_rem + 1] = id
+    local st, ty = unpack(hmget(k_cue(cue), CF.status, CF.type))
+    local window = num(redis.call('HGET', k_cue(cue), CF.missed_window), 0)
+    if st == 'active' and ty == 'recurring' and window > 0 then
+      alert_raise('missed_window', cue, cue, '', 'Cue ' .. cue .. ' has not succeeded within ' ..
+        fmt(math.floor(window / 1000)) .. ' s (missed_window_multiplier × its schedule interval)',
+        '{"window_seconds":' .. fmt(math.floor(window / 1000)) .. '}', now)
+      window_arm(cue, now, false)
+    end
+  elseif not r or r[X.deadline_at] == '' then
     W.deadlines_rem[#W.deadlines_rem + 1] = id
   elseif tonumber(r[X.deadline_at]) > now then
     redis.call('ZADD', K_DEADLINES, r[X.deadline_at], id)

@@ -41,9 +41,10 @@ for i = 0, n - 1 do
     r[X.error_message] = clip(err, 2000)
     end_lease(id, r, 'failure', err, now, terminal, reported_with(token, worker))
     cue_ran(r, now)
-    if r[X.task] == WEBHOOK_TASK then
+    if is_internal(r[X.task]) then
+      -- The dispatcher's webhook, alert or cue.failed delivery: the receiver's answer (or none).
       r[X.http_status] = ARGV[b + FAIL_ITEM.http_status]
-    elseif not is_internal(r[X.task]) then
+    else
       record_outcome(id, r, false, '', now)
     end
     local next_at = ''

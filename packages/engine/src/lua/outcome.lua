@@ -37,7 +37,7 @@ end
 local state = record_outcome(id, r, success, ARGV[OUTCOME_ARGS.evidence], now)
 r[X.outcome_fp] = fp
 if success then
-  cue_success(r)
+  cue_success(r, now)
 else
   cue_failure(r, now)
 end

@@ -19,6 +19,7 @@ if r[X.outcome_state] == 'reported_failure' then
 end
 local now = now_ms()
 r[X.outcome_state] = 'verification_pending'
+r[X.verdict_by] = 'person'
 r[X.outcome_version] = fmt(num(r[X.outcome_version], 0) + 1)
 rec_write(id, r)
 event(id, r, now)

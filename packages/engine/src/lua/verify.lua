@@ -24,6 +24,7 @@ if r[X.outcome_version] ~= ARGV[VERIFY_ARGS.version] then
 end
 local now = now_ms()
 r[X.outcome_state] = ARGV[VERIFY_ARGS.valid] == '1' and 'verified_success' or 'verification_failed'
+r[X.verdict_by] = 'person'
 r[X.outcome_version] = fmt(num(r[X.outcome_version], 0) + 1)
 rec_write(id, r)
 redis.call('HSET', K_O, id, ARGV[VERIFY_ARGS.outcome])

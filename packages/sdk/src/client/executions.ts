@@ -9,6 +9,7 @@ import {
   type ExecutionSummary,
   type HeartbeatResponse,
   type ListExecutionsResponse,
+  type LiveClaimResponse,
   type OutcomeResponse,
   ROUTES,
   type TransitionResponse,
@@ -193,6 +194,19 @@ export class ExecutionsApi {
   /** `POST /v1/executions/{id}/verification-pending`: marks an outcome as awaiting verification. */
   verificationPending(executionId: string, options?: RequestOptions): Promise<VerificationPendingResponse> {
     return this.client.send(ROUTES.verificationPending, { params: { id: executionId }, safe: true, options })
+  }
+
+  /**
+   * `POST /v1/executions/{id}/live-claim`: attests that this session runs the execution; the first
+   * session token wins (409 `already_attested` for another, the first answer again for the same).
+   */
+  liveClaim(executionId: string, sessionToken: string, options?: RequestOptions): Promise<LiveClaimResponse> {
+    return this.client.send(ROUTES.liveClaim, {
+      params: { id: executionId },
+      body: { session_token: sessionToken },
+      safe: true,
+      options,
+    })
   }
 
   /** `POST /v1/executions/outcomes`: up to 100 reports; each item succeeds or fails alone. */

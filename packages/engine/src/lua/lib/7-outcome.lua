@@ -93,6 +93,18 @@ local function cue_field(r, field)
   return redis.call('HGET', k_cue(r[X.cue_id]), field)
 end
 
+-- Arms a cue's missed_window deadline (member 'w:<cue>' of K_DEADLINES, read by deadlines.lua):
+-- `now` + its window. A success moves it on; a fired tick (`only_unarmed`) arms it only when none
+-- is set, so ticks never postpone it.
+local function window_arm(cue, now, only_unarmed)
+  local window = num(redis.call('HGET', k_cue(cue), CF.missed_window), 0)
+  if window <= 0 or only_unarmed and redis.call('ZSCORE', K_DEADLINES, 'w:' .. cue) then
+    return
+  end
+  push(W.deadlines_add, fmt(now + window), 'w:' .. cue)
+  note_due(now + window)
+end
+
 -- A failure that counts against the cue: failures in a row raise consecutive_failures.
 local function cue_failure(r, now)
   local cue = r[X.cue_id]
@@ -107,10 +119,11 @@ local function cue_failure(r, now)
   end
 end
 
-local function cue_success(r)
+local function cue_success(r, now)
   local cue = r[X.cue_id]
   if cue ~= '' then
     redis.call('HSET', k_cue(cue), CF.consecutive_failures, '0')
+    window_arm(cue, now, false)
   end
 end
 
@@ -121,9 +134,22 @@ local function verification_failed_alert(id, r, now)
     (r[X.task] == WEBHOOK_TASK and 'webhook' or 'worker') .. '"}', now)
 end
 
+-- Keeps what the list filters read of the evidence (evidenceFlags: letters '|' result_type
+-- digest) on the record. Returns the letters, what verified_state reads.
+local function evidence_note(r, flags)
+  local letters, rtype = string.match(flags, '^([^|]*)|(.*)$')
+  if not letters then
+    letters, rtype = flags, ''
+  end
+  r[X.evidence] = letters
+  r[X.result_type] = rtype
+  return letters
+end
+
 -- Records an outcome on the record: its state under the cue's policy, when, and its counters.
 -- Returns the state.
 local function record_outcome(id, r, success, flags, now)
+  flags = evidence_note(r, flags)
   local state = verified_state(success, cue_field(r, CF.verification) or '', flags)
   r[X.outcome_state] = state
   r[X.outcome_success] = success and '1' or '0'
@@ -209,7 +235,7 @@ on_finish = function(id, r, status, now)
     end
     -- A webhook's delivery is not its outcome: its streak follows the reported outcome.
     if r[X.task] ~= WEBHOOK_TASK then
-      cue_success(r)
+      cue_success(r, now)
     end
     chain_fire(id, r, now)
   elseif status == 'failed' then
