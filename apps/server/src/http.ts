@@ -144,8 +144,29 @@ async function readBody(c: Context<AppEnv>): Promise<string> {
 /** JSON nesting deeper than this is refused: deeper values overflow the stack when serialised. */
 export const MAX_JSON_DEPTH = 128
 
-/** The deepest array/object nesting in JSON text (strings skipped), stopping past `limit`. */
+/**
+ * How many `{` and `[` the text holds (inside strings too), counting no further than `limit + 1`.
+ * Nesting can never be deeper than this. `indexOf` is native: a 2.5 kB claim with 16 outcomes
+ * is counted in well under a microsecond, where the character loop below takes ~7 µs.
+ */
+function openers(text: string, limit: number): number {
+  let n = 0
+  for (const ch of ['{', '[']) {
+    for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) {
+      if (++n > limit) return n
+    }
+  }
+  return n
+}
+
+/**
+ * The deepest array/object nesting in JSON text (strings skipped), stopping past `limit`. Text
+ * with no more openers than `limit` answers with that count, an upper bound that is enough to
+ * know it is within the limit.
+ */
 export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  const bound = openers(text, limit)
+  if (bound <= limit) return bound
   let depth = 0
   let max = 0
   let inString = false

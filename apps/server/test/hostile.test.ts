@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { jsonDepth, MAX_JSON_DEPTH } from '../src/http.ts'
 import { ADMIN_KEY, makeApp, type TestApp } from './helpers.ts'
 
 // Hostile input: whatever arrives, never a 5xx, every 4xx names its error, and a refused
@@ -141,6 +142,25 @@ describe('hostile input', () => {
     expect(
       (await t.json('POST', '/v1/executions', { task: 't', payload: { s: '['.repeat(1000) } })).status,
     ).toBe(201)
+  })
+
+  it('measures nesting, not the number of brackets: wide bodies pass, deep ones are caught', async () => {
+    const limit = MAX_JSON_DEPTH
+    // Few brackets: counted, not scanned; the count bounds the depth.
+    expect(jsonDepth('{"a":[1,{"b":2}]}')).toBeLessThanOrEqual(limit)
+    // More brackets than the limit, shallow: the scan gives the true depth.
+    const wide = JSON.stringify({ outcomes: Array.from({ length: 300 }, (_, i) => ({ i, r: [i] })) })
+    expect(jsonDepth(wide)).toBe(4)
+    const inStrings = JSON.stringify({ s: '{['.repeat(500) })
+    expect(jsonDepth(inStrings)).toBe(1)
+    // Deep: caught whether the brackets are all nesting or mixed with siblings.
+    expect(jsonDepth(`${'['.repeat(limit + 1)}${']'.repeat(limit + 1)}`)).toBeGreaterThan(limit)
+    const mixed = `[${'{},'.repeat(200)}${'['.repeat(limit)}${']'.repeat(limit)}]`
+    expect(jsonDepth(mixed)).toBeGreaterThan(limit)
+    const t = await makeApp()
+    const res = await t.json('POST', '/v1/executions/bulk', wide.replace('outcomes', 'executions'))
+    expect(res.status).toBe(422)
+    expect(res.body.error.message).not.toContain('nested deeper')
   })
 
   it('never answers 5xx; every 4xx carries error.code; refused requests change nothing', async () => {
