@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { apiKit, pageKit, type Run, signIn, startRun, stopRun } from './kit.ts'
 
 // Every dashboard page with real data in it, at desktop width and on a phone (420 px): nothing
-// widens the page, every control has a label, and the text keeps DESIGN §2's vocabulary. The
-// screenshots (artifacts/e2e/review-*.png) are what a reviewer looks at.
+// widens the page, every control has a label, and the text keeps the project's vocabulary
+// (docs/architecture.md#vocabulary). The screenshots (artifacts/e2e/review-*.png) are what a reviewer looks at.
 
 let run: Run
 const { api, enqueue, claim, workerCue, report, complete, fail } = apiKit(() => ({
@@ -31,7 +31,7 @@ afterAll(async () => {
   await new Promise((resolve) => receiver?.close(resolve))
 })
 
-/** Synonyms DESIGN §2 rules out of UI text. */
+/** Synonyms the vocabulary (docs/architecture.md#vocabulary) rules out of UI text. */
 const SYNONYMS = /\b(jobs?|task runs?|runs? of a task|messages? queue)\b/i
 
 /** What is wrong with the page as shown: widening, unlabelled controls, synonyms. */
