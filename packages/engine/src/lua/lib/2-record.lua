@@ -11,18 +11,28 @@ local rec_new = rec_blank
 -- Decodes a stored value into a record table: fields by X position, then REC_PAYLOAD (inline JSON,
 -- '' when external) and REC_HISTORY (the raw history).
 local function rec_decode(v)
-  local a = string.find(v, RS, 1, true)
-  local b = string.find(v, RS, a + 1, true)
   local r = rec_blank()
-  -- gmatch splits in C: half the cost of a find/sub loop, and records are decoded on every transition.
-  local n = 0
-  for field in string.gmatch(string.sub(v, a + 1, b - 1) .. SEP, '([^\031]*)\031') do
-    n = n + 1
-    r[n] = field
+  -- gmatch splits in C: half the cost of a find/sub loop, and records are decoded on every
+  -- transition. One pass over the value itself (no copy of the fields part): the payload (inline
+  -- JSON never holds a raw control character) up to the first RS, then the fields up to the
+  -- second; the history after it is taken whole.
+  local n = -1
+  local at = 0
+  for field, sep, pos in string.gmatch(v, '([^\031\030]*)([\031\030])()') do
+    if n < 0 then
+      r[REC_PAYLOAD] = field
+      n = 0
+    else
+      n = n + 1
+      r[n] = field
+      if sep == RS then
+        at = pos
+        break
+      end
+    end
   end
   r[X.status] = STATUS_NAME[r[X.status]] or r[X.status]
-  r[REC_PAYLOAD] = string.sub(v, 1, a - 1)
-  r[REC_HISTORY] = string.sub(v, b + 1)
+  r[REC_HISTORY] = string.sub(v, at)
   return r
 end
 
@@ -131,8 +141,9 @@ local function set_payload(id, r, payload)
 end
 
 -- Appends an attempt (ATTEMPT layout) to the bounded history.
+local HISTORY_ENTRY = {} -- reused: one attempt's fields, joined at once
 local function history_add(r, how, err, now, rw)
-  local e = {}
+  local e = HISTORY_ENTRY
   e[A.attempt] = r[X.attempt]
   e[A.worker_id] = r[X.worker_id]
   e[A.claimed_at] = r[X.claimed_at]

@@ -23,8 +23,20 @@ local W = {
   next_due = nil,     -- the earliest new deadline (lease expiry, due time): when maintenance is due
 }
 
+-- The counter field of (task, status), built once per script: a batch moves many executions of
+-- one task, and a concatenation per move is a new string to hash each time.
+local COUNT_FIELD = {}
 local function count(task, status, delta)
-  local k = task .. SEP .. status
+  local fields = COUNT_FIELD[task]
+  if not fields then
+    fields = {}
+    COUNT_FIELD[task] = fields
+  end
+  local k = fields[status]
+  if not k then
+    k = task .. SEP .. status
+    fields[status] = k
+  end
   W.counts[k] = (W.counts[k] or 0) + delta
 end
 
