@@ -11,7 +11,8 @@ const REQUEST_ID = /^[\w.:-]{1,100}$/
  * `Connection: close` while draining. One middleware, because each level stays
  * suspended (with its closures) as long as a long-poll waits. A route that answers on Node's
  * response itself, after this has returned (a parked long-poll), finishes the request through
- * the same record (`AnsweredLater`).
+ * the same record (`AnsweredLater`): whatever every answer must carry or record belongs in the
+ * record, not after `next()` alone, or parked answers go without it.
  */
 export function frontDoor(log: Logger, metrics: Metrics, shutdown: AbortSignal): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
