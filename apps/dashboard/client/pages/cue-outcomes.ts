@@ -22,7 +22,10 @@ export function outcomeFacts(cue: CueRecord): [string, Child][] {
       h(
         'span',
         { 'data-setting': 'delivery' },
-        `${cue.delivery.timeout_seconds} s to answer; outcome due ${cue.delivery.outcome_deadline_seconds} s after delivery`,
+        // A worker cue has no webhook to answer: its deadline is for the claim (docs/outcomes.md).
+        cue.transport === 'worker'
+          ? `missed unless claimed within ${cue.delivery.outcome_deadline_seconds} s of firing`
+          : `${cue.delivery.timeout_seconds} s to answer; outcome due ${cue.delivery.outcome_deadline_seconds} s after delivery`,
       ),
     ],
     [

@@ -208,7 +208,8 @@ describe('outcomes in the dashboard', () => {
     await go(`#/cues/${cue.id}`)
     await run.page.locator('[data-setting="verification"]').waitFor()
     expect(await text('[data-setting="verification"]')).toBe('None: a reported success stands')
-    expect(await text('[data-setting="delivery"]')).toBe('20 s to answer; outcome due 600 s after delivery')
+    // A worker cue: no webhook to answer, so only the claim deadline is shown.
+    expect(await text('[data-setting="delivery"]')).toBe('missed unless claimed within 600 s of firing')
     expect(await text('[data-setting="alerts"]')).toBe('after 5 consecutive failures')
     expect(await text('[data-setting="on_failure"]')).toBe('pause the cue')
     const stats = await text('[data-stats]')
