@@ -196,6 +196,11 @@ export class ScriptRegistry {
     }
   }
 
+  /** Every script's source as sent to Redis, by name: a test compiles them all. */
+  sources(): [ScriptName, string][] {
+    return [...this.scripts].map(([name, script]) => [name, script.code])
+  }
+
   /** Runs a partition script. Returns the reply; the first item is 'ok' or an error code. */
   async partition(name: PartitionScript, ref: PartitionRef, argv: ScriptArg[]): Promise<Reply> {
     // HEADER_ARGS positions, as the Lua header above reads them.

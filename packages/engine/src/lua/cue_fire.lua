@@ -33,17 +33,14 @@ end
 create_execution(eid, {
   task = ARGV[CUE_FIRE_ARGS.task],
   payload = ARGV[CUE_FIRE_ARGS.payload],
-  priority = '',
   max_attempts = max,
   backoff = bo or '',
   lease_seconds = ls or '',
   at = ARGV[CUE_FIRE_ARGS.at],
-  delay_ms = '',
   idempotency_key = idem,
   cue_id = id,
   cue_name = name,
   triggered_by = 'manual_fire',
-  replayed_from = '',
 }, now)
 commit(now)
 out[CUE_FIRE_REPLY.next_due] = due_str()

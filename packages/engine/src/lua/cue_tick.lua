@@ -33,17 +33,13 @@ for i = 0, n - 1 do
     create_execution(eid, {
       task = task,
       payload = payload,
-      priority = '',
       max_attempts = max,
       backoff = bo or '',
       lease_seconds = ls or '',
       at = fmt(tick),
-      delay_ms = '',
-      idempotency_key = '',
       cue_id = id,
       cue_name = name,
       triggered_by = 'scheduled',
-      replayed_from = '',
     }, now)
     lf = tick
     fired = fired + 1

@@ -76,39 +76,39 @@ local function backoff_ms(bo, attempt)
   return math.floor(tonumber(list[i]) * 1000)
 end
 
--- Creates an execution from `e`, a table of ENQUEUE_ITEM fields by name ('' when absent), and
--- returns its status.
+-- Creates an execution from `e`, a table of ENQUEUE_ITEM fields by name (task and payload; any
+-- other field left out or '' is unset), and returns its status.
 local function create_execution(id, e, now)
   local r = rec_new()
   r[X.task] = e.task
   r[X.created_at] = b36(now)
-  if e.max_attempts ~= '' and tonumber(e.max_attempts) ~= DEFAULT_MAX_ATTEMPTS then
+  if (e.max_attempts or '') ~= '' and tonumber(e.max_attempts) ~= DEFAULT_MAX_ATTEMPTS then
     r[X.max_attempts] = e.max_attempts
   end
-  if e.priority ~= '' and e.priority ~= '0' then
+  if (e.priority or '') ~= '' and e.priority ~= '0' then
     r[X.priority] = e.priority
   end
-  r[X.backoff] = e.backoff
-  r[X.lease_seconds] = e.lease_seconds
-  r[X.idempotency_key] = e.idempotency_key
-  r[X.cue_id] = e.cue_id
-  r[X.cue_name] = e.cue_name
-  r[X.triggered_by] = e.triggered_by
-  r[X.replayed_from] = e.replayed_from
+  r[X.backoff] = e.backoff or ''
+  r[X.lease_seconds] = e.lease_seconds or ''
+  r[X.idempotency_key] = e.idempotency_key or ''
+  r[X.cue_id] = e.cue_id or ''
+  r[X.cue_name] = e.cue_name or ''
+  r[X.triggered_by] = e.triggered_by or ''
+  r[X.replayed_from] = e.replayed_from or ''
   r[X.chain_parent_id] = e.chain_parent_id or ''
   r[X.chain_depth] = e.chain_depth or ''
   set_payload(id, r, e.payload)
   local due = nil
-  if e.at ~= '' then
+  if (e.at or '') ~= '' then
     due = tonumber(e.at)
-  elseif e.delay_ms ~= '' then
+  elseif (e.delay_ms or '') ~= '' then
     due = now + tonumber(e.delay_ms)
   end
   if due ~= nil then
     r[X.scheduled_for] = fmt(due)
   end
   W.log[#W.log + 1] = id
-  if e.cue_id ~= '' then
+  if r[X.cue_id] ~= '' then
     local name, od = unpack(hmget(k_cue(e.cue_id), CF.name, CF.outcome_deadline))
     if name then
       redis.call('LPUSH', k_cue_recent(e.cue_id), id)

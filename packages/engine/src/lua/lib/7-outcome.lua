@@ -15,17 +15,8 @@ local function enqueue_internal(task, payload, now)
   create_execution(new_id(), {
     task = task,
     payload = payload,
-    priority = '',
     max_attempts = '10',
     backoff = '5,30,120,600,1800,3600',
-    lease_seconds = '',
-    at = '',
-    delay_ms = '',
-    idempotency_key = '',
-    cue_id = '',
-    cue_name = '',
-    triggered_by = '',
-    replayed_from = '',
   }, now)
 end
 
@@ -204,17 +195,12 @@ local function chain_fire(id, r, now)
   create_execution(new_id(), {
     task = task,
     payload = payload,
-    priority = '',
     max_attempts = max,
     backoff = bo or '',
     lease_seconds = ls or '',
-    at = '',
-    delay_ms = '',
-    idempotency_key = '',
     cue_id = target,
     cue_name = name,
     triggered_by = 'chain',
-    replayed_from = '',
     chain_parent_id = id,
     chain_depth = fmt(depth),
   }, now)
