@@ -73,8 +73,22 @@ export function toErrorResponse(err: unknown): {
   return { code: 'internal_error', message: ERROR_CODES.internal_error.message }
 }
 
-export function sendError(c: Context, err: unknown): Response {
+/** The answer the error table gives `err`: its status, body and any headers (Retry-After, …). */
+export function errorAnswer(err: unknown): {
+  status: number
+  body: ErrorBody
+  headers?: Record<string, string>
+} {
   const { code, message, details, headers } = toErrorResponse(err)
+  return {
+    status: ERROR_CODES[code].status,
+    body: errorBody(code, message, details),
+    ...(headers ? { headers } : {}),
+  }
+}
+
+export function sendError(c: Context, err: unknown): Response {
+  const { status, body, headers } = errorAnswer(err)
   for (const [k, v] of Object.entries(headers ?? {})) c.header(k, v)
-  return c.json(errorBody(code, message, details), ERROR_CODES[code].status as 400)
+  return c.json(body, status as 400)
 }

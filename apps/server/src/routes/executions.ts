@@ -19,7 +19,7 @@ import { errorBody, HttpError, toErrorResponse } from '../errors.ts'
 import { route } from '../http.ts'
 import type { Services } from '../services.ts'
 import { ClientGone, type GoneSignal } from '../waiters.ts'
-import { ParkedClaim, type ParkingLot } from './parked-claim.ts'
+import { ParkedClaim, type ParkingLot, releaseUnsent } from './parked-claim.ts'
 
 export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
   const { engine, config } = s
@@ -51,18 +51,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     worker_id: body.worker_id ?? workerHeader(c),
   })
   const releaseAll = (c: Context<AppEnv>, executions: ClaimedExecution[]) =>
-    Promise.all(
-      executions.map((e) =>
-        engine
-          .release(c.get('tenant'), e.execution_id, { lease_token: e.lease.token })
-          .catch((error: Error) => {
-            c.get('log').warn(
-              { execution_id: e.execution_id, err: error.message },
-              'could not release an unsent claim',
-            )
-          }),
-      ),
-    )
+    releaseUnsent(engine, c.get('tenant'), c.get('log'), executions)
 
   /**
    * Aborts when this request can no longer hand a claim over: the client went away before its

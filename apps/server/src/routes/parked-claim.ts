@@ -7,7 +7,7 @@ import {
   ERROR_CODES,
 } from '@cuekit/protocol'
 import type { AnsweredLater, RequestLog } from '../context.ts'
-import { errorBody, toErrorResponse } from '../errors.ts'
+import { errorAnswer } from '../errors.ts'
 import type { Metrics } from '../metrics.ts'
 import type { GoneSignal } from '../waiters.ts'
 
@@ -100,10 +100,9 @@ export class ParkedClaim {
 
   /** As the app's error handler: the error table's status and body, 5xx logged. */
   private fail(error: unknown): void {
-    const { code, message, details, headers } = toErrorResponse(error)
-    const status = ERROR_CODES[code].status
+    const { status, body, headers } = errorAnswer(error)
     if (status >= 500) this.log.error({ err: error }, 'request failed')
-    this.write(status, JSON.stringify(errorBody(code, message, details)), headers)
+    this.write(status, JSON.stringify(body), headers)
   }
 
   private write(status: number, text?: string, extra?: Record<string, string>): void {
@@ -121,17 +120,22 @@ export class ParkedClaim {
   }
 
   private release(executions: ClaimedExecution[]): Promise<unknown> {
-    return Promise.all(
-      executions.map((e) =>
-        this.lot.engine
-          .release(this.tenant, e.execution_id, { lease_token: e.lease.token })
-          .catch((error: Error) => {
-            this.log.warn(
-              { execution_id: e.execution_id, err: error.message },
-              'could not release an unsent claim',
-            )
-          }),
-      ),
-    )
+    return releaseUnsent(this.lot.engine, this.tenant, this.log, executions)
   }
+}
+
+/** Gives back leases a claim could not hand over (their next claim gets the same attempt number). */
+export function releaseUnsent(
+  engine: Engine,
+  tenant: TenantRecord,
+  log: RequestLog,
+  executions: ClaimedExecution[],
+): Promise<unknown> {
+  return Promise.all(
+    executions.map((e) =>
+      engine.release(tenant, e.execution_id, { lease_token: e.lease.token }).catch((error: Error) => {
+        log.warn({ execution_id: e.execution_id, err: error.message }, 'could not release an unsent claim')
+      }),
+    ),
+  )
 }
