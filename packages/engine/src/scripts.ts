@@ -79,6 +79,69 @@ const LIBRARY = readdirSync(new URL('./lua/lib/', import.meta.url))
   .map((f) => lua(`lib/${f}`))
   .join('\n')
 
+/** A top-level statement of the prelude or library, and the locals it defines. */
+interface Piece {
+  code: string
+  defines: string[]
+}
+
+// `local function f`, `local a, b = …`, `local a` (declared here, assigned below) or `a = function`.
+const DEFINITION =
+  /^(?:local\s+function\s+([A-Za-z_]\w*)|local\s+([A-Za-z_][\w, ]*?)\s*(?:=|$)|([A-Za-z_]\w*)\s*=\s*function\b)/
+const NAME = /[A-Za-z_]\w*/g
+
+/**
+ * Splits Lua source into its top-level statements: a piece starts at a column-0 definition and
+ * runs to the next (a `for` that fills a table, and the comments before the next definition, stay
+ * with the piece above). Lines before the first definition form a piece that defines nothing.
+ */
+function split(code: string): Piece[] {
+  const pieces: Piece[] = [{ code: '', defines: [] }]
+  for (const line of code.split('\n')) {
+    const m = DEFINITION.exec(line)
+    if (m) {
+      const names = (m[1] ?? m[2] ?? m[3])!.split(',').map((n) => n.trim())
+      pieces.push({ code: line, defines: names })
+    } else {
+      const last = pieces[pieces.length - 1]!
+      last.code = last.code === '' ? line : `${last.code}\n${line}`
+    }
+  }
+  return pieces
+}
+
+/**
+ * The pieces `body` needs, in their order: the ones defining a name it uses, and theirs in turn.
+ * A script is one chunk whose prelude and library run on every call (each `local function` is a
+ * new closure each time), so a 45 KB library costs every call tens of µs whatever the script
+ * does; a script that reads one hash field should not pay for the outcome state machine. Names are
+ * matched as plain words, comments included: a false match only keeps a piece, never drops one.
+ */
+function needed(pieces: Piece[], body: string): string {
+  const definers = new Map<string, Piece[]>()
+  for (const piece of pieces) {
+    for (const name of piece.defines) definers.set(name, [...(definers.get(name) ?? []), piece])
+  }
+  const kept = new Set<Piece>(pieces.filter((p) => p.defines.length === 0))
+  const seen = new Set<string>()
+  const queue = [body, ...[...kept].map((p) => p.code)]
+  while (queue.length > 0) {
+    for (const [name] of queue.pop()!.matchAll(NAME)) {
+      if (seen.has(name)) continue
+      seen.add(name)
+      for (const piece of definers.get(name) ?? []) {
+        if (kept.has(piece)) continue
+        kept.add(piece)
+        queue.push(piece.code)
+      }
+    }
+  }
+  return pieces
+    .filter((p) => kept.has(p))
+    .map((p) => p.code)
+    .join('\n')
+}
+
 /** The layouts and hash-field tables a piece of Lua names (a chunk may hold only 200 locals). */
 function tablesFor(code: string): string {
   const named = (name: string) => new RegExp(`\\b${name}\\b(?=[.[)])`).test(code)
@@ -182,17 +245,17 @@ export class ScriptRegistry {
       // A constructor allocates the whole array part at once; filling it field by field rehashes.
       `local REC_PAYLOAD, REC_HISTORY = ${EXECUTION.size + 1}, ${EXECUTION.size + 2}`,
       `local function rec_blank() return { ${Array.from({ length: EXECUTION.size + 2 }, () => "''").join(', ')} } end`,
-      keys.luaKeyPrelude(),
-    ].join('\n')
+    ]
+    const prelude = split([...header, keys.luaKeyPrelude(), LIBRARY].join('\n'))
     for (const [name, kind] of Object.entries(SCRIPTS)) {
       const body = lua(`${name}.lua`)
+      if (kind === 'global') {
+        this.scripts.set(name as ScriptName, globalScript(name))
+        continue
+      }
       // The script's own doc comment stays first in its file; the prelude is only prepended here.
-      this.scripts.set(
-        name as ScriptName,
-        kind === 'partition'
-          ? new LuaScript(`${header}\n${tablesFor(LIBRARY + body)}\n${LIBRARY}\n${body}`)
-          : globalScript(name),
-      )
+      const code = needed(prelude, body)
+      this.scripts.set(name as ScriptName, new LuaScript(`${tablesFor(code + body)}\n${code}\n${body}`))
     }
   }
 
