@@ -1,5 +1,6 @@
 -- Shared helpers, prepended to every partition script by scripts.ts after the ARGV header, the key
--- builders (keys.ts) and the layouts (layouts/). Scripts run unchanged on Redis (Lua 5.1, doubles)
+-- builders (keys.ts) and the layouts (layouts/): each script gets the top-level statements it
+-- names, directly or through them (so define things as top-level `local`s, one statement each). Scripts run unchanged on Redis (Lua 5.1, doubles)
 -- and on ioredis-mock (fengari: Lua 5.3 with 32-bit integers), hence:
 --   * numbers go to redis.call as fmt() strings: exact for ms timestamps and 2^53-range scores;
 --   * no cjson/cmsgpack/redis.error_reply: scripts return flat arrays whose first item is a code;
