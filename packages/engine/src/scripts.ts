@@ -142,9 +142,12 @@ function needed(pieces: Piece[], body: string): string {
     .join('\n')
 }
 
-/** The layouts and hash-field tables a piece of Lua names (a chunk may hold only 200 locals). */
+/**
+ * The layouts and hash-field tables a piece of Lua names (a chunk may hold only 200 locals): a
+ * field read (`X.status`, `X[...]`) or the table itself passed on (`f(out, CUE_DAY, CDF)`).
+ */
 function tablesFor(code: string): string {
-  const named = (name: string) => new RegExp(`\\b${name}\\b(?=[.[)])`).test(code)
+  const named = (name: string) => new RegExp(`\\b${name}\\b(?=[.[),])`).test(code)
   return [
     ...LAYOUTS.filter((l: Layout<string>) => named(l.lua)).map(luaLayout),
     ...HASH_FIELDS.filter((h) => named(h.lua)).map(luaHashFields),

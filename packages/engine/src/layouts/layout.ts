@@ -57,13 +57,15 @@ export function args<const N extends string>(lua: string, fields: readonly N[]):
 export interface HashFields<N extends string> {
   readonly lua: string
   readonly names: { readonly [K in N]: string }
+  /** The names' keys, in order: a reply item laid out from the hash (Lua's append_hash). */
+  readonly fields: readonly N[]
 }
 
 export function hashFields<const T extends Record<string, string>>(
   lua: string,
   names: T,
 ): HashFields<keyof T & string> {
-  return { lua, names }
+  return { lua, names, fields: Object.keys(names) as (keyof T & string)[] }
 }
 
 export function luaHashFields(h: HashFields<string>): string {

@@ -205,7 +205,7 @@ export const RATE_FIELDS_HASH = hashFields('RF', {
   reclaims: 'reclaims',
 })
 
-export const RATE_FIELDS = Object.keys(RATE_FIELDS_HASH.names) as (keyof typeof RATE_FIELDS_HASH.names)[]
+export const RATE_FIELDS = RATE_FIELDS_HASH.fields
 
 /** A tenant (hash `{g}:tenant:<id>`, tenants.ts). */
 export const TENANT_FIELDS = hashFields('TF', {
@@ -233,7 +233,7 @@ export const DAY_FIELDS = hashFields('DF', {
   outcome_failures: 'outcome_failures',
 })
 
-export const DAY_FIELD_NAMES = Object.keys(DAY_FIELDS.names) as (keyof typeof DAY_FIELDS.names)[]
+export const DAY_FIELD_NAMES = DAY_FIELDS.fields
 
 /** A cue's executions on one UTC day (hash `cday:<cue>:<day>`): its stats. */
 export const CUE_DAY_FIELDS = hashFields('CDF', {
@@ -244,7 +244,7 @@ export const CUE_DAY_FIELDS = hashFields('CDF', {
   misses: 'misses',
 })
 
-export const CUE_DAY_FIELD_NAMES = Object.keys(CUE_DAY_FIELDS.names) as (keyof typeof CUE_DAY_FIELDS.names)[]
+export const CUE_DAY_FIELD_NAMES = CUE_DAY_FIELDS.fields
 
 /**
  * Letters in an `evidence` argument, one per fact a verification policy reads: an external id,

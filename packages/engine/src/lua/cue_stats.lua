@@ -10,12 +10,6 @@ out[CUE_STATS_REPLY.code] = 'ok'
 out[CUE_STATS_REPLY.now] = fmt(now_ms())
 out[CUE_STATS_REPLY.durations] = redis.call('LRANGE', k_cue_durations(cue), 0, -1)
 for day = first, first + days - 1 do
-  local executions, successes, failures, misses = unpack(hmget(k_cue_day(cue, day), CDF.executions,
-    CDF.successes, CDF.failures, CDF.misses))
-  local b = #out
-  out[b + CUE_DAY.executions] = executions or ''
-  out[b + CUE_DAY.successes] = successes or ''
-  out[b + CUE_DAY.failures] = failures or ''
-  out[b + CUE_DAY.misses] = misses or ''
+  append_hash(out, k_cue_day(cue, day), CUE_DAY, CDF)
 end
 return ret(out)

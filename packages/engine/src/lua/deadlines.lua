@@ -58,9 +58,5 @@ local out = {}
 out[DEADLINES_REPLY.code] = 'ok'
 out[DEADLINES_REPLY.now] = fmt(now)
 out[DEADLINES_REPLY.passed] = passed
-out[DEADLINES_REPLY.next_due] = ''
-local _, first = unpack(redis.call('ZRANGE', K_DEADLINES, 0, 0, 'WITHSCORES'))
-if first then
-  out[DEADLINES_REPLY.next_due] = first
-end
+out[DEADLINES_REPLY.next_due] = first_score(K_DEADLINES) or ''
 return ret(out)

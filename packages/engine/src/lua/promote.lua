@@ -26,9 +26,5 @@ local out = {}
 out[PROMOTE_REPLY.code] = 'ok'
 out[PROMOTE_REPLY.now] = fmt(now)
 out[PROMOTE_REPLY.promoted] = promoted
-out[PROMOTE_REPLY.next_due] = ''
-local _, first = unpack(redis.call('ZRANGE', K_SCHED, 0, 0, 'WITHSCORES'))
-if first then
-  out[PROMOTE_REPLY.next_due] = first
-end
+out[PROMOTE_REPLY.next_due] = first_score(K_SCHED) or ''
 return ret(out)

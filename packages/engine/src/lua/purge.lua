@@ -47,9 +47,6 @@ local out = {}
 out[PURGE_REPLY.code] = 'ok'
 out[PURGE_REPLY.now] = fmt(now)
 out[PURGE_REPLY.purged] = #gone
-out[PURGE_REPLY.next_due] = ''
-local _, first = unpack(redis.call('ZRANGE', K_DONE, 0, 0, 'WITHSCORES'))
-if first then
-  out[PURGE_REPLY.next_due] = fmt(tonumber(first) + retention)
-end
+local first = first_score(K_DONE)
+out[PURGE_REPLY.next_due] = first and fmt(tonumber(first) + retention) or ''
 return ret(out)

@@ -9,13 +9,6 @@ local out = {}
 out[RATES_REPLY.code] = 'ok'
 out[RATES_REPLY.now] = fmt(now_ms())
 for m = first, first + n - 1 do
-  local enqueues, claims, completions, failures, reclaims = unpack(hmget(k_rates(m), RF.enqueues, RF.claims,
-    RF.completions, RF.failures, RF.reclaims))
-  local b = #out
-  out[b + RATE_ITEM.enqueues] = enqueues or ''
-  out[b + RATE_ITEM.claims] = claims or ''
-  out[b + RATE_ITEM.completions] = completions or ''
-  out[b + RATE_ITEM.failures] = failures or ''
-  out[b + RATE_ITEM.reclaims] = reclaims or ''
+  append_hash(out, k_rates(m), RATE_ITEM, RF)
 end
 return ret(out)

@@ -70,8 +70,5 @@ out[REAP_REPLY.requeued] = requeued
 out[REAP_REPLY.failed] = failed
 W.leases_rem = {} -- all of them left the index above
 commit(now)
-local _, first = unpack(redis.call('ZRANGE', K_LEASES, 0, 0, 'WITHSCORES'))
-if first then
-  out[REAP_REPLY.next_due] = first
-end
+out[REAP_REPLY.next_due] = first_score(K_LEASES) or ''
 return ret(out)

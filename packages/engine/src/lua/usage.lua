@@ -18,12 +18,6 @@ out[USAGE_REPLY.now] = fmt(now_ms())
 out[USAGE_REPLY.cues] = #cues
 out[USAGE_REPLY.active_cues] = active
 for day = first, first + days - 1 do
-  local executions, outcomes, successes, failures = unpack(hmget(k_day(day), DF.executions, DF.outcomes,
-    DF.outcome_successes, DF.outcome_failures))
-  local b = #out
-  out[b + USAGE_DAY.executions] = executions or ''
-  out[b + USAGE_DAY.outcomes] = outcomes or ''
-  out[b + USAGE_DAY.outcome_successes] = successes or ''
-  out[b + USAGE_DAY.outcome_failures] = failures or ''
+  append_hash(out, k_day(day), USAGE_DAY, DF)
 end
 return ret(out)

@@ -55,6 +55,30 @@ local function hmget(key, ...)
   return out
 end
 
+-- Appends the hash at `key` to `out` as one `item`: a layout made of the hash's field names
+-- (`names`, a hash-field table; layouts/replies.ts), '' for a field the hash lacks. The per-minute
+-- and per-day readers (rates, usage, cue_stats) answer with it.
+local function append_hash(out, key, item, names)
+  local fields = {}
+  for name, at in pairs(item) do
+    if names[name] then
+      fields[at] = names[name]
+    end
+  end
+  local values = hmget(key, unpack(fields, 1, item._n))
+  local b = #out
+  for i = 1, item._n do
+    out[b + i] = values[i] or ''
+  end
+end
+
+-- The lowest score of a sorted set as stored, or nil when it is empty: when the next entry of a
+-- maintenance index (leases, scheduled, done, deadlines) is due.
+local function first_score(key)
+  local _, score = unpack(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES'))
+  return score
+end
+
 -- A number from a stored string; '' and nil read as `default`.
 local function num(v, default)
   if v and v ~= '' then

@@ -47,17 +47,21 @@ local function move_count(task, from, to)
   count(task, to, 1)
 end
 
+-- Adds delta to t[key][field], t[key] made on first use: a counter of one of many hashes.
+local function add_in(t, key, field, delta)
+  local c = t[key]
+  if not c then
+    c = {}
+    t[key] = c
+  end
+  c[field] = (c[field] or 0) + delta
+end
+
 -- Worker counters (WORKER_FIELDS), batched per script.
 local function worker_add(worker, field, delta)
-  if not worker or worker == '' then
-    return
+  if worker and worker ~= '' then
+    add_in(W.workers, worker, field, delta)
   end
-  local w = W.workers[worker]
-  if not w then
-    w = {}
-    W.workers[worker] = w
-  end
-  w[field] = (w[field] or 0) + delta
 end
 
 local function worker_seen(worker, now)
@@ -73,12 +77,7 @@ local function day_add(field, delta)
 end
 
 local function cue_day_add(cue, field, delta)
-  local c = W.cue_days[cue]
-  if not c then
-    c = {}
-    W.cue_days[cue] = c
-  end
-  c[field] = (c[field] or 0) + delta
+  add_in(W.cue_days, cue, field, delta)
 end
 
 -- Adds `fields` (field -> delta) to a hash that expires `ttl` seconds after its first write.
