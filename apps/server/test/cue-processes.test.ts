@@ -35,13 +35,11 @@ afterAll(async () => {
   redis?.disconnect()
 })
 
-const client = tenantClient
-
 describe('cues on two servers', () => {
   it('fire exactly one execution per tick', async () => {
     const { api_key } = await createTenant(a.url, a.adminKey)
-    const onA = client(a.url, api_key)
-    const onB = client(b.url, api_key)
+    const onA = tenantClient(a.url, api_key)
+    const onB = tenantClient(b.url, api_key)
     const cue = await onA('POST', '/v1/cues', {
       name: 'every-second',
       transport: 'worker',
@@ -64,7 +62,7 @@ describe('cues on two servers', () => {
   it('a server killed mid-delivery: the lease expires and another server delivers again, same execution ID', async () => {
     const rx = await startReceiver((_r, i) => (i === 0 ? 'hold' : 200))
     const { api_key } = await createTenant(a.url, a.adminKey)
-    const onA = client(a.url, api_key)
+    const onA = tenantClient(a.url, api_key)
     const cue = await onA('POST', '/v1/cues', {
       name: 'survives',
       schedule: { type: 'recurring', cron: '0 0 1 1 *' },
@@ -85,7 +83,7 @@ describe('cues on two servers', () => {
     const again = rx.received[1]!
     expect(again.headers['x-cueapi-execution-id']).toBe(id)
     expect(again.headers['x-cueapi-attempt']).toBe('2')
-    const onSurvivor = client(survivor.url, api_key)
+    const onSurvivor = tenantClient(survivor.url, api_key)
     const done = await waitFor(
       async () => {
         const e = await onSurvivor('GET', `/v1/executions/${id}`)
