@@ -659,7 +659,7 @@ async function main() {
   }
   const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'cpu'}, ${round(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`
   const rows: [string, string, string][] = [
-    ['throughput_per_s', 'SDK worker (1 process, concurrency 16) over HTTP', '>= 1.5x BullMQ'],
+    ['throughput_per_s', 'SDK worker (1 process, concurrency 16, defaults)', '>= 1.5x BullMQ'],
     ['bullmq_throughput_per_s', 'BullMQ Worker (1 process, concurrency 16)', ''],
     ['throughput_ratio', 'Cuekit / BullMQ', '>= 1.5'],
     ['cpu_us_per_execution_worker', 'CPU µs per execution: SDK worker (process.cpuUsage)', ''],

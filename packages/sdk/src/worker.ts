@@ -47,9 +47,19 @@ export interface WorkerOptions<T = Record<string, unknown>> {
   /** Default deadline of `stop()`, in ms. Default 30 000. */
   stopTimeoutMs?: number
   /**
-   * Claim requests in flight at once, each for its share of the free slots. Default 1: one claim
-   * for every free slot. Two claims of 8 cost the worker and the server about half as much again
-   * per execution as one of 16 (each request has a fixed cost), more than their overlap gains.
+   * Leases held ahead of a free slot, at most. Default 200 (two full claims); 0 for none. A slot
+   * that frees starts a held execution at once instead of waiting for a claim's round trip, and a
+   * claim carries up to 100 outcomes and leases at a time. The worker holds only as many as its
+   * handlers are expected to start within one round trip, from their recent durations (a long one
+   * counts at once): handlers much longer than a round trip get none, so a busy worker does not sit
+   * on executions an idle one could run. Held leases are heartbeated like running ones and given
+   * back at once on `stop()`.
+   */
+  prefetch?: number
+  /**
+   * Claim requests in flight at most. Default 2: a second claim goes out while one is on the wire
+   * only for room (free slots and prefetch) one claim of 100 cannot fill, or to carry outcomes
+   * that finished meanwhile; never two long-polls.
    */
   parallelClaims?: number
   /** Per-request timeout in ms (long-polls add their wait). Default 30 000. */
@@ -59,8 +69,9 @@ export interface WorkerOptions<T = Record<string, unknown>> {
 }
 
 /**
- * Runs handlers for claimed executions: long-poll claims in batches up to the free slots, one
- * batched heartbeat request for all leases at a third of the lease, outcomes coalesced into batch
+ * Runs handlers for claimed executions: long-poll claims in batches up to the free slots (and,
+ * for handlers quicker than a round trip, a prefetch held for the next slots), one batched
+ * heartbeat request for all leases at a third of the lease, outcomes coalesced into batch
  * reports and retried safely with the lease token, jittered backoff while the server is away, and a
  * graceful {@link Worker.stop}.
  *
@@ -94,7 +105,7 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
   private readonly announceIntervalMs: number
   private readonly stopTimeoutMs: number
 
-  private readonly claimer: Claimer<PendingReport>
+  private readonly claimer: Claimer<PendingReport, Execution>
   private readonly leases: LeaseKeeper
   private readonly reporter: Reporter
   /** Executions claimed and not done yet. */
@@ -121,6 +132,13 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
     // Refuse here what the server would refuse on every claim, rather than back off forever.
     for (const task of this.tasks) {
       if (!TaskName.safeParse(task).success) throw new RangeError(`invalid task name ${JSON.stringify(task)}`)
+    }
+    const prefetch = options.prefetch ?? 2 * LIMITS.maxClaimBatch
+    if (!Number.isInteger(prefetch) || prefetch < 0)
+      throw new RangeError('prefetch must be an integer, 0 or more')
+    const parallelClaims = options.parallelClaims ?? 2
+    if (!Number.isInteger(parallelClaims) || parallelClaims < 1) {
+      throw new RangeError('parallelClaims must be a positive integer')
     }
     if (!WorkerId.safeParse(this.workerId).success) {
       throw new RangeError(`invalid workerId ${JSON.stringify(this.workerId)}: 1-200 printable characters`)
@@ -161,13 +179,18 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
         workerId: this.workerId,
         tasks: this.tasks,
         concurrency: this.concurrency,
-        parallelClaims: Math.max(1, Math.min(options.parallelClaims ?? 1, this.concurrency)),
+        prefetch,
+        parallelClaims,
         waitSeconds: Math.max(0, Math.min(options.waitSeconds ?? 20, LIMITS.maxWaitSeconds)),
         leaseSeconds: options.leaseSeconds,
         idleDelayMs: options.idleDelayMs ?? 1000,
         backoff: options.backoff ?? { initialMs: 500, maxMs: 30_000 },
       },
-      { ...sink, launch: (claimed, sentAt) => this.launch(claimed, sentAt) },
+      {
+        ...sink,
+        grant: (claimed, sentAt) => this.grant(claimed, sentAt),
+        launch: (execution) => this.launch(execution),
+      },
     )
   }
 
@@ -242,32 +265,44 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
 
   // ------------------------------------------------------------------ one execution
 
-  private launch(claimed: ClaimedExecution, sentAt: number): void {
+  /** A claim granted a lease: heartbeats start now, the handler when a slot is free. */
+  private grant(claimed: ClaimedExecution, sentAt: number): Execution | null {
     const execution = new Execution(claimed, sentAt)
     this.executions.add(execution)
     if (this.stopping) {
       // The claim answered just as stop() began: hand the execution straight back.
-      execution.release(true)
-      void this.leases.release(execution, 'stopping').finally(() => {
-        this.finish(execution)
-        this.claimer.free()
-      })
-      return
+      void this.giveBack(execution)
+      return null
     }
     this.emitSafely('claimed', execution.info)
     this.leases.track(execution, sentAt)
+    return execution
+  }
+
+  /** A held execution has a slot: run it (or, if its lease went while it waited, hand it on). */
+  private launch(execution: Execution): void {
+    execution.start()
     void this.execute(execution)
+  }
+
+  /** Gives back a lease whose handler never ran, or was aborted at the stop deadline. */
+  private async giveBack(execution: Execution): Promise<void> {
+    execution.release(true)
+    this.leases.forget(execution)
+    await this.leases.release(execution, 'stopping')
+    this.finish(execution)
   }
 
   /** Runs one execution to its end and frees its slot; never rejects. */
   private async execute(execution: Execution): Promise<void> {
+    const started = performance.now()
     try {
       await this.runAndHandOver(execution)
     } catch (error) {
       this.emitError(error)
       this.finish(execution)
     } finally {
-      this.claimer.free()
+      this.claimer.free(performance.now() - started)
     }
   }
 
@@ -303,20 +338,15 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
     this.stopController.abort()
     clearInterval(this.announceTimer)
     await this.claimer.stop()
+    // Held leases go back at once: another worker can start them while ours finish.
+    const held = Promise.all(this.claimer.drop().map((e) => this.giveBack(e)))
     if (this.claimer.running > 0) {
       const timer = new AbortController()
       await Promise.race([this.claimer.idle(), sleep(deadline - Date.now(), timer.signal)])
       timer.abort()
     }
     const unfinished = [...this.executions].filter((e) => e.handlerRunning)
-    await Promise.all(
-      unfinished.map(async (e) => {
-        e.release(true)
-        this.leases.forget(e)
-        await this.leases.release(e, 'stopping')
-        this.finish(e)
-      }),
-    )
+    await Promise.all([held, ...unfinished.map((e) => this.giveBack(e))])
     if (this.reporter.pending) {
       const timer = new AbortController()
       await Promise.race([

@@ -19,6 +19,7 @@ type Item = { body: BatchOutcomeInput }
 function carrier(waiting: Item[] = []) {
   const log: string[] = []
   const outcomes: OutcomeCarrier<Item> = {
+    ready: () => waiting.length > 0,
     take: () => waiting.splice(0),
     settle: (batch, results) => {
       log.push(`settle ${batch.length} with ${results.length}`)
@@ -28,6 +29,9 @@ function carrier(waiting: Item[] = []) {
     },
     pump: () => {
       log.push('pump')
+    },
+    pumpSoon: () => {
+      log.push('pumpSoon')
     },
   }
   return { outcomes, log, waiting }
@@ -45,6 +49,7 @@ function setup(options: Partial<ClaimerOptions> = {}, waiting: Item[] = []) {
       workerId: 'w1',
       tasks: ['work'],
       concurrency: 4,
+      prefetch: 0,
       parallelClaims: 1,
       waitSeconds: 20,
       leaseSeconds: undefined,
@@ -54,6 +59,7 @@ function setup(options: Partial<ClaimerOptions> = {}, waiting: Item[] = []) {
     },
     {
       ...rec.sink,
+      grant: (execution) => execution,
       launch: (execution) => {
         launched.push(execution)
       },
@@ -99,14 +105,76 @@ describe('Claimer', () => {
     await stopped
   })
 
-  it('parallel claims each ask for their share of the free slots', async () => {
-    const { claimer, claims } = setup({ concurrency: 8, parallelClaims: 2 })
+  it('a second claim goes out only to carry outcomes, never as a second long-poll', async () => {
+    const { claimer, claims, waiting } = setup({ concurrency: 150, parallelClaims: 2 })
     claimer.start()
     await vi.advanceTimersByTimeAsync(0)
-    expect(claims.map((c) => c.input.input.max)).toEqual([4, 4])
+    // One long-poll for as much as a claim holds; the room left waits for it.
+    expect(claims.map((c) => [c.input.input.max, c.input.input.wait_seconds])).toEqual([[100, 20]])
+    claims[0]!.resolve(answer('a', 'b'))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(claims.map((c) => [c.input.input.max, c.input.input.wait_seconds])).toEqual([
+      [100, 20],
+      [100, 20],
+    ])
+    // While that long-poll waits, a finished handler's outcome goes out on a second claim at once.
+    waiting.push({ body: { execution_id: 'a', lease_token: 't', success: true } })
+    claimer.free(5)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(claims.map((c) => [c.input.input.max, c.input.input.wait_seconds])).toEqual([
+      [100, 20],
+      [100, 20],
+      [49, 0],
+    ])
     const stopped = claimer.stop()
-    for (const c of claims) c.reject(new Error('aborted'))
+    for (const c of claims.slice(1)) c.reject(new Error('aborted'))
     await stopped
+  })
+
+  it('prefetches what quick handlers start within a round trip, holds it, and launches it as slots free', async () => {
+    const { claimer, claims, launched, waiting } = setup({ concurrency: 2, prefetch: 4 })
+    const done = (id: string) => waiting.push({ body: { execution_id: id, lease_token: 't', success: true } })
+    claimer.start()
+    await vi.advanceTimersByTimeAsync(0)
+    claims[0]!.resolve(answer('a', 'b'))
+    await vi.advanceTimersByTimeAsync(0)
+    // Nothing is known of the handlers or the round trip yet: no prefetch.
+    expect(claimer.prefetchNow()).toBe(0)
+    done('a')
+    done('b')
+    claimer.free(1)
+    claimer.free(1)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(claims[1]!.input.input).toMatchObject({ max: 2, wait_seconds: 0 })
+    await vi.advanceTimersByTimeAsync(3)
+    claims[1]!.resolve(answer('c', 'd'))
+    await vi.advanceTimersByTimeAsync(0)
+    // 1 ms handlers, a 3 ms round trip: two slots start six executions per round trip; at most 4.
+    expect(claimer.prefetchNow()).toBe(4)
+    expect(claims).toHaveLength(2)
+    done('c')
+    claimer.free(1)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(claims[2]!.input.input).toMatchObject({ max: 5, wait_seconds: 0 })
+    claims[2]!.resolve(answer('e', 'f', 'g', 'h', 'i'))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(launched.map((e) => e.execution_id)).toEqual(['a', 'b', 'c', 'd', 'e'])
+    expect([claimer.running, claimer.waiting]).toEqual([2, 4])
+    // A freed slot takes the oldest held lease at once, with no claim between.
+    claimer.free(1)
+    expect(launched.at(-1)?.execution_id).toBe('f')
+    expect([claimer.running, claimer.waiting]).toEqual([2, 3])
+    // One handler far longer than a round trip stops the prefetch at once.
+    claimer.free(10_000)
+    expect(claimer.prefetchNow()).toBe(0)
+    expect(claims).toHaveLength(3)
+    const stopped = claimer.stop()
+    await vi.advanceTimersByTimeAsync(0)
+    await stopped
+    // Stopped: a freed slot launches nothing, and the held leases are the worker's to give back.
+    claimer.free(1)
+    expect(launched.at(-1)?.execution_id).toBe('g')
+    expect(claimer.drop().map((e) => e.execution_id)).toEqual(['h', 'i'])
   })
 
   it('finished outcomes ride on the next claim, which then does not wait', async () => {
@@ -120,7 +188,7 @@ describe('Claimer', () => {
     ]
     claims[0]!.resolve({ ...answer(), results })
     await vi.advanceTimersByTimeAsync(0)
-    expect(log).toEqual(['settle 1 with 1', 'pump'])
+    expect(log).toEqual(['settle 1 with 1', 'pumpSoon'])
     // The next claim carries nothing and long-polls again, without an idle pause first.
     expect(claims[1]!.input.input).toMatchObject({ wait_seconds: 20 })
     expect(claims[1]!.input.input).not.toHaveProperty('outcomes')
@@ -149,7 +217,7 @@ describe('Claimer', () => {
       expect(b.delayMs).toBeLessThanOrEqual(ceilings[i]!)
     })
     expect(rec.errors).toHaveLength(6)
-    expect(log.slice(0, 2)).toEqual(['retry 1: refused', 'pump'])
+    expect(log.slice(0, 2)).toEqual(['retry 1: refused', 'pumpSoon'])
     // Back: the count starts over.
     claims[6]!.resolve(answer('a'))
     await vi.advanceTimersByTimeAsync(0)

@@ -29,6 +29,37 @@ describe('Execution: one state', () => {
     expect(e.release()).toBe(false)
   })
 
+  it('a held execution starts running, or, lost or cancelled while held, never runs its handler', async () => {
+    const held = execution('e1', {}, Date.now(), { held: true })
+    expect([held.state, held.leaseHeld, held.handlerRunning]).toEqual(['held', true, false])
+    expect(held.start()).toBe(true)
+    expect(held.state).toBe('running')
+    expect(held.start()).toBe(false)
+
+    let ran = 0
+    const handler = async () => {
+      ran++
+    }
+    const context = (e: Execution) => (payload: unknown) => e.context(payload, 'w1', noExtend)
+    const byClock = execution('e2', {}, Date.now(), { held: true })
+    expect(byClock.lose('clock', lost())).toBe(true)
+    expect(byClock.start()).toBe(false)
+    expect(await byClock.run(handler, context(byClock), recordingSink().sink)).toEqual({
+      next: 'release',
+      reason: 'lease_lost',
+    })
+    const byServer = execution('e3', {}, Date.now(), { held: true })
+    byServer.lose('server', lost())
+    expect(await byServer.run(handler, context(byServer), recordingSink().sink)).toEqual({ next: 'finish' })
+    const cancelled = execution('e4', {}, Date.now(), { held: true })
+    expect(cancelled.cancel()).toBe(true)
+    expect(await cancelled.run(handler, context(cancelled), recordingSink().sink)).toEqual({
+      next: 'release',
+      reason: 'cancelled',
+    })
+    expect(ran).toBe(0)
+  })
+
   it('a reporting execution can only finish', () => {
     const e = execution('e1')
     expect(e.report()).toBe(true)

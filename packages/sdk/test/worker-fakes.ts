@@ -21,8 +21,16 @@ export function claimed(id: string, overrides: Partial<ClaimedExecution> = {}): 
   }
 }
 
-export function execution(id: string, overrides: Partial<ClaimedExecution> = {}, sentAt = Date.now()) {
-  return new Execution(claimed(id, overrides), sentAt)
+/** A claimed execution that has its slot (running); `held: true` leaves it waiting for one. */
+export function execution(
+  id: string,
+  overrides: Partial<ClaimedExecution> = {},
+  sentAt = Date.now(),
+  { held = false } = {},
+) {
+  const e = new Execution(claimed(id, overrides), sentAt)
+  if (!held) e.start()
+  return e
 }
 
 export type Recorded = { [K in keyof WorkerEvents]: { name: K; args: WorkerEvents[K] } }[keyof WorkerEvents]

@@ -163,6 +163,34 @@ describe('LeaseKeeper', () => {
     keeper.stop()
   })
 
+  it('keeps a held lease (prefetched, no slot yet) alive, and loses it by the clock like a running one', async () => {
+    const { api, heartbeats } = fakeApi()
+    const rec = recordingSink()
+    const keeper = new LeaseKeeper(api, { workerId: 'w1' }, rec.sink)
+    const a = execution(
+      'a',
+      { lease: { token: 't', epoch: 1, expires_at: '', lease_seconds: 3 } },
+      Date.now(),
+      {
+        held: true,
+      },
+    )
+    keeper.track(a, Date.now())
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(heartbeats.map((h) => h.input.leases.map((l) => l.execution_id))).toEqual([['a']])
+    heartbeats[0]!.reject(new ConnectionError('down', { code: 'connection_error', status: 0 }))
+    for (let t = 0; t < 2000; t += 50) {
+      await vi.advanceTimersByTimeAsync(50)
+      while (heartbeats.length > 1) {
+        heartbeats.pop()!.reject(new ConnectionError('down', { code: 'connection_error', status: 0 }))
+        await vi.advanceTimersByTimeAsync(0)
+      }
+    }
+    expect([a.state, a.lostBy]).toEqual(['lost', 'clock'])
+    expect(rec.named('lost')).toHaveLength(1)
+    keeper.stop()
+  })
+
   it('keeps a reporting lease alive until its deadline, then lets it go', async () => {
     const { api, heartbeats } = fakeApi()
     const keeper = new LeaseKeeper(api, { workerId: 'w1', heartbeatIntervalMs: 1000 }, recordingSink().sink)

@@ -427,7 +427,7 @@ describe('Worker', () => {
     for (const id of execution_ids) expect((await client.executions.get(id)).status).toBe('success')
   })
 
-  it('claims every free slot in one request by default (issue 13 §2)', async () => {
+  it('an idle worker claims every free slot in one long-poll (issue 13 §2)', async () => {
     const { apiKey } = await tenantOn(server)
     const net = recordingFetch()
     const w = worker({
@@ -444,6 +444,65 @@ describe('Worker', () => {
     })
     const claims = net.calls.filter((c) => c.path === '/v1/executions/claim')
     expect(claims.map((c) => (c.body as { max: number }).max)).toEqual([16])
+  })
+
+  it('quick handlers prefetch beyond the free slots, and stop() gives held leases back at once', async () => {
+    const { client, apiKey } = await tenantOn(server)
+    const net = recordingFetch()
+    let unblock = () => {}
+    const blocked = new Promise<void>((resolve) => {
+      unblock = resolve
+    })
+    const w = worker({
+      baseUrl: server.url,
+      apiKey,
+      concurrency: 1,
+      fetch: net.fetch,
+      handlers: {
+        quick: async () => 'quick',
+        block: async () => {
+          await blocked
+          return 'unblocked'
+        },
+      },
+    })
+    await w.worker.start()
+    // Quick handlers and quick round trips: claims soon ask for more than the one slot.
+    const warm = await client.executions.enqueueBulk(Array.from({ length: 40 }, () => ({ task: 'quick' })))
+    await waitFor(() => w.count('reported') === 40, { message: 'the warm-up reported' })
+    const maxes = net.calls
+      .filter((c) => c.path === '/v1/executions/claim')
+      .map((c) => (c.body as { max: number }).max)
+    expect(Math.max(...maxes)).toBeGreaterThan(1)
+    for (const execution_id of warm.execution_ids.slice(0, 3)) {
+      expect(await client.executions.get(execution_id)).toMatchObject({ status: 'success' })
+    }
+    // One claim takes a blocking execution and quick ones behind it: those wait, held.
+    const batch = await client.executions.enqueueBulk([
+      { task: 'block' },
+      ...Array.from({ length: 5 }, () => ({ task: 'quick' })),
+    ])
+    await waitFor(() => w.count('claimed') >= 42, { message: 'the blocking one and a held one claimed' })
+    const claimedIds = new Set(
+      w.events
+        .filter((e) => e.name === 'claimed')
+        .map((e) => (e.args[0] as { executionId: string }).executionId),
+    )
+    const held = batch.execution_ids.slice(1).filter((id) => claimedIds.has(id))
+    expect(held.length).toBeGreaterThan(0)
+    const stopping = w.worker.stop({ timeoutMs: 2000 })
+    // Given back at once, long before the stop deadline: another worker runs them meanwhile.
+    const other = worker({ baseUrl: server.url, apiKey, handlers: { quick: async () => 'other' } })
+    await other.worker.start()
+    for (const id of held) {
+      const record = await settled(client, id, ['success'])
+      expect(record.outcome?.result).toBe('other')
+      expect(record.history.map((t) => t.outcome)).toEqual(['released', 'success'])
+    }
+    // The blocking one still holds its slot: the held ones did not wait for the stop deadline.
+    expect(await client.executions.get(batch.execution_ids[0]!)).toMatchObject({ status: 'delivering' })
+    unblock()
+    await stopping
   })
 
   it('start() rejects a refused API key', async () => {

@@ -10,17 +10,24 @@ export type ClaimApi = Pick<ExecutionsApi, 'claim'>
 
 /** Where finished outcomes wait; a claim carries them (the reporter implements it). */
 export interface OutcomeCarrier<R extends { body: BatchOutcomeInput }> {
+  /** True when {@link take} would give outcomes. */
+  ready(): boolean
   take(): R[]
   settle(batch: R[], results: BatchOutcomeResponse['results']): void
   retry(batch: R[], error: Error): void
+  /** Sends what is queued now, on its own request. */
   pump(): void
+  /** Sends what is queued on the next turn, unless a claim is about to carry it. */
+  pumpSoon(): void
 }
 
 export interface ClaimerOptions {
   workerId: string
   tasks: string[]
   concurrency: number
-  /** Claim requests in flight at once, each for its share of the free slots. */
+  /** Leases held beyond the running handlers at most (see {@link Claimer.prefetchNow}). */
+  prefetch: number
+  /** Claim requests in flight at most (a second goes out only for room one claim cannot fill). */
   parallelClaims: number
   waitSeconds: number
   leaseSeconds: number | undefined
@@ -28,22 +35,40 @@ export interface ClaimerOptions {
   backoff: BackoffOptions
 }
 
-export interface ClaimerHooks extends WorkerSink {
-  /** A lease was granted by a claim sent at `sentAt`; its slot is taken until {@link Claimer.free}. */
-  launch(claimed: ClaimedExecution, sentAt: number): void
+export interface ClaimerHooks<T> extends WorkerSink {
+  /**
+   * A lease was granted by a claim sent at `sentAt`: the worker takes charge of it (its heartbeats
+   * start) and gives back what to launch when a slot is free, or null when it needs none.
+   */
+  grant(claimed: ClaimedExecution, sentAt: number): T | null
+  /** A granted lease has a slot, taken until {@link Claimer.free}. */
+  launch(item: T): void
 }
 
+/** Weight of the newest sample in the moving averages of handler time and claim round trip. */
+const SMOOTHING = 0.2
+
 /**
- * The claim loop: long-poll claims for up to as many executions as there are free slots, finished
- * outcomes carried on the next claim (one round trip reports and asks for more), and jittered
- * backoff while the server is unreachable. It owns the slot count.
+ * The claim loop: long-poll claims for up to as many executions as there are free slots (and a
+ * prefetch of leases held for the next slots to free), finished outcomes carried on the next
+ * claim (one round trip reports and asks for more), and jittered backoff while the server is
+ * unreachable. It owns the slot count and the held leases.
  */
-export class Claimer<R extends { body: BatchOutcomeInput }> {
+export class Claimer<R extends { body: BatchOutcomeInput }, T> {
   private busy = 0
-  /** Slots promised to claims in flight. */
+  /** Granted leases waiting for a slot, oldest first. */
+  private held: T[] = []
+  /** Leases promised to claims in flight. */
   private reserved = 0
+  /** Moving averages (ms) of a handler's time in its slot and of a claim's round trip; NaN until sampled. */
+  private handlerMs = Number.NaN
+  private roundTripMs = Number.NaN
   /** Claim loops about to send a claim (which will carry the queued outcomes). */
   private coming = 0
+  /** Claims in flight that carry outcomes: they do not wait, and the loop sends the next at once. */
+  private carrying = 0
+  /** Claims in flight that carry nothing (long-polls): one is enough to catch new work. */
+  private polling = 0
   private stopping = false
   private readonly stopController = new AbortController()
   private loops: Promise<void> | null = null
@@ -54,7 +79,7 @@ export class Claimer<R extends { body: BatchOutcomeInput }> {
     private readonly api: ClaimApi,
     private readonly outcomes: OutcomeCarrier<R>,
     private readonly options: ClaimerOptions,
-    private readonly hooks: ClaimerHooks,
+    private readonly hooks: ClaimerHooks<T>,
   ) {}
 
   /** Executions whose slot is taken. */
@@ -62,9 +87,27 @@ export class Claimer<R extends { body: BatchOutcomeInput }> {
     return this.busy
   }
 
+  /** Granted leases waiting for a slot. */
+  get waiting(): number {
+    return this.held.length
+  }
+
+  /**
+   * How many leases to hold beyond the running handlers now: as many as the handlers are expected
+   * to free slots for within one claim round trip (so a freed slot starts its next execution
+   * without waiting for the wire, and a claim carries more per request), and at most `prefetch`.
+   * Handlers much longer than a round trip get none, so a worker does not sit on executions
+   * another worker could run. None until a handler has finished and a claim has come back.
+   */
+  prefetchNow(): number {
+    const { concurrency, prefetch } = this.options
+    if (prefetch === 0 || !(this.roundTripMs >= 0) || !(this.handlerMs >= 0)) return 0
+    return Math.min(prefetch, Math.floor((concurrency * this.roundTripMs) / Math.max(this.handlerMs, 0.01)))
+  }
+
   /** True when a claim about to be sent will carry queued outcomes. */
   get claimComing(): boolean {
-    return this.coming > 0 && !this.stopping
+    return (this.coming > 0 || this.carrying > 0) && !this.stopping
   }
 
   start(): void {
@@ -81,9 +124,23 @@ export class Claimer<R extends { body: BatchOutcomeInput }> {
     await this.loops
   }
 
-  /** A slot is free again. */
-  free(): void {
+  /** Takes the held leases that never got a slot (the worker gives them back when stopping). */
+  drop(): T[] {
+    return this.held.splice(0)
+  }
+
+  /** A slot is free again, after its handler had it for `handlerMs`; the oldest held lease takes it. */
+  free(handlerMs?: number): void {
     this.busy--
+    // A longer handler counts at once, shorter ones only on average: one long handler stops
+    // the prefetch until a run of short ones brings it back.
+    if (handlerMs !== undefined && !(handlerMs <= this.handlerMs)) this.handlerMs = handlerMs
+    else if (handlerMs !== undefined) this.handlerMs += SMOOTHING * (handlerMs - this.handlerMs)
+    const next = this.stopping ? undefined : this.held.shift()
+    if (next !== undefined) {
+      this.busy++
+      this.hooks.launch(next)
+    }
     this.wakeSlotWaiters()
     if (this.busy === 0) {
       const waiters = this.idleWaiters
@@ -107,12 +164,17 @@ export class Claimer<R extends { body: BatchOutcomeInput }> {
   private async loop(): Promise<void> {
     const { options } = this
     const stop = this.stopController.signal
-    // With several loops each claims its share of the slots, so claims overlap on the wire.
-    const share = Math.ceil(options.concurrency / options.parallelClaims)
     let failures = 0
     while (!this.stopping) {
-      const free = options.concurrency - this.busy - this.reserved
-      if (free <= 0) {
+      const taken = this.busy + this.held.length + this.reserved
+      const slots = options.concurrency - taken
+      const room = slots + this.prefetchNow()
+      // Room for prefetch alone is claimed only by a claim that carries outcomes: the handlers
+      // are about to finish, and a claim sent before they do would leave them a request of their own.
+      const carry = room > 0 && this.outcomes.ready()
+      if (!carry && (slots <= 0 || this.polling > 0)) {
+        // Outcomes no claim can carry now go on their own.
+        if (this.outcomes.ready()) this.outcomes.pump()
         this.coming++
         await new Promise<void>((resolve) => this.slotWaiters.push(resolve))
         // Handlers that finish together free their slots in the same turn of the event loop:
@@ -121,11 +183,15 @@ export class Claimer<R extends { body: BatchOutcomeInput }> {
         this.coming--
         continue
       }
-      const max = Math.min(free, share, LIMITS.maxClaimBatch)
+      // Room beyond one claim's batch is left to the next loop: two claims then overlap on the wire.
+      const max = Math.min(room, LIMITS.maxClaimBatch)
       this.reserved += max
       // Finished executions' outcomes ride along: one round trip reports and asks for more.
       const outcomes = this.outcomes.take()
       const sentAt = Date.now()
+      const started = performance.now()
+      if (outcomes.length > 0) this.carrying++
+      else this.polling++
       try {
         const answer = await this.api.claim(
           {
@@ -141,10 +207,21 @@ export class Claimer<R extends { body: BatchOutcomeInput }> {
         )
         this.reserved -= max
         failures = 0
-        if (outcomes.length > 0) this.outcomes.settle(outcomes, answer.results ?? [])
+        if (outcomes.length > 0) {
+          // Only a claim that carried outcomes never waits, so only its time is a round trip.
+          const ms = performance.now() - started
+          this.roundTripMs = Number.isNaN(this.roundTripMs)
+            ? ms
+            : this.roundTripMs + SMOOTHING * (ms - this.roundTripMs)
+          this.outcomes.settle(outcomes, answer.results ?? [])
+        }
         for (const execution of answer.executions) {
-          this.busy++
-          this.hooks.launch(execution, sentAt)
+          const item = this.hooks.grant(execution, sentAt)
+          if (item === null) continue
+          if (this.busy < options.concurrency && !this.stopping) {
+            this.busy++
+            this.hooks.launch(item)
+          } else this.held.push(item)
         }
         const early = options.waitSeconds === 0 || Date.now() - sentAt < options.waitSeconds * 500
         if (answer.executions.length === 0 && early && outcomes.length === 0) {
@@ -163,7 +240,11 @@ export class Claimer<R extends { body: BatchOutcomeInput }> {
         this.hooks.emit('backoff', { operation: 'claim', attempt: failures, delayMs, error: errorOf(error) })
         await sleep(delayMs, stop)
       } finally {
-        if (outcomes.length > 0) this.outcomes.pump()
+        if (outcomes.length > 0) {
+          this.carrying--
+          // Outcomes that finished while this claim was out ride the next one, sent at once.
+          this.outcomes.pumpSoon()
+        } else this.polling--
       }
     }
   }

@@ -14,6 +14,7 @@ import {
 
 /**
  * Where one execution is in its life on this worker:
+ * - `held`: claimed ahead of a free slot (prefetch); the lease is ours and heartbeated, no handler yet;
  * - `running`: the handler runs and the lease is ours (heartbeats keep it);
  * - `lost`: the lease is gone (see `lostBy`) and the handler was aborted, but has not returned yet;
  * - `cancelled`: the server asked us to stop and the handler was aborted, but has not returned yet;
@@ -21,9 +22,10 @@ import {
  * - `released`: the lease is being given back (stop deadline, cancel, local loss, no handler);
  * - `done`: nothing more to do; the worker forgets it.
  */
-export type ExecutionState = 'running' | 'reporting' | 'released' | 'lost' | 'cancelled' | 'done'
+export type ExecutionState = 'held' | 'running' | 'reporting' | 'released' | 'lost' | 'cancelled' | 'done'
 
 const NEXT: Record<ExecutionState, readonly ExecutionState[]> = {
+  held: ['running', 'lost', 'cancelled', 'released', 'done'],
   running: ['lost', 'cancelled', 'reporting', 'released', 'done'],
   // A handler that returns a result after an abort still reports it: our clock is conservative,
   // and the server answers a report on a lease that is really gone with lease_lost.
@@ -51,7 +53,7 @@ function clip(s: string, n: number): string {
 export class Execution {
   readonly claimed: ClaimedExecution
   readonly info: ExecutionInfo
-  private current: ExecutionState = 'running'
+  private current: ExecutionState = 'held'
   /** How the lease was lost, once it was: the server said so, or our clock ran past it. */
   lostBy: 'server' | 'clock' | null = null
   /** The lease's own length, and the length a handler asked for with `ctx.extend`. */
@@ -92,6 +94,11 @@ export class Execution {
     return this.current
   }
 
+  /** True while the lease is ours and no handler has ended: held or running, not lost or cancelled. */
+  get leaseHeld(): boolean {
+    return this.current === 'running' || this.current === 'held'
+  }
+
   /** True while the handler may still be running (its slot is taken). */
   get handlerRunning(): boolean {
     return this.current === 'running' || this.current === 'lost' || this.current === 'cancelled'
@@ -118,18 +125,23 @@ export class Execution {
     this.controller?.abort(reason)
   }
 
-  /** running → lost: aborts the handler. False when the execution was not running. */
+  /** held → running: the execution has a slot. False when it was lost, cancelled or released while held. */
+  start(): boolean {
+    return this.to('running')
+  }
+
+  /** held or running → lost: aborts the handler. False otherwise. */
   lose(by: 'server' | 'clock', error: Error): boolean {
-    if (this.current !== 'running') return false
+    if (!this.leaseHeld) return false
     this.to('lost')
     this.lostBy = by
     this.abort(error)
     return true
   }
 
-  /** running → cancelled: aborts the handler. False when the execution was not running. */
+  /** held or running → cancelled: aborts the handler. False otherwise. */
   cancel(): boolean {
-    if (this.current !== 'running') return false
+    if (!this.leaseHeld) return false
     this.to('cancelled')
     this.abort(
       new ExecutionCancelledError('the execution was cancelled', {
@@ -199,13 +211,16 @@ export class Execution {
 
   /**
    * Runs the handler (after the payload schema, when there is one) and says what comes next: an
-   * outcome to report, a lease to give back, or nothing more. Never throws for the handler.
+   * outcome to report, a lease to give back, or nothing more. Never throws for the handler. An
+   * execution that did not {@link start} (lost, cancelled or released while held) runs nothing.
    */
   async run(
     definition: Handler<unknown> | undefined,
     context: (payload: unknown) => HandlerContext<unknown>,
     sink: WorkerSink,
   ): Promise<AfterHandler> {
+    // Read through the getter: narrowing `current` here would outlive the awaits below.
+    if (this.state !== 'running') return this.afterAbort()
     if (definition === undefined) return { next: 'release', reason: 'no_handler', delaySeconds: 5 }
     const { info } = this
     const started = performance.now()
@@ -242,14 +257,18 @@ export class Execution {
       }
       if (!retry) outcome.retry = false
       if (thrown instanceof RetryAfterError) outcome.retry_after_seconds = thrown.retryAfterSeconds
-      if (this.current === 'released') return { next: 'finish' }
-      if (this.current === 'cancelled') return { next: 'release', reason: 'cancelled' }
-      if (this.current === 'lost' && this.lostBy === 'server') return { next: 'finish' }
-      // Our clock says the lease ran out, the server may disagree: give it back rather than
-      // spend an attempt on a failure the handler only had because we aborted it.
-      if (this.current === 'lost') return { next: 'release', reason: 'lease_lost' }
+      if (this.current !== 'running') return this.afterAbort()
     }
     if (this.current === 'released' || this.lostBy === 'server') return { next: 'finish' }
     return { next: 'report', outcome }
+  }
+
+  /** What comes next for a lease taken from its handler (or from a held execution before one ran). */
+  private afterAbort(): AfterHandler {
+    if (this.current === 'cancelled') return { next: 'release', reason: 'cancelled' }
+    // Our clock says the lease ran out, the server may disagree: give it back rather than
+    // spend an attempt on a failure the handler only had because we aborted it.
+    if (this.current === 'lost' && this.lostBy === 'clock') return { next: 'release', reason: 'lease_lost' }
+    return { next: 'finish' }
   }
 }

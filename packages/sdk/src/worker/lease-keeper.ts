@@ -36,7 +36,7 @@ interface Beat {
 }
 
 /**
- * Keeps the leases of running executions alive: one batch heartbeat for all of them, due at a
+ * Keeps the leases of held and running executions alive: one batch heartbeat for all of them, due at a
  * third of the shortest lease (those not due yet ride along for free), and takes the lease away
  * from a handler when the server says it is gone or cancelled, or when our clock passes its
  * deadline without an acknowledged extension. It also gives leases back (release).
@@ -79,14 +79,14 @@ export class LeaseKeeper {
     this.beats.clear()
   }
 
-  /** running → lost, with its event. */
+  /** held or running → lost, with its event. */
   lose(execution: Execution, by: 'server' | 'clock', error: Error): void {
     if (!execution.lose(by, error)) return
     this.forget(execution)
     this.sink.emit('lost', { ...execution.info, error })
   }
 
-  /** running → cancelled, with its event. */
+  /** held or running → cancelled, with its event. */
   cancel(execution: Execution): void {
     if (!execution.cancel()) return
     this.forget(execution)
@@ -153,12 +153,10 @@ export class LeaseKeeper {
     }
   }
 
-  /** Leases to extend now: running ones, and those whose outcome is on its way while still valid. */
+  /** Leases to extend now: held and running ones, and those whose outcome is on its way while still valid. */
   private due(): Execution[] {
     const now = Date.now()
-    return [...this.beats.keys()].filter(
-      (e) => e.state === 'running' || (e.state === 'reporting' && now < e.deadline),
-    )
+    return [...this.beats.keys()].filter((e) => e.leaseHeld || (e.state === 'reporting' && now < e.deadline))
   }
 
   private arm(): void {
@@ -167,7 +165,7 @@ export class LeaseKeeper {
     let next = Number.POSITIVE_INFINITY
     for (const e of this.due()) {
       next = Math.min(next, this.beats.get(e)!.nextAt)
-      if (e.state === 'running') next = Math.min(next, e.deadline)
+      if (e.leaseHeld) next = Math.min(next, e.deadline)
     }
     if (next !== Number.POSITIVE_INFINITY) this.schedule(next)
   }
@@ -194,7 +192,7 @@ export class LeaseKeeper {
   private async beat(): Promise<void> {
     const now = Date.now()
     for (const e of this.due()) {
-      if (e.state === 'running' && now >= e.deadline) {
+      if (e.leaseHeld && now >= e.deadline) {
         this.lose(
           e,
           'clock',

@@ -56,12 +56,25 @@ export class Reporter {
       body: { ...outcome, execution_id: execution.id, lease_token: execution.token },
       attempts: 0,
     })
+    this.pumpSoon()
+  }
+
+  /**
+   * Sends what is queued on the next turn of the event loop, unless a claim is about to carry it.
+   * Outcomes backing off are the reporter's to send when the backoff ends: no claim wakes for them.
+   */
+  pumpSoon(): void {
     if (this.pumpScheduled) return
     this.pumpScheduled = true
     setImmediate(() => {
       this.pumpScheduled = false
-      if (!this.hooks.claimComing()) this.pump()
+      if (!this.hooks.claimComing() || !this.ready()) this.pump()
     })
+  }
+
+  /** True when a claim sent now would carry outcomes. */
+  ready(): boolean {
+    return this.queue.length > 0 && Date.now() >= this.retryAt
   }
 
   /** Queued outcomes a claim about to be sent can carry (none while reports back off). */
