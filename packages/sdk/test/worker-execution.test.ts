@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { ExecutionCancelledError, LeaseLostError } from '../src/errors.ts'
+import { eventOf } from '../src/worker/events.ts'
 import type { Execution } from '../src/worker/execution.ts'
 import type { HandlerContext } from '../src/worker/handler.ts'
 import { NonRetryableError, RetryAfterError, WorkerStoppingError } from '../src/worker/handler.ts'
@@ -89,6 +90,16 @@ describe('Execution: one state', () => {
     const e = execution('e1', {}, 1_000_000)
     expect(e.deadline).toBe(1_000_000 + 30_000)
     expect(e.leaseSeconds).toBe(30)
+  })
+})
+
+describe('eventOf', () => {
+  it("an event carries every field of the execution's info and its own, and shares no object with the info", () => {
+    const e = execution('e1', { cue_id: 'cue_1', cue_name: 'nightly', attempt: 2 })
+    const event = eventOf(e.info, { success: true, status: 'success' })
+    expect(event).toEqual({ ...e.info, success: true, status: 'success' })
+    expect(Object.keys(event)).toEqual([...Object.keys(e.info), 'success', 'status'])
+    expect(event).not.toBe(e.info)
   })
 })
 

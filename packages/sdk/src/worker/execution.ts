@@ -2,7 +2,7 @@ import { type ClaimedExecution, LIMITS } from '@cuekit/protocol'
 import { ExecutionCancelledError } from '../errors.ts'
 import { validatePayload } from '../schema.ts'
 import type { BatchOutcomeInput } from '../types.ts'
-import { type ExecutionInfo, errorOf, type ReleaseReason, type WorkerSink } from './events.ts'
+import { type ExecutionInfo, errorOf, eventOf, type ReleaseReason, type WorkerSink } from './events.ts'
 import {
   type Evidence,
   type Handler,
@@ -236,7 +236,7 @@ export class Execution {
       }
       const result = await fn(context(payload))
       const durationMs = performance.now() - started
-      if (sink.listening?.('completed') ?? true) sink.emit('completed', { ...info, result, durationMs })
+      if (sink.listening?.('completed') ?? true) sink.emit('completed', eventOf(info, { result, durationMs }))
       // No `delete` of an undefined result: it would turn every outcome into a slow dictionary object.
       outcome =
         result === undefined
@@ -248,7 +248,7 @@ export class Execution {
       // A handler that throws because we aborted it (lost, cancelled, stopping) did not fail:
       // those have their own events, and counting them as failures would inflate failure rates.
       if (this.current === 'running') {
-        sink.emit('failed', { ...info, error, retry, durationMs: performance.now() - started })
+        sink.emit('failed', eventOf(info, { error, retry, durationMs: performance.now() - started }))
       }
       outcome = {
         ...this.evidence,

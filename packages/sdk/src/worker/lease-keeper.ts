@@ -10,7 +10,7 @@ import {
   LeaseLostError,
   NotFoundError,
 } from '../errors.ts'
-import { errorOf, type ReleaseReason, type WorkerSink } from './events.ts'
+import { errorOf, eventOf, type ReleaseReason, type WorkerSink } from './events.ts'
 import type { Execution } from './execution.ts'
 
 /** The calls the lease keeper makes. */
@@ -83,7 +83,7 @@ export class LeaseKeeper {
   lose(execution: Execution, by: 'server' | 'clock', error: Error): void {
     if (!execution.lose(by, error)) return
     this.forget(execution)
-    this.sink.emit('lost', { ...execution.info, error })
+    this.sink.emit('lost', eventOf(execution.info, { error }))
   }
 
   /** held or running → cancelled, with its event. */
@@ -124,7 +124,7 @@ export class LeaseKeeper {
             { lease_token: execution.token, delay_seconds: delaySeconds },
             { timeoutMs: 10_000 },
           )
-          this.sink.emit('released', { ...execution.info, reason })
+          this.sink.emit('released', eventOf(execution.info, { reason }))
           return
         } catch (error) {
           if (error instanceof ConflictError || error instanceof NotFoundError) return

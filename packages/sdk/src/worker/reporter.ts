@@ -3,7 +3,7 @@ import { backoffDelay } from '../backoff.ts'
 import type { ExecutionsApi } from '../client/executions.ts'
 import { CuekitError, errorFromBody, isRetryable, ValidationError } from '../errors.ts'
 import type { BatchOutcomeInput } from '../types.ts'
-import { errorOf, type WorkerSink } from './events.ts'
+import { errorOf, eventOf, type WorkerSink } from './events.ts'
 import type { Execution } from './execution.ts'
 import { LOST_CODES } from './lease-keeper.ts'
 
@@ -51,11 +51,12 @@ export class Reporter {
 
   /** Queues an execution's outcome; outcomes added in the same turn of the event loop share a request. */
   add(execution: Execution, outcome: Omit<BatchOutcomeInput, 'execution_id' | 'lease_token'>): void {
-    this.queue.push({
-      execution,
-      body: { ...outcome, execution_id: execution.id, lease_token: execution.token },
-      attempts: 0,
-    })
+    // The outcome is the handler's own new object: its ids go in place. A copy (`{ ...outcome, ids }`)
+    // takes V8's slow path, ≈ 2 µs per outcome (see eventOf).
+    const body = outcome as BatchOutcomeInput
+    body.execution_id = execution.id
+    body.lease_token = execution.token
+    this.queue.push({ execution, body, attempts: 0 })
     this.pumpSoon()
   }
 
@@ -213,7 +214,7 @@ export class Reporter {
 
   private recorded(item: PendingReport, status: string): void {
     if (this.hooks.listening?.('reported') ?? true) {
-      this.hooks.emit('reported', { ...item.execution.info, success: item.body.success, status })
+      this.hooks.emit('reported', eventOf(item.execution.info, { success: item.body.success, status }))
     }
     this.hooks.finished(item.execution)
   }
@@ -221,7 +222,7 @@ export class Reporter {
   private refused(item: PendingReport, error: Error): void {
     if (error instanceof CuekitError && LOST_CODES.has(error.code)) {
       // Already announced when the handler was aborted for it.
-      if (item.execution.lostBy === null) this.hooks.emit('lost', { ...item.execution.info, error })
+      if (item.execution.lostBy === null) this.hooks.emit('lost', eventOf(item.execution.info, { error }))
     } else {
       this.hooks.emitError(error)
     }
