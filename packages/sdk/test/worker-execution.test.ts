@@ -272,4 +272,24 @@ describe('Execution.run', () => {
     e.deadline = 5000
     expect(ctx.leaseValidUntil.getTime()).toBe(5000)
   })
+
+  it('a handler can take the context apart: methods keep their execution, getters read it live', async () => {
+    const e = execution('e1')
+    const extended: (number | undefined)[] = []
+    const { payload, heartbeat, extend, evidence, signal, leaseValidUntil } = e.context(
+      { a: 1 },
+      'w1',
+      async (s) => {
+        extended.push(s)
+      },
+    )
+    await extend(60)
+    await heartbeat()
+    evidence({ summary: 'taken apart' })
+    expect([payload, extended, e.evidence]).toEqual([{ a: 1 }, [60, 60], { summary: 'taken apart' }])
+    expect(signal.aborted).toBe(false)
+    expect(leaseValidUntil.getTime()).toBe(e.deadline)
+    e.lose('server', lost())
+    expect(e.context(null, 'w1', noExtend).signal.aborted).toBe(true)
+  })
 })

@@ -179,34 +179,7 @@ export class Execution {
     workerId: string,
     extend: (seconds: number | undefined) => Promise<void>,
   ): HandlerContext<unknown> {
-    const execution = this
-    const { claimed } = this
-    return {
-      executionId: claimed.execution_id,
-      payload,
-      task: claimed.task,
-      attempt: claimed.attempt,
-      maxAttempts: claimed.max_attempts,
-      cueId: claimed.cue_id,
-      cueName: claimed.cue_name,
-      scheduledFor: claimed.scheduled_for,
-      workerId,
-      fencingToken: claimed.lease.epoch,
-      get signal() {
-        return execution.signal
-      },
-      get leaseValidUntil() {
-        return new Date(execution.deadline)
-      },
-      heartbeat: () => extend(execution.extendSeconds),
-      extend: (seconds: number) => {
-        execution.extendSeconds = seconds
-        return extend(seconds)
-      },
-      evidence: (fields: Evidence) => {
-        execution.evidence = { ...execution.evidence, ...fields }
-      },
-    }
+    return new Context(this, payload, workerId, extend)
   }
 
   /**
@@ -270,5 +243,59 @@ export class Execution {
     // spend an attempt on a failure the handler only had because we aborted it.
     if (this.current === 'lost' && this.lostBy === 'clock') return { next: 'release', reason: 'lease_lost' }
     return { next: 'finish' }
+  }
+}
+
+/**
+ * A handler's context. A class, not an object literal: a literal's getters are defined in the
+ * runtime on every object, ≈ 1.3 µs against ≈ 5 ns for this (Node 20), once per execution. The
+ * methods stay own arrow functions, so a handler can take them apart (`({ payload, heartbeat })`).
+ */
+class Context implements HandlerContext<unknown> {
+  readonly executionId: string
+  readonly task: string
+  readonly attempt: number
+  readonly maxAttempts: number
+  readonly cueId: string | null
+  readonly cueName: string | null
+  readonly scheduledFor: string
+  readonly fencingToken: number
+  readonly heartbeat: () => Promise<void>
+  readonly extend: (seconds: number) => Promise<void>
+  readonly evidence: (fields: Evidence) => void
+  readonly #execution: Execution
+
+  constructor(
+    execution: Execution,
+    readonly payload: unknown,
+    readonly workerId: string,
+    extend: (seconds: number | undefined) => Promise<void>,
+  ) {
+    const { claimed } = execution
+    this.executionId = claimed.execution_id
+    this.task = claimed.task
+    this.attempt = claimed.attempt
+    this.maxAttempts = claimed.max_attempts
+    this.cueId = claimed.cue_id
+    this.cueName = claimed.cue_name
+    this.scheduledFor = claimed.scheduled_for
+    this.fencingToken = claimed.lease.epoch
+    this.#execution = execution
+    this.heartbeat = () => extend(execution.extendSeconds)
+    this.extend = (seconds: number) => {
+      execution.extendSeconds = seconds
+      return extend(seconds)
+    }
+    this.evidence = (fields: Evidence) => {
+      execution.evidence = { ...execution.evidence, ...fields }
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.#execution.signal
+  }
+
+  get leaseValidUntil(): Date {
+    return new Date(this.#execution.deadline)
   }
 }
