@@ -6,7 +6,7 @@ import { Client } from './client.ts'
 import { UnauthorizedError } from './errors.ts'
 import { Claimer } from './worker/claimer.ts'
 import { errorOf, type WorkerEvents, type WorkerSink } from './worker/events.ts'
-import { Execution } from './worker/execution.ts'
+import { Execution, type LeaseExtender } from './worker/execution.ts'
 import type { Handler } from './worker/handler.ts'
 import { LeaseKeeper } from './worker/lease-keeper.ts'
 import { type PendingReport, Reporter } from './worker/reporter.ts'
@@ -117,6 +117,8 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
   private announceTimer: NodeJS.Timeout | undefined
   /** Where executions send their events: made once, not per execution. */
   private readonly sink: WorkerSink
+  /** What `ctx.heartbeat()` and `ctx.extend()` call: made once, not per execution. */
+  private readonly extendLease: LeaseExtender = (execution, seconds) => this.leases.extend(execution, seconds)
 
   constructor(options: WorkerOptions<T>) {
     super()
@@ -307,12 +309,8 @@ export class Worker<T = Record<string, unknown>> extends EventEmitter<WorkerEven
   }
 
   private async runAndHandOver(execution: Execution): Promise<void> {
-    const after = await execution.run(
-      this.handlers[execution.claimed.task],
-      (payload) =>
-        execution.context(payload, this.workerId, (seconds) => this.leases.extend(execution, seconds)),
-      this.sink,
-    )
+    const handler = this.handlers[execution.claimed.task]
+    const after = await execution.run(handler, this.workerId, this.extendLease, this.sink)
     if (after.next === 'finish') return this.finish(execution)
     if (after.next === 'release') {
       execution.release()

@@ -41,20 +41,19 @@ describe('Execution: one state', () => {
     const handler = async () => {
       ran++
     }
-    const context = (e: Execution) => (payload: unknown) => e.context(payload, 'w1', noExtend)
     const byClock = execution('e2', {}, Date.now(), { held: true })
     expect(byClock.lose('clock', lost())).toBe(true)
     expect(byClock.start()).toBe(false)
-    expect(await byClock.run(handler, context(byClock), recordingSink().sink)).toEqual({
+    expect(await byClock.run(handler, 'w1', noExtend, recordingSink().sink)).toEqual({
       next: 'release',
       reason: 'lease_lost',
     })
     const byServer = execution('e3', {}, Date.now(), { held: true })
     byServer.lose('server', lost())
-    expect(await byServer.run(handler, context(byServer), recordingSink().sink)).toEqual({ next: 'finish' })
+    expect(await byServer.run(handler, 'w1', noExtend, recordingSink().sink)).toEqual({ next: 'finish' })
     const cancelled = execution('e4', {}, Date.now(), { held: true })
     expect(cancelled.cancel()).toBe(true)
-    expect(await cancelled.run(handler, context(cancelled), recordingSink().sink)).toEqual({
+    expect(await cancelled.run(handler, 'w1', noExtend, recordingSink().sink)).toEqual({
       next: 'release',
       reason: 'cancelled',
     })
@@ -108,7 +107,7 @@ describe('Execution.run', () => {
     e: ReturnType<typeof execution>,
     handler: Parameters<typeof e.run>[0],
     sink = recordingSink().sink,
-  ) => e.run(handler, (payload) => e.context(payload, 'w1', noExtend), sink)
+  ) => e.run(handler, 'w1', noExtend, sink)
 
   it('builds no completed event nobody listens to (issue 13 §2)', async () => {
     const rec = recordingSink()
@@ -253,7 +252,7 @@ describe('Execution.run', () => {
   it('the context carries the claim, extends with the length asked for, and reads the live deadline', async () => {
     const e = execution('e1', { cue_id: 'cue_1', cue_name: 'nightly', attempt: 2 })
     const extended: (number | undefined)[] = []
-    const ctx = e.context({ a: 1 }, 'w1', async (seconds) => {
+    const ctx = e.context({ a: 1 }, 'w1', async (_, seconds) => {
       extended.push(seconds)
     })
     expect(ctx).toMatchObject({
@@ -275,18 +274,25 @@ describe('Execution.run', () => {
 
   it('a handler can take the context apart: methods keep their execution, getters read it live', async () => {
     const e = execution('e1')
-    const extended: (number | undefined)[] = []
+    const extended: [Execution, number | undefined][] = []
     const { payload, heartbeat, extend, evidence, signal, leaseValidUntil } = e.context(
       { a: 1 },
       'w1',
-      async (s) => {
-        extended.push(s)
+      async (of, s) => {
+        extended.push([of, s])
       },
     )
     await extend(60)
     await heartbeat()
     evidence({ summary: 'taken apart' })
-    expect([payload, extended, e.evidence]).toEqual([{ a: 1 }, [60, 60], { summary: 'taken apart' }])
+    expect([payload, extended, e.evidence]).toEqual([
+      { a: 1 },
+      [
+        [e, 60],
+        [e, 60],
+      ],
+      { summary: 'taken apart' },
+    ])
     expect(signal.aborted).toBe(false)
     expect(leaseValidUntil.getTime()).toBe(e.deadline)
     e.lose('server', lost())

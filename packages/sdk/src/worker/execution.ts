@@ -39,6 +39,9 @@ const NEXT: Record<ExecutionState, readonly ExecutionState[]> = {
 /** The outcome fields a handler's end produces (the lease and execution ID are added on sending). */
 export type OutcomeBody = Omit<BatchOutcomeInput, 'execution_id' | 'lease_token'>
 
+/** Extends an execution's lease now, to `seconds` or its length (the worker's lease keeper). */
+export type LeaseExtender = (execution: Execution, seconds: number | undefined) => Promise<void>
+
 /** What the worker does once a handler has returned or thrown. */
 export type AfterHandler =
   | { next: 'report'; outcome: OutcomeBody }
@@ -174,11 +177,7 @@ export class Execution {
   }
 
   /** The context a handler receives; `extend` sends a heartbeat for this lease. */
-  context(
-    payload: unknown,
-    workerId: string,
-    extend: (seconds: number | undefined) => Promise<void>,
-  ): HandlerContext<unknown> {
+  context(payload: unknown, workerId: string, extend: LeaseExtender): HandlerContext<unknown> {
     return new Context(this, payload, workerId, extend)
   }
 
@@ -189,7 +188,8 @@ export class Execution {
    */
   async run(
     definition: Handler<unknown> | undefined,
-    context: (payload: unknown) => HandlerContext<unknown>,
+    workerId: string,
+    extend: LeaseExtender,
     sink: WorkerSink,
   ): Promise<AfterHandler> {
     // Read through the getter: narrowing `current` here would outlive the awaits below.
@@ -207,7 +207,7 @@ export class Execution {
           throw new NonRetryableError(`the payload does not match the schema: ${checked.message}`)
         payload = checked.value
       }
-      const result = await fn(context(payload))
+      const result = await fn(this.context(payload, workerId, extend))
       const durationMs = performance.now() - started
       if (sink.listening?.('completed') ?? true) sink.emit('completed', eventOf(info, { result, durationMs }))
       // No `delete` of an undefined result: it would turn every outcome into a slow dictionary object.
@@ -269,7 +269,7 @@ class Context implements HandlerContext<unknown> {
     execution: Execution,
     readonly payload: unknown,
     readonly workerId: string,
-    extend: (seconds: number | undefined) => Promise<void>,
+    extend: LeaseExtender,
   ) {
     const { claimed } = execution
     this.executionId = claimed.execution_id
@@ -281,10 +281,10 @@ class Context implements HandlerContext<unknown> {
     this.scheduledFor = claimed.scheduled_for
     this.fencingToken = claimed.lease.epoch
     this.#execution = execution
-    this.heartbeat = () => extend(execution.extendSeconds)
+    this.heartbeat = () => extend(execution, execution.extendSeconds)
     this.extend = (seconds: number) => {
       execution.extendSeconds = seconds
-      return extend(seconds)
+      return extend(execution, seconds)
     }
     this.evidence = (fields: Evidence) => {
       execution.evidence = { ...execution.evidence, ...fields }
