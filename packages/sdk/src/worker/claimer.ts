@@ -27,7 +27,7 @@ export interface ClaimerOptions {
   concurrency: number
   /** Leases held beyond the running handlers at most (see {@link Claimer.prefetchNow}). */
   prefetch: number
-  /** Claim requests in flight at most (a second goes out only for room one claim cannot fill). */
+  /** Claim requests in flight at most: a second carries outcomes or room the first could not take; never two long-polls. */
   parallelClaims: number
   waitSeconds: number
   leaseSeconds: number | undefined
