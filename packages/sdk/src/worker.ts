@@ -58,8 +58,10 @@ export interface WorkerOptions<T = Record<string, unknown>> {
   prefetch?: number
   /**
    * Claim requests in flight at most. Default 2: a second claim goes out while one is on the wire
-   * only for room (free slots and prefetch) one claim of 100 cannot fill, or to carry outcomes
-   * that finished meanwhile; never two long-polls.
+   * for room (free slots and prefetch) one claim of 100 cannot fill, to carry outcomes that
+   * finished meanwhile, or — while the queue has a backlog (the last claim came back full) — for a
+   * full batch of prefetch room, so a batch arrives while the worker runs the one it has. Never
+   * two long-polls.
    */
   parallelClaims?: number
   /** Per-request timeout in ms (long-polls add their wait). Default 30 000. */

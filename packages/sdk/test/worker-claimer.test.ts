@@ -177,6 +177,43 @@ describe('Claimer', () => {
     expect(claimer.drop().map((e) => e.execution_id)).toEqual(['h', 'i'])
   })
 
+  it('with a backlog, a full batch of prefetch room is claimed ahead while the handlers run', async () => {
+    const { claimer, claims, waiting } = setup({ concurrency: 4, prefetch: 200, parallelClaims: 2 })
+    const finish = (...ids: string[]) => {
+      for (const id of ids) {
+        waiting.push({ body: { execution_id: id, lease_token: 't', success: true } })
+        claimer.free(0)
+      }
+    }
+    const sent = () =>
+      claims.map((c) => [c.input.input.max, c.input.input.wait_seconds, c.input.input.outcomes?.length ?? 0])
+    claimer.start()
+    await vi.advanceTimersByTimeAsync(0)
+    claims[0]!.resolve(answer('a', 'b', 'c', 'd'))
+    await vi.advanceTimersByTimeAsync(0)
+    finish('a', 'b', 'c', 'd')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sent()).toEqual([
+      [4, 20, 0],
+      [4, 0, 4],
+    ])
+    await vi.advanceTimersByTimeAsync(3)
+    claims[1]!.resolve(answer('e', 'f', 'g', 'h'))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(claimer.prefetchNow()).toBe(200)
+    // A full answer while the four slots are busy: a full batch of the prefetch room goes out at
+    // once, waiting neither for a long-poll nor for the running handlers.
+    expect(sent().slice(2)).toEqual([[100, 0, 0]])
+    // A short answer: the queue may be empty, so nothing more is claimed ahead.
+    claims[2]!.resolve(answer('i'))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sent()).toHaveLength(3)
+    expect([claimer.running, claimer.waiting]).toEqual([4, 1])
+    const stopped = claimer.stop()
+    await vi.advanceTimersByTimeAsync(0)
+    await stopped
+  })
+
   it('finished outcomes ride on the next claim, which then does not wait', async () => {
     const outcome = { body: { execution_id: 'done1', lease_token: 't', success: true } }
     const { claimer, claims, log } = setup({}, [outcome])

@@ -27,7 +27,7 @@ export interface ClaimerOptions {
   concurrency: number
   /** Leases held beyond the running handlers at most (see {@link Claimer.prefetchNow}). */
   prefetch: number
-  /** Claim requests in flight at most: a second carries outcomes or room the first could not take; never two long-polls. */
+  /** Claim requests in flight at most: a second carries outcomes, room the first could not take, or a batch claimed ahead; never two long-polls. */
   parallelClaims: number
   waitSeconds: number
   leaseSeconds: number | undefined
@@ -67,8 +67,10 @@ export class Claimer<R extends { body: BatchOutcomeInput }, T> {
   private coming = 0
   /** Claims in flight that carry outcomes: they do not wait, and the loop sends the next at once. */
   private carrying = 0
-  /** Claims in flight that carry nothing (long-polls): one is enough to catch new work. */
+  /** Long-polls in flight (claims that carry nothing and wait): one is enough to catch new work. */
   private polling = 0
+  /** The last claim came back with all it asked for: the queue likely has more. */
+  private backlog = false
   private stopping = false
   private readonly stopController = new AbortController()
   private loops: Promise<void> | null = null
@@ -172,7 +174,11 @@ export class Claimer<R extends { body: BatchOutcomeInput }, T> {
       // Room for prefetch alone is claimed only by a claim that carries outcomes: the handlers
       // are about to finish, and a claim sent before they do would leave them a request of their own.
       const carry = room > 0 && this.outcomes.ready()
-      if (!carry && (slots <= 0 || this.polling > 0)) {
+      // A full batch of room while the queue has a backlog (the last answer was full) is claimed
+      // ahead, without waiting: the batch comes back while the worker runs the one it has, and
+      // claims overlap on the wire instead of taking turns with the handlers.
+      const ahead = !carry && this.backlog && this.polling === 0 && room >= LIMITS.maxClaimBatch
+      if (!carry && !ahead && (slots <= 0 || this.polling > 0)) {
         // Outcomes no claim can carry now go on their own.
         if (this.outcomes.ready()) this.outcomes.pump()
         this.coming++
@@ -190,22 +196,24 @@ export class Claimer<R extends { body: BatchOutcomeInput }, T> {
       const outcomes = this.outcomes.take()
       const sentAt = Date.now()
       const started = performance.now()
+      // Outcomes must not wait out a long-poll for their answer, nor a claim made ahead.
+      const waitSeconds = outcomes.length > 0 || ahead ? 0 : options.waitSeconds
       if (outcomes.length > 0) this.carrying++
-      else this.polling++
+      else if (waitSeconds > 0) this.polling++
       try {
         const answer = await this.api.claim(
           {
             worker_id: options.workerId,
             task: options.tasks,
             max,
-            // Outcomes must not wait out a long-poll for their answer.
-            wait_seconds: outcomes.length > 0 ? 0 : options.waitSeconds,
+            wait_seconds: waitSeconds,
             lease_seconds: options.leaseSeconds,
             ...(outcomes.length > 0 ? { outcomes: outcomes.map((item) => item.body) } : {}),
           },
           { signal: stop },
         )
         this.reserved -= max
+        this.backlog = answer.executions.length >= max
         failures = 0
         if (outcomes.length > 0) {
           // Only a claim that carried outcomes never waits, so only its time is a round trip.
@@ -229,6 +237,7 @@ export class Claimer<R extends { body: BatchOutcomeInput }, T> {
         }
       } catch (error) {
         this.reserved -= max
+        this.backlog = false
         if (outcomes.length > 0) this.outcomes.retry(outcomes, errorOf(error))
         if (this.stopping) break
         failures++
@@ -244,7 +253,7 @@ export class Claimer<R extends { body: BatchOutcomeInput }, T> {
           this.carrying--
           // Outcomes that finished while this claim was out ride the next one, sent at once.
           this.outcomes.pumpSoon()
-        } else this.polling--
+        } else if (waitSeconds > 0) this.polling--
       }
     }
   }
