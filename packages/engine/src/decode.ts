@@ -333,7 +333,7 @@ export function toClaimed(row: Row<(typeof CLAIMED.fields)[number]>): ClaimedExe
     id,
     task: row.str('task'),
     payload: JSON.parse(row.str('payload')),
-    scheduled_for: iso(row.str('scheduled_for')),
+    scheduled_for: iso(row.str('scheduled_for') || Number.parseInt(row.str('created_at'), 36)),
     attempt,
     max_attempts: row.int('max_attempts'),
     cue_id: row.str('cue_id') || null,

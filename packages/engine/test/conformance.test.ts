@@ -90,7 +90,8 @@ describe('enqueue', () => {
     const rb = await engine.get(tenant, b!.execution_id)
     expect(Date.parse(rb.scheduled_for) - Date.parse(rb.created_at)).toBe(120_000)
     expect((await engine.get(tenant, c!.execution_id)).scheduled_for).toBe(past)
-    expect(await engine.claim(tenant, { worker_id: 'w', max: 10 })).toHaveLength(1)
+    const claimed = await engine.claim(tenant, { worker_id: 'w', max: 10 })
+    expect(claimed.map((e) => [e.execution_id, e.scheduled_for])).toEqual([[c!.execution_id, past]])
   })
 
   it('bulk-enqueues 1,000 in one call with distinct ids', async () => {

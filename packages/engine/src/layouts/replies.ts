@@ -18,12 +18,17 @@ export const ENQUEUED = layout('ENQUEUED', ['id', 'created', 'status'])
 
 export const CLAIM_REPLY = reply('CLAIM_REPLY', ['count', 'next_due'])
 
-/** A leased execution (after CLAIM_REPLY, `count` times). */
+/**
+ * A leased execution (after CLAIM_REPLY, `count` times). scheduled_for is '' when it was due at
+ * creation: created_at (base 36, as stored) is then when, decoded by the engine rather than by a
+ * Lua loop per item.
+ */
 export const CLAIMED = layout('CLAIMED', [
   'id',
   'task',
   'payload',
   'scheduled_for',
+  'created_at',
   'attempt',
   'max_attempts',
   'expires_at',

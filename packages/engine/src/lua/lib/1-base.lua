@@ -21,14 +21,20 @@ end
 -- An integral number as redis.call takes it. Redis's Lua turns numbers into strings with %.14g,
 -- which loses digits of ms timestamps and queue scores; %d converts through a C long (fast and
 -- exact below 2^53), but fengari (the in-memory store) has 32-bit integers, so it gets %.0f
--- (exact, through libc's slower path). FMT is '%d' or '%.0f' (scripts.ts). Most calls format the
--- script's `now` again, so the last result is kept.
-local FMT_N, FMT_S = nil, nil
+-- (exact, through libc's slower path). FMT is '%d' or '%.0f' (scripts.ts). A batch formats the
+-- same few numbers (its `now`, a lease's expiry and length, attempt 1) again for every item, so
+-- each result is kept for the script: a table lookup costs a tenth of a string.format.
+local FMT_MEMO = {}
 local function fmt(n)
-  if n ~= FMT_N then
-    FMT_N, FMT_S = n, string.format(FMT, n)
+  local s = FMT_MEMO[n]
+  if not s then
+    s = string.format(FMT, n)
+    -- NaN cannot be a table key.
+    if n == n then
+      FMT_MEMO[n] = s
+    end
   end
-  return FMT_S
+  return s
 end
 
 -- The store's clock. CLOCK (ARGV[5]) is '' on Redis: TIME decides. Only the in-memory store,

@@ -63,7 +63,8 @@ local function grant(id, r, worker, lease_ms, default_lease_ms, token, now, out)
   out[b + CLAIMED.id] = id
   out[b + CLAIMED.task] = r[X.task]
   out[b + CLAIMED.payload] = payload_of(id, r)
-  out[b + CLAIMED.scheduled_for] = scheduled_for(r)
+  out[b + CLAIMED.scheduled_for] = r[X.scheduled_for]
+  out[b + CLAIMED.created_at] = r[X.created_at]
   out[b + CLAIMED.attempt] = attempt
   out[b + CLAIMED.max_attempts] = fmt(max_attempts(r))
   out[b + CLAIMED.expires_at] = fmt(exp)
