@@ -123,6 +123,18 @@ export function rows<N extends string>(
   return Array.from({ length: count }, (_, k) => new Row(reply, layout, start + k * layout.size))
 }
 
+/** `count` items of `layout` packed into the one string after a head of `after` items (packed() in Lua). */
+export function packedRows<N extends string>(
+  reply: Reply,
+  after: Layout<string>,
+  layout: Layout<N>,
+  count: number,
+): Row<N>[] {
+  if (count === 0) return []
+  const items = str(reply[after.size]).split(SEP)
+  return Array.from({ length: count }, (_, k) => new Row(items, layout, k * layout.size))
+}
+
 /** Flat [field, value, ...] (HGETALL) into an object. */
 export function fieldsOf(flat: Reply | undefined): Record<string, string> {
   const out: Record<string, string> = {}

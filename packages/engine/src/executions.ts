@@ -12,7 +12,7 @@ import type {
 } from '@cuekit/protocol'
 import { LIMITS, OUTCOME_LIMITS, pythonJsonDumps, TaskName } from '@cuekit/protocol'
 import type { EngineCore, TenantRef } from './core.ts'
-import { head, iso, rows, toClaimed } from './decode.ts'
+import { head, iso, packedRows, toClaimed } from './decode.ts'
 import { asCode, EngineError } from './errors.ts'
 import { newExecutionId, newExecutionIdIn, newTokenBase, partitionOf } from './ids.ts'
 import type { PartitionRef } from './keys.ts'
@@ -119,7 +119,7 @@ export class Executions {
           }),
           ...group.flatMap((g) => g.argv),
         ])
-        rows(reply, ENQUEUE_REPLY, ENQUEUED, group.length).forEach((row, i) => {
+        packedRows(reply, ENQUEUE_REPLY, ENQUEUED, group.length).forEach((row, i) => {
           const g = group[i]!
           results[g.index] = {
             execution_id: row.str('id'),
@@ -161,7 +161,7 @@ export class Executions {
         ...tasks,
       ])
       const h = head(reply, CLAIM_REPLY)
-      for (const row of rows(reply, CLAIM_REPLY, CLAIMED, h.int('count'))) claimed.push(toClaimed(row))
+      for (const row of packedRows(reply, CLAIM_REPLY, CLAIMED, h.int('count'))) claimed.push(toClaimed(row))
       this.core.due(ref, h.str('next_due'))
     }
     return claimed
@@ -193,7 +193,7 @@ export class Executions {
       }),
     )
     this.core.due(ref, head(reply, CLAIM_REPLY).str('next_due'))
-    return toClaimed(rows(reply, CLAIM_REPLY, CLAIMED, 1)[0]!)
+    return toClaimed(packedRows(reply, CLAIM_REPLY, CLAIMED, 1)[0]!)
   }
 
   /** Heartbeat: a valid lease is extended to now + extend_seconds (default: its own length). */
@@ -354,7 +354,7 @@ export class Executions {
     results: ReportResult[],
   ): void {
     this.core.due(ref, head(reply, REPORT_REPLY).str('next_due'))
-    rows(reply, REPORT_REPLY, REPORTED, batch.length).forEach((row, k) => {
+    packedRows(reply, REPORT_REPLY, REPORTED, batch.length).forEach((row, k) => {
       const id = batch[k]!.execution_id
       const code = row.str('code')
       results[indexes[k]!] =

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { iso } from '../src/decode.ts'
+import { iso, packedRows } from '../src/decode.ts'
+import { REPORT_REPLY, REPORTED, SEP } from '../src/layouts/index.ts'
 
 describe('iso', () => {
   it('writes what toISOString() writes, for every kind of instant (issue 13 §2)', () => {
@@ -30,5 +31,22 @@ describe('iso', () => {
     expect(iso(-1)).toBe('1969-12-31T23:59:59.999Z')
     expect(iso(253_402_300_800_000)).toBe(new Date(253_402_300_800_000).toISOString())
     expect(() => iso('not a time')).toThrow(RangeError)
+  })
+})
+
+describe('packedRows', () => {
+  it('reads the items packed after the head, empty fields at either end included', () => {
+    const items = [
+      ['lease_lost', '', '', '', ''],
+      ['ok', 'success', '1', '', 'reported_success'],
+      ['ok', 'retrying', '2', '1700000000000', ''],
+    ]
+    const reply = ['ok', '1700000000000', '', items.flat().join(SEP)]
+    expect(reply).toHaveLength(REPORT_REPLY.size + 1)
+    const read = packedRows(reply, REPORT_REPLY, REPORTED, 3).map((row) =>
+      REPORTED.fields.map((f) => row.str(f)),
+    )
+    expect(read).toEqual(items)
+    expect(packedRows(['ok', '1700000000000', '', ''], REPORT_REPLY, REPORTED, 0)).toEqual([])
   })
 })

@@ -3,7 +3,7 @@
 -- queue that keep that order are taken in one read.
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV     partition header, CLAIM_ARGS, then `task_count` task names (none: any task)
--- Returns  CLAIM_REPLY, then `count` CLAIMED items
+-- Returns  CLAIM_REPLY, then `count` CLAIMED items packed into one string (packed())
 -- Errors   none (nothing claimable is count 0).
 local worker, max = ARGV[CLAIM_ARGS.worker_id], tonumber(ARGV[CLAIM_ARGS.max])
 local lease_ms, default_ms = tonumber(ARGV[CLAIM_ARGS.lease_ms]), tonumber(ARGV[CLAIM_ARGS.default_lease_ms])
@@ -44,4 +44,4 @@ out[CLAIM_REPLY.count] = n
 out[CLAIM_REPLY.next_due] = due_str()
 worker_seen(worker, now)
 commit(now)
-return ret(out)
+return packed(out, CLAIM_REPLY)

@@ -1,7 +1,7 @@
 -- claim_id: leases one named execution (CueAPI's claim by ID) if it is pending.
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV     partition header, CLAIM_ID_ARGS
--- Returns  CLAIM_REPLY with count 1, then one CLAIMED item
+-- Returns  CLAIM_REPLY with count 1, then one CLAIMED item packed (packed())
 -- Errors   execution_not_found; claim_failed when it is not pending or its task is internal
 --          (`@...`: webhook executions belong to the built-in dispatcher).
 local id, worker = ARGV[CLAIM_ID_ARGS.id], ARGV[CLAIM_ID_ARGS.worker_id]
@@ -24,4 +24,4 @@ grant(id, r, worker, tonumber(ARGV[CLAIM_ID_ARGS.lease_ms]), tonumber(ARGV[CLAIM
   ARGV[CLAIM_ID_ARGS.token], now, out)
 out[CLAIM_REPLY.next_due] = due_str()
 commit(now)
-return ret(out)
+return packed(out, CLAIM_REPLY)

@@ -6,7 +6,7 @@
 -- ARGV     partition header, COMPLETE_ARGS, then `count` COMPLETE_ITEMs (lease_token '': CueAPI
 --          client; worker_id '': not checked; outcome: the outcome JSON, '' for none; evidence:
 --          evidenceFlags; http_status: the dispatcher's delivery's, for its internal tasks)
--- Returns  REPORT_REPLY, then one REPORTED per item
+-- Returns  REPORT_REPLY, then one REPORTED per item, packed into one string (packed())
 -- Errors   per item: execution_not_found, lease_lost, outcome_already_reported,
 --          not_execution_owner, execution_not_claiming, execution_cancelled (see check_report).
 local n, now, out = report_batch(COMPLETE_ARGS, COMPLETE_ITEM)
@@ -51,4 +51,4 @@ for i = 0, n - 1 do
   end
 end
 commit(now)
-return ret(out)
+return packed(out, REPORT_REPLY)

@@ -1,7 +1,7 @@
 -- enqueue: creates executions (one or a bulk batch), pending now or scheduled for later.
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV     partition header, ENQUEUE_ARGS, then `count` ENQUEUE_ITEMs
--- Returns  ENQUEUE_REPLY, then per item an ENQUEUED (created '1', or '0' for a known key)
+-- Returns  ENQUEUE_REPLY, then per item an ENQUEUED (created '1', or '0' for a known key), packed (packed())
 -- Errors   ERROR_REPLY idempotency_key_reused (detail: the key): a key already names a request
 --          with another fingerprint (also an earlier item of this batch); nothing is created.
 --          An idempotency key's value is `<execution id> SEP <fingerprint>`.
@@ -86,4 +86,4 @@ for i = 0, n - 1 do
 end
 out[ENQUEUE_REPLY.next_due] = due_str()
 commit(now)
-return ret(out)
+return packed(out, ENQUEUE_REPLY)

@@ -4,7 +4,7 @@
 -- becomes `cancelled`.
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV     partition header, FAIL_ARGS (default_backoff: seconds csv), then `count` FAIL_ITEMs
--- Returns  REPORT_REPLY, then one REPORTED per item (next_at: when a retrying one is due)
+-- Returns  REPORT_REPLY, then one REPORTED per item, packed (packed()); next_at: when a retrying one is due
 -- Errors   per item: as complete.lua.
 local n, now, out = report_batch(FAIL_ARGS, FAIL_ITEM)
 local default_bo = ARGV[FAIL_ARGS.default_backoff]
@@ -73,4 +73,4 @@ for i = 0, n - 1 do
 end
 out[REPORT_REPLY.next_due] = due_str()
 commit(now)
-return ret(out)
+return packed(out, REPORT_REPLY)

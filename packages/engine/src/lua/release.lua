@@ -3,7 +3,7 @@
 -- each item on its own. The released attempt keeps its number; the next claim gets the next one.
 -- KEYS[1]  any key of the partition (cluster routing)
 -- ARGV     partition header, RELEASE_ARGS, then `count` RELEASE_ITEMs (delay_ms '' or '0': none)
--- Returns  REPORT_REPLY, then one REPORTED per item (next_at: when a scheduled one is due)
+-- Returns  REPORT_REPLY, then one REPORTED per item, packed (packed()); next_at: when a scheduled one is due
 -- Errors   per item: as complete.lua.
 local n, now, out = report_batch(RELEASE_ARGS, RELEASE_ITEM)
 for i = 0, n - 1 do
@@ -44,4 +44,4 @@ for i = 0, n - 1 do
 end
 out[REPORT_REPLY.next_due] = due_str()
 commit(now)
-return ret(out)
+return packed(out, REPORT_REPLY)
