@@ -377,7 +377,13 @@ describe('executions', () => {
       task: 'p',
       max: 5,
       outcomes: [
-        { execution_id: a.execution_id, lease_token: a.lease.token, success: true },
+        {
+          execution_id: a.execution_id,
+          lease_token: a.lease.token,
+          success: true,
+          result: { rows: 3 },
+          external_id: 'ext-1',
+        },
         { execution_id: b.execution_id, lease_token: 'stale', success: true },
       ],
     })
@@ -387,7 +393,21 @@ describe('executions', () => {
       expect.objectContaining({ execution_id: a.execution_id, status: 'success' }),
       { execution_id: b.execution_id, error: expect.objectContaining({ code: 'lease_lost', status: 409 }) },
     ])
-    expect((await t.json('GET', `/v1/executions/${a.execution_id}`)).body.status).toBe('success')
+    const recorded = (await t.json('GET', `/v1/executions/${a.execution_id}`)).body
+    expect(recorded.status).toBe('success')
+    // The outcome as sent: the batch item's own fields (execution, lease token) are not evidence.
+    expect(recorded.outcome).toEqual({
+      success: true,
+      result: { rows: 3 },
+      external_id: 'ext-1',
+      recorded_at: expect.any(String),
+      validation_state: null,
+    })
+    // As stored, too (the API's schema would hide a stray field).
+    const core = t.engine.core
+    const ref = core.refOf(t.tenant, a.execution_id)
+    const stored = await core.redis.hget(core.keys.outcomes(ref), a.execution_id)
+    expect(JSON.parse(stored!)).toEqual({ success: true, result: { rows: 3 }, external_id: 'ext-1' })
     expectError(
       await t.json('POST', '/v1/executions/claim', {
         worker_id: 'w',

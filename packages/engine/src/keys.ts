@@ -123,6 +123,11 @@ export class Keys {
     return this.partition(ref) + PARTITION_KEYS.executions
   }
 
+  /** Recorded outcomes: execution id -> the outcome JSON as reported. */
+  outcomes(ref: PartitionRef): string {
+    return this.partition(ref) + PARTITION_KEYS.outcomes
+  }
+
   counts(ref: PartitionRef): string {
     return this.partition(ref) + PARTITION_KEYS.counts
   }

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import type { EnqueueResult, TenantRecord } from '@cuekit/engine'
+import type { EnqueueResult, ReportInput, TenantRecord } from '@cuekit/engine'
 import {
   type BatchOutcomeItem,
   type ClaimedExecution,
@@ -124,7 +124,7 @@ export function executionRoutes(app: OpenAPIHono<AppEnv>, s: Services): void {
     (
       await engine.reportMany(
         tenant,
-        outcomes.map(({ execution_id, ...item }) => ({ execution_id, ...reportInput(item) })),
+        outcomes.map((item) => reportInput(item)),
       )
     ).map((r) => ('error' in r ? { execution_id: r.execution_id, error: errorBody(r.error).error } : r))
 
@@ -306,9 +306,18 @@ function abortUnfinished(this: ServerResponse): void {
   if (!this.writableFinished) GONE.get(this)?.abort()
 }
 
-function reportInput(body: Omit<OutcomeRequest, 'lease_token'> & { lease_token?: string | undefined }) {
-  const { success, error, retry, retry_after_seconds, lease_token, worker_id, ...evidence } = body
-  return { success, error, retry, retry_after_seconds, lease_token, worker_id, evidence }
+type ReportBody = Omit<OutcomeRequest, 'lease_token'> & { lease_token?: string | undefined }
+
+/**
+ * A report as the engine takes it: what is not the report's own is its evidence. One rest per
+ * report and no spread after it (V8's slow path; a claim carries a hundred reports).
+ */
+function reportInput(body: BatchOutcomeItem): ReportInput & { execution_id: string }
+function reportInput(body: ReportBody): ReportInput
+function reportInput(body: ReportBody & { execution_id?: string }): ReportInput & { execution_id?: string } {
+  const { success, error, retry, retry_after_seconds, lease_token, worker_id, execution_id, ...evidence } =
+    body
+  return { execution_id, success, error, retry, retry_after_seconds, lease_token, worker_id, evidence }
 }
 
 function itemError(error: unknown) {
