@@ -90,11 +90,19 @@ export class Metrics {
   /** Executions handed over to a worker. */
   claimed(executions: ClaimedExecution[]): void {
     this.claims.inc(executions.length)
+    // The leases of one claim share its grant time (one script's clock): parsed once, not per lease.
+    let expires = ''
+    let seconds = 0
+    let claimedAt = 0
     for (const e of executions) {
       // A later attempt's scheduled_for is still the first one's: its wait would count the
       // earlier attempts' run time too.
       if (e.attempt !== 1) continue
-      const claimedAt = Date.parse(e.lease.expires_at) - e.lease.lease_seconds * 1000
+      if (e.lease.expires_at !== expires || e.lease.lease_seconds !== seconds) {
+        expires = e.lease.expires_at
+        seconds = e.lease.lease_seconds
+        claimedAt = Date.parse(expires) - seconds * 1000
+      }
       this.leaseWait.observe(Math.max(0, claimedAt - Date.parse(e.scheduled_for)) / 1000)
     }
   }

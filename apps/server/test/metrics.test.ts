@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { waitFor } from '@cuekit/scripts/lib/wait'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { parse } from 'yaml'
+import { Metrics } from '../src/metrics.ts'
 import { boundedTasks, QueueSnapshot, type TaskTotals } from '../src/snapshot.ts'
 import { makeApp, type TestApp } from './helpers.ts'
 
@@ -117,6 +118,40 @@ describe('/metrics', () => {
     expect(sample(text, 'cuekit_lease_wait_seconds_count')).toBe(1)
     expect(sample(text, 'cuekit_claims_total')).toBe(1)
     expect(sample(text, 'cuekit_metrics_snapshot_age_seconds')).toBeGreaterThanOrEqual(0)
+  })
+
+  it('lease wait: from scheduled_for to the grant, first attempts only, for every lease of a claim', async () => {
+    const metrics = new Metrics({ waitingLongPolls: () => 0, snapshot: () => null })
+    const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms).toISOString()
+    const lease = (grantedMs: number, seconds: number) => ({
+      token: 't',
+      epoch: 1,
+      expires_at: at(grantedMs + seconds * 1000),
+      lease_seconds: seconds,
+    })
+    const execution = (scheduledMs: number, attempt: number, l: ReturnType<typeof lease>) => ({
+      execution_id: 'x',
+      id: 'x',
+      cue_id: null,
+      cue_name: null,
+      task: 'a',
+      payload: null,
+      scheduled_for: at(scheduledMs),
+      attempt,
+      max_attempts: 3,
+      lease: l,
+    })
+    // Granted at 10 s: waits of 10, 4 and (another lease length, same expiry) 7 s; a retry is left out.
+    metrics.claimed([
+      execution(0, 1, lease(10_000, 60)),
+      execution(6_000, 1, lease(10_000, 60)),
+      execution(0, 2, lease(10_000, 60)),
+      execution(0, 1, lease(7_000, 63)),
+    ])
+    const { values } = await metrics.leaseWait.get()
+    const value = (name: string) => values.find((v) => v.metricName === name)?.value
+    expect(value('cuekit_lease_wait_seconds_count')).toBe(3)
+    expect(value('cuekit_lease_wait_seconds_sum')).toBe(21)
   })
 
   it('default metrics carry the prefix once', async () => {
