@@ -148,6 +148,9 @@ interface Round {
   bullmq_cpu_us_per_execution_redis: number
   bullmq_redis_commands_per_execution: number
   bullmq_redis_script_calls_per_execution: number
+  /** CPU of all the side's processes over its window: how much of the machine's cores it kept busy. */
+  cores_busy: number
+  bullmq_cores_busy: number
 }
 
 const scriptCalls = (stats: Commandstats) =>
@@ -301,6 +304,20 @@ async function throughput(redis: RedisServer, server: ServerProcess, call: Api, 
       bullmq_cpu_us_per_execution_redis: per(b.redis.userUs + b.redis.sysUs),
       bullmq_redis_commands_per_execution: per(b.redis.commands, 3),
       bullmq_redis_script_calls_per_execution: per(scriptCalls(b.redis.commandstats), 3),
+      cores_busy: round(
+        (cuekit.proc.userUs +
+          cuekit.proc.sysUs +
+          o.serverProc!.userUs +
+          o.serverProc!.sysUs +
+          o.redis.userUs +
+          o.redis.sysUs) /
+          (cuekit.ms * 1000),
+        2,
+      ),
+      bullmq_cores_busy: round(
+        (bull.proc.userUs + bull.proc.sysUs + b.redis.userUs + b.redis.sysUs) / (bull.ms * 1000),
+        2,
+      ),
     }
     rounds.push(round_)
     const processes = {
@@ -326,6 +343,7 @@ async function throughput(redis: RedisServer, server: ServerProcess, call: Api, 
         ` = ${round(x.bullmq_cpu_us_per_execution_worker + x.bullmq_cpu_us_per_execution_redis, 1)}\n` +
         `    per execution: cuekit ${x.http_requests_per_execution} HTTP requests, ${x.redis_commands_per_execution} Redis commands (${x.redis_script_calls_per_execution} script calls);` +
         ` bullmq ${x.bullmq_redis_commands_per_execution} Redis commands (${x.bullmq_redis_script_calls_per_execution} script calls)\n` +
+        `    cores busy: cuekit ${x.cores_busy}, bullmq ${x.bullmq_cores_busy}\n` +
         `    per execution, CPU user/sys and syscalls read/write: ${Object.entries(processes)
           .map(([k, v]) => formatProc(k, v))
           .join('; ')}`,
@@ -669,6 +687,8 @@ async function main() {
     ['bullmq_cpu_us_per_execution_worker', 'CPU µs per execution: BullMQ worker', ''],
     ['bullmq_cpu_us_per_execution_redis', 'CPU µs per execution: Redis, BullMQ rounds', ''],
     ['bullmq_cpu_us_per_execution', 'worker + redis', ''],
+    ['cores_busy', 'cores the three processes kept busy (CPU / window)', ''],
+    ['bullmq_cores_busy', 'cores BullMQ worker + Redis kept busy', ''],
     ['http_requests_per_execution', 'HTTP requests the server answered (/metrics)', ''],
     ['redis_commands_per_execution', 'Redis commands (total_commands_processed, incl. inside scripts)', ''],
     ['redis_script_calls_per_execution', 'of which script calls (EVALSHA/EVAL/FCALL)', ''],
