@@ -178,7 +178,7 @@ describe('Claimer', () => {
   })
 
   it('with a backlog, a full batch of prefetch room is claimed ahead while the handlers run', async () => {
-    const { claimer, claims, waiting } = setup({ concurrency: 4, prefetch: 200, parallelClaims: 2 })
+    const { claimer, claims, waiting } = setup({ concurrency: 4, prefetch: 200, parallelClaims: 1 })
     const finish = (...ids: string[]) => {
       for (const id of ids) {
         waiting.push({ body: { execution_id: id, lease_token: 't', success: true } })
@@ -204,12 +204,16 @@ describe('Claimer', () => {
     // A full answer while the four slots are busy: a full batch of the prefetch room goes out at
     // once, waiting neither for a long-poll nor for the running handlers.
     expect(sent().slice(2)).toEqual([[100, 0, 0]])
-    // A short answer: the queue may be empty, so nothing more is claimed ahead.
-    claims[2]!.resolve(answer('i'))
+    // An empty answer: nothing more is claimed ahead, and no idle pause either (that is for a
+    // long-poll that came back early): the next handler to finish has its outcome carried at once.
+    claims[2]!.resolve(answer())
     await vi.advanceTimersByTimeAsync(0)
     expect(sent()).toHaveLength(3)
-    expect([claimer.running, claimer.waiting]).toEqual([4, 1])
+    finish('e')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sent()[3]).toEqual([100, 0, 1])
     const stopped = claimer.stop()
+    claims[3]!.reject(new Error('aborted'))
     await vi.advanceTimersByTimeAsync(0)
     await stopped
   })
@@ -280,19 +284,23 @@ describe('Claimer', () => {
     await stopped
   })
 
-  it('pauses after an empty answer that came back early (a server without long-polls)', async () => {
-    const { claimer, claims } = setup({ idleDelayMs: 1000 })
-    claimer.start()
-    await vi.advanceTimersByTimeAsync(0)
-    claims[0]!.resolve(answer())
-    await vi.advanceTimersByTimeAsync(499)
-    expect(claims).toHaveLength(1)
-    await vi.advanceTimersByTimeAsync(501)
-    expect(claims).toHaveLength(2)
-    const stopped = claimer.stop()
-    claims[1]!.reject(new Error('aborted'))
-    await stopped
-  })
+  it.each([20, 0])(
+    'pauses after an empty answer that came back early (waitSeconds %i)',
+    async (waitSeconds) => {
+      // 20: a server without long-polls; 0: a worker that does not long-poll must not spin either.
+      const { claimer, claims } = setup({ idleDelayMs: 1000, waitSeconds })
+      claimer.start()
+      await vi.advanceTimersByTimeAsync(0)
+      claims[0]!.resolve(answer())
+      await vi.advanceTimersByTimeAsync(499)
+      expect(claims).toHaveLength(1)
+      await vi.advanceTimersByTimeAsync(501)
+      expect(claims).toHaveLength(2)
+      const stopped = claimer.stop()
+      claims[1]!.reject(new Error('aborted'))
+      await stopped
+    },
+  )
 
   it('idle() resolves when the last slot frees', async () => {
     const { claimer, claims } = setup({ concurrency: 1 })

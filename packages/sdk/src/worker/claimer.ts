@@ -171,12 +171,12 @@ export class Claimer<R extends { body: BatchOutcomeInput }, T> {
       const taken = this.busy + this.held.length + this.reserved
       const slots = options.concurrency - taken
       const room = slots + this.prefetchNow()
-      // Room for prefetch alone is claimed only by a claim that carries outcomes: the handlers
-      // are about to finish, and a claim sent before they do would leave them a request of their own.
+      // Room for prefetch alone is claimed by a claim that carries outcomes (the handlers are about
+      // to finish, and a claim sent before they do would leave them a request of their own), or,
+      // while the queue has a backlog (the last answer was full), a full batch of it is claimed
+      // ahead without waiting: it comes back while the worker runs the batch it has, and claims
+      // overlap on the wire instead of taking turns with the handlers.
       const carry = room > 0 && this.outcomes.ready()
-      // A full batch of room while the queue has a backlog (the last answer was full) is claimed
-      // ahead, without waiting: the batch comes back while the worker runs the one it has, and
-      // claims overlap on the wire instead of taking turns with the handlers.
       const ahead = !carry && this.backlog && this.polling === 0 && room >= LIMITS.maxClaimBatch
       if (!carry && !ahead && (slots <= 0 || this.polling > 0)) {
         // Outcomes no claim can carry now go on their own.
@@ -231,8 +231,10 @@ export class Claimer<R extends { body: BatchOutcomeInput }, T> {
             this.hooks.launch(item)
           } else this.held.push(item)
         }
+        // A poll that came back empty early (a server without long-polls, or waitSeconds 0)
+        // pauses; a claim that carried outcomes or was made ahead does not.
         const early = options.waitSeconds === 0 || Date.now() - sentAt < options.waitSeconds * 500
-        if (answer.executions.length === 0 && early && outcomes.length === 0) {
+        if (answer.executions.length === 0 && early && outcomes.length === 0 && !ahead) {
           await sleep(options.idleDelayMs * (0.5 + Math.random() / 2), stop)
         }
       } catch (error) {
