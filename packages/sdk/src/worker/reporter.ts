@@ -80,7 +80,7 @@ export class Reporter {
 
   /** Queued outcomes a claim about to be sent can carry (none while reports back off). */
   take(): PendingReport[] {
-    if (this.queue.length === 0 || Date.now() < this.retryAt) return []
+    if (!this.ready()) return []
     const taken = this.queue.splice(0, LIMITS.maxBatchReports)
     for (const item of taken) item.attempts++
     return taken
