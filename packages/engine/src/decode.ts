@@ -337,6 +337,11 @@ function latestAttempt(r: StoredExecution): AttemptRecord | null {
 
 // ------------------------------------------------------------------ reply items
 
+/** When a claim or claimable item is (or was) due: its scheduled_for (ms), else its creation (base 36, as stored). */
+export function dueAt(scheduledFor: string, createdAt: string): string {
+  return iso(scheduledFor || Number.parseInt(createdAt, 36))
+}
+
 export function toClaimed(row: Row<(typeof CLAIMED.fields)[number]>): ClaimedExecution {
   const id = row.str('id')
   const attempt = row.int('attempt')
@@ -345,7 +350,7 @@ export function toClaimed(row: Row<(typeof CLAIMED.fields)[number]>): ClaimedExe
     id,
     task: row.str('task'),
     payload: JSON.parse(row.str('payload')),
-    scheduled_for: iso(row.str('scheduled_for') || Number.parseInt(row.str('created_at'), 36)),
+    scheduled_for: dueAt(row.str('scheduled_for'), row.str('created_at')),
     attempt,
     max_attempts: row.int('max_attempts'),
     cue_id: row.str('cue_id') || null,

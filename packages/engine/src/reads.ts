@@ -20,6 +20,7 @@ import {
 } from '@cuekit/protocol'
 import type { EngineCore, TenantRef } from './core.ts'
 import {
+  dueAt,
   fieldsOf,
   head,
   int,
@@ -398,7 +399,7 @@ export class Reads {
           execution_id: row.str('id'),
           task: row.str('task'),
           payload: JSON.parse(row.str('payload')),
-          scheduled_for: iso(row.str('scheduled_for')),
+          scheduled_for: dueAt(row.str('scheduled_for'), row.str('created_at')),
           attempt: row.int('attempt'),
           cue_id: row.str('cue_id') || null,
           cue_name: row.str('cue_name') || null,

@@ -951,13 +951,19 @@ describe('reads', () => {
       tenant,
       Array.from({ length: 60 }, () => ({ task: 'busy' })),
     )
-    await enqueueOne(engine, { task: 'quiet', payload: { q: 1 } })
+    const quietId = await enqueueOne(engine, { task: 'quiet', payload: { q: 1 } })
+    const past = new Date(Date.now() - 60_000).toISOString()
+    await engine.enqueue(tenant, [{ task: 'late', scheduled_for: past }])
     const all = await engine.claimable(tenant)
     expect(all.executions).toHaveLength(50)
     const quiet = await engine.claimable(tenant, 'quiet')
     expect(quiet.executions).toEqual([
       expect.objectContaining({ task: 'quiet', payload: { q: 1 }, attempt: 0 }),
     ])
+    // Due at creation, or at its scheduled_for: as the record says.
+    const record = await engine.get(tenant, quietId)
+    expect(quiet.executions[0]!.scheduled_for).toBe(record.created_at)
+    expect((await engine.claimable(tenant, 'late')).executions[0]!.scheduled_for).toBe(past)
   })
 
   it('shows a worker whose lease expired unreported as lost, until it shows a sign of life', async () => {

@@ -20,8 +20,8 @@ export const CLAIM_REPLY = reply('CLAIM_REPLY', ['count', 'next_due'])
 
 /**
  * A leased execution (after CLAIM_REPLY, `count` times). scheduled_for is '' when it was due at
- * creation: created_at (base 36, as stored) is then when, decoded by the engine rather than by a
- * Lua loop per item.
+ * creation: created_at (base 36, as stored) is then when, decoded by the engine (dueAt in
+ * decode.ts) rather than by a Lua loop per item.
  */
 export const CLAIMED = layout('CLAIMED', [
   'id',
@@ -91,11 +91,13 @@ export const QUEUES_REPLY = reply('QUEUES_REPLY', ['counts', 'oldest'])
 
 export const CLAIMABLE_REPLY = reply('CLAIMABLE_REPLY', ['count'])
 
+/** A pending execution (claimable.lua); scheduled_for and created_at as in CLAIMED. */
 export const CLAIMABLE = layout('CLAIMABLE', [
   'id',
   'task',
   'payload',
   'scheduled_for',
+  'created_at',
   'attempt',
   'cue_id',
   'cue_name',

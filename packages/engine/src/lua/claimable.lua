@@ -37,7 +37,8 @@ for _, task in ipairs(tasks) do
       out[b + CLAIMABLE.id] = id
       out[b + CLAIMABLE.task] = task
       out[b + CLAIMABLE.payload] = payload_of(id, r)
-      out[b + CLAIMABLE.scheduled_for] = scheduled_for(r)
+      out[b + CLAIMABLE.scheduled_for] = r[X.scheduled_for]
+      out[b + CLAIMABLE.created_at] = r[X.created_at]
       out[b + CLAIMABLE.attempt] = r[X.attempt]
       out[b + CLAIMABLE.cue_id] = r[X.cue_id]
       out[b + CLAIMABLE.cue_name] = r[X.cue_name]

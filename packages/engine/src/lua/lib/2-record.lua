@@ -108,16 +108,9 @@ local function rec_flush()
   STAGED, STAGED_ORDER = {}, {}
 end
 
--- When it was created (ms); and when it is (or was) due: its scheduled_for, else its creation.
+-- When it was created (ms).
 local function created_ms(r)
   return from_b36(r[X.created_at])
-end
-
-local function scheduled_for(r)
-  if r[X.scheduled_for] ~= '' then
-    return r[X.scheduled_for]
-  end
-  return fmt(created_ms(r))
 end
 
 local function payload_of(id, r)
