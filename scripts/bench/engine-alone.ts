@@ -3,11 +3,11 @@
 // redis-server of its own. Prints Redis CPU (INFO cpu) and this process's CPU per execution.
 //
 //   node --conditions=cuekit-source --import tsx scripts/bench/engine-alone.ts [--n 100000] [--batch 100]
-import { spawn } from 'node:child_process'
-import { connect, createServer } from 'node:net'
 import { parseArgs } from 'node:util'
 import { Engine } from '@cuekit/engine'
 import { Redis } from 'ioredis'
+import { startRedisServer } from '../lib/redis-server.ts'
+import { sampleRedis } from './budget.ts'
 
 const { values } = parseArgs({
   options: { n: { type: 'string', default: '100000' }, batch: { type: 'string', default: '100' } },
@@ -15,36 +15,14 @@ const { values } = parseArgs({
 const n = Number(values.n)
 const batch = Number(values.batch)
 
-const port = await new Promise<number>((resolve) => {
-  const s = createServer().listen(0, () => {
-    const p = (s.address() as { port: number }).port
-    s.close(() => resolve(p))
-  })
-})
-const redisServer = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
-  stdio: 'ignore',
-})
-// Connects only once the server listens: a client that fails its first connect retries on its own.
-for (;;) {
-  const up = await new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1')
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
-  if (up) break
-  await new Promise((r) => setTimeout(r, 50))
-}
-const redis = new Redis(port)
+const redisServer = await startRedisServer()
+const redis = new Redis(redisServer.port)
 const engine = new Engine({ redis, prefix: 'ea' })
 const tenant = { id: 'tn_bench', partitions: 1 }
 
 const redisCpu = async () => {
-  const info = await redis.info('cpu')
-  const f = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)![1])
-  return (f('used_cpu_user') + f('used_cpu_sys')) * 1e6
+  const { userUs, sysUs } = await sampleRedis(redis)
+  return userUs + sysUs
 }
 
 async function run(count: number) {
@@ -82,4 +60,4 @@ for (let k = 0; k < 3; k++) {
   )
 }
 redis.disconnect()
-redisServer.kill()
+await redisServer.stop()
